@@ -1,0 +1,140 @@
+// Perturbing an image: a baseline ("what hidden pixels become") and masks that mix image and baseline.
+// Shared by every perturbation method so that "hidden" means the same thing everywhere.
+import type { PlanarImage } from '../../types.ts';
+import { SaliencyError } from '../../types.ts';
+import type { Segmentation } from '../segment/segmentation.ts';
+
+/**
+ * - 'segment-mean': each segment filled with its own mean colour (lime_image's default, hide_color=None)
+ * - 'mean': the image's mean colour everywhere
+ * - 'black': zeros; 'gray': 127.5
+ * - 'blur': a Gaussian-like blur of the image (shap's blur masker), sigma = blurSigma (pixels)
+ */
+export type BaselineKind = 'segment-mean' | 'mean' | 'black' | 'gray' | 'blur';
+export const BASELINE_KINDS: BaselineKind[] = ['segment-mean', 'mean', 'black', 'gray', 'blur'];
+
+export function checkBaselineKind(kind: unknown, setting = 'baseline'): BaselineKind {
+  if (!BASELINE_KINDS.includes(kind as BaselineKind)) {
+    throw new SaliencyError(`${setting} "${String(kind)}" is not one of ${BASELINE_KINDS.join(', ')}`, 'BAD_SETTING');
+  }
+  return kind as BaselineKind;
+}
+
+export interface BaselineOptions {
+  /** Required for 'segment-mean'. */
+  segments?: Segmentation;
+  /** For 'blur'; default 10% of the longer side. */
+  blurSigma?: number;
+}
+
+export function makeBaseline(image: PlanarImage, kind: BaselineKind, opts: BaselineOptions = {}): PlanarImage {
+  const { width, height, data } = image;
+  const plane = width * height;
+  const out = new Float32Array(3 * plane);
+  switch (kind) {
+    case 'black':
+      break;
+    case 'gray':
+      out.fill(127.5);
+      break;
+    case 'mean':
+      for (let c = 0; c < 3; c++) {
+        let s = 0;
+        for (let p = 0; p < plane; p++) s += data[c * plane + p];
+        out.fill(s / plane, c * plane, (c + 1) * plane);
+      }
+      break;
+    case 'segment-mean': {
+      const seg = opts.segments;
+      if (!seg) throw new SaliencyError('the segment-mean baseline needs a segmentation');
+      const sums = new Float64Array(seg.count * 3);
+      const counts = new Float64Array(seg.count);
+      for (let p = 0; p < plane; p++) {
+        const l = seg.labels[p];
+        counts[l]++;
+        for (let c = 0; c < 3; c++) sums[l * 3 + c] += data[c * plane + p];
+      }
+      for (let p = 0; p < plane; p++) {
+        const l = seg.labels[p];
+        for (let c = 0; c < 3; c++) out[c * plane + p] = sums[l * 3 + c] / counts[l];
+      }
+      break;
+    }
+    case 'blur': {
+      const sigma = opts.blurSigma ?? 0.1 * Math.max(width, height);
+      if (!(sigma > 0)) throw new SaliencyError(`blur sigma must be positive (got ${sigma})`, 'BAD_SETTING');
+      for (let c = 0; c < 3; c++) gaussianBlurPlane(data.subarray(c * plane, (c + 1) * plane), width, height, sigma, out.subarray(c * plane, (c + 1) * plane));
+      break;
+    }
+    default:
+      checkBaselineKind(kind);
+  }
+  return { width, height, data: out };
+}
+
+/** A new image: pixels of segments with on[label] = 1 from the image, the rest from the baseline. */
+export function applySegmentMask(image: PlanarImage, baseline: PlanarImage, seg: Segmentation, on: ArrayLike<number>): PlanarImage {
+  const plane = image.width * image.height;
+  const out = new Float32Array(3 * plane);
+  const labels = seg.labels;
+  for (let c = 0; c < 3; c++) {
+    const o = c * plane;
+    for (let p = 0; p < plane; p++) out[o + p] = on[labels[p]] ? image.data[o + p] : baseline.data[o + p];
+  }
+  return { width: image.width, height: image.height, data: out };
+}
+
+/** A new image: image * m + baseline * (1 - m) for a per-pixel mask m (H*W, usually in [0,1]). */
+export function applyPixelMask(image: PlanarImage, baseline: PlanarImage, mask: ArrayLike<number>): PlanarImage {
+  const plane = image.width * image.height;
+  if (mask.length !== plane) throw new SaliencyError(`mask has ${mask.length} values for ${plane} pixels`);
+  const out = new Float32Array(3 * plane);
+  for (let c = 0; c < 3; c++) {
+    const o = c * plane;
+    for (let p = 0; p < plane; p++) {
+      const m = mask[p];
+      out[o + p] = image.data[o + p] * m + baseline.data[o + p] * (1 - m);
+    }
+  }
+  return { width: image.width, height: image.height, data: out };
+}
+
+/** Three box blurs approximate a Gaussian of the given sigma (edges clamped); O(pixels) for any sigma. */
+export function gaussianBlurPlane(src: Float32Array, width: number, height: number, sigma: number, out: Float32Array): void {
+  // Box radius so that three passes have variance sigma^2: 3 * ((2r+1)^2 - 1) / 12 = sigma^2.
+  const r = Math.max(0, Math.round((Math.sqrt(4 * sigma * sigma + 1) - 1) / 2));
+  const a = Float32Array.from(src);
+  const b = new Float32Array(src.length);
+  for (let pass = 0; pass < 3; pass++) {
+    boxRows(a, b, width, height, r);
+    boxCols(b, a, width, height, r);
+  }
+  out.set(a);
+}
+
+function boxRows(src: Float32Array, dst: Float32Array, w: number, h: number, r: number): void {
+  const n = 2 * r + 1;
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    let s = 0;
+    for (let k = -r; k <= r; k++) s += src[row + clamp(k, w)];
+    for (let x = 0; x < w; x++) {
+      dst[row + x] = s / n;
+      s += src[row + clamp(x + r + 1, w)] - src[row + clamp(x - r, w)];
+    }
+  }
+}
+
+function boxCols(src: Float32Array, dst: Float32Array, w: number, h: number, r: number): void {
+  const n = 2 * r + 1;
+  for (let x = 0; x < w; x++) {
+    let s = 0;
+    for (let k = -r; k <= r; k++) s += src[clamp(k, h) * w + x];
+    for (let y = 0; y < h; y++) {
+      dst[y * w + x] = s / n;
+      s += src[clamp(y + r + 1, h) * w + x] - src[clamp(y - r, h) * w + x];
+    }
+  }
+}
+
+const clamp = (i: number, n: number) => (i < 0 ? 0 : i >= n ? n - 1 : i);

@@ -1,0 +1,18 @@
+// Every explanation method by name. Adding a method = one line in EXPLAINERS.
+import type { Explainer } from './types.ts';
+import { SaliencyError } from '../types.ts';
+import { GradCam } from './cam/gradcam.ts';
+
+const EXPLAINERS: Record<string, () => Explainer<any>> = {
+  gradcam: () => new GradCam(),
+};
+
+export const EXPLAINER_NAMES: string[] = Object.keys(EXPLAINERS);
+
+export function getExplainer(name: string): Explainer<any> {
+  const make = Object.hasOwn(EXPLAINERS, name) ? EXPLAINERS[name] : undefined;
+  if (!make) {
+    throw new SaliencyError(`unknown explanation method "${name}"; known methods: ${EXPLAINER_NAMES.join(', ')}`, 'UNKNOWN_METHOD');
+  }
+  return make();
+}
