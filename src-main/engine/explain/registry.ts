@@ -2,9 +2,13 @@
 import type { Explainer } from './types.ts';
 import { SaliencyError } from '../types.ts';
 import { GradCam } from './cam/gradcam.ts';
+import { Lime } from './perturb/lime.ts';
+import { KernelShap } from './perturb/kernelshap.ts';
 
 const EXPLAINERS: Record<string, () => Explainer<any>> = {
   gradcam: () => new GradCam(),
+  lime: () => new Lime(),
+  kernelshap: () => new KernelShap(),
 };
 
 export const EXPLAINER_NAMES: string[] = Object.keys(EXPLAINERS);

@@ -9,7 +9,11 @@ import type { Classifier } from '../model/classifier.ts';
 import type { PlanarImage, Target } from '../types.ts';
 import { SaliencyError } from '../types.ts';
 
-export interface ScoreRows { n: number; numClasses: number; logits: Float32Array; probabilities: Float32Array } // n x K each
+export interface ScoreRows {
+  n: number; numClasses: number; logits: Float32Array; probabilities: Float32Array; // n x K each
+  /** How many of these rows this call caused to be evaluated (the rest came from the cache or another caller). */
+  fresh?: number;
+}
 export interface EvaluateOptions { signal?: AbortSignal; onProgress?: (done: number, total: number) => void }
 
 interface Row { logits: Float32Array; probabilities: Float32Array }
@@ -68,7 +72,7 @@ export class InferenceScheduler {
     const { signal, onProgress } = opts;
     const K = this.model.info.numClasses;
     const n = inputs.length;
-    const out: ScoreRows = { n, numClasses: K, logits: new Float32Array(n * K), probabilities: new Float32Array(n * K) };
+    const out: ScoreRows = { n, numClasses: K, logits: new Float32Array(n * K), probabilities: new Float32Array(n * K), fresh: 0 };
     if (signal?.aborted) return Promise.reject(cancelledError());
     const { width, height } = this.model.info.input;
     for (const img of inputs) {
@@ -128,6 +132,7 @@ export class InferenceScheduler {
           this.stats.cacheHits++; // queued or running for another caller
         } else {
           job = { key, image: inputs[i], waiters: new Set(), running: false };
+          out.fresh!++;
           this.jobs.set(key, job);
           this.queue.push(job);
         }

@@ -1,0 +1,39 @@
+// The one coalition sampler LIME and KernelSHAP share, so that with the same seed, segments and sample
+// count they ask the model about exactly the same masked images (the scheduler's cache then makes the
+// second method free). Row 0 = all segments on (lime_image's first sample, f(x)); row 1 = all off
+// (f(baseline)); then antithetic pairs (z, 1-z) with z uniform on {0,1}^M. Each row is still uniform, as
+// LIME samples, and pairs are KernelSHAP's paired sampling. Rows are prefix-stable: the first n rows do
+// not depend on how many are drawn in total.
+import { Random } from '../../util/random.ts';
+
+const cache = new Map<string, Uint8Array[]>();
+const CACHE_LIMIT = 16;
+
+export function sampleCoalitions(segments: number, samples: number, seed: number): Uint8Array[] {
+  const key = `${segments}:${seed}`;
+  let rows = cache.get(key);
+  if (!rows || rows.length < samples) {
+    rows = generate(segments, Math.max(samples, rows?.length ?? 0), seed);
+    cache.delete(key);
+    cache.set(key, rows);
+    while (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+  }
+  return rows.slice(0, samples);
+}
+
+function generate(M: number, n: number, seed: number): Uint8Array[] {
+  const rng = Random.derive(seed, 'coalitions');
+  const rows: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) {
+    if (i === 0) rows.push(new Uint8Array(M).fill(1));
+    else if (i === 1) rows.push(new Uint8Array(M));
+    else if (i % 2 === 0) {
+      const z = new Uint8Array(M);
+      for (let j = 0; j < M; j++) z[j] = rng.nextUint32() >>> 31;
+      rows.push(z);
+    } else {
+      rows.push(rows[i - 1].map((v) => 1 - v));
+    }
+  }
+  return rows;
+}
