@@ -4,11 +4,21 @@ import { SaliencyError } from '../types.ts';
 import { GradCam } from './cam/gradcam.ts';
 import { Lime } from './perturb/lime.ts';
 import { KernelShap } from './perturb/kernelshap.ts';
+import { Rise } from './perturb/rise.ts';
+import { Occlusion } from './perturb/occlusion.ts';
+import { PartitionShap } from './perturb/partition-shap.ts';
+import { ScoreCam } from './cam/scorecam.ts';
+import { AblationCam } from './cam/ablationcam.ts';
 
 const EXPLAINERS: Record<string, () => Explainer<any>> = {
   gradcam: () => new GradCam(),
   lime: () => new Lime(),
   kernelshap: () => new KernelShap(),
+  partitionshap: () => new PartitionShap(),
+  rise: () => new Rise(),
+  occlusion: () => new Occlusion(),
+  scorecam: () => new ScoreCam(),
+  ablationcam: () => new AblationCam(),
 };
 
 export const EXPLAINER_NAMES: string[] = Object.keys(EXPLAINERS);

@@ -50,8 +50,9 @@ export async function decodeImage(bytes: Uint8Array, label: string, opts: LoadOp
       `over the limit of ${(maxPixels / 1e6).toFixed(0)} megapixels; it was not decoded`, 'IMAGE_TOO_LARGE');
   }
   try {
-    const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error', pages: 1 })
+    const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error', pages: 1, ignoreIcc: true })
       .rotate() // EXIF orientation
+      // Embedded ICC profiles are ignored, as PIL and the training pipelines of most models do.
       .flatten({ background: '#ffffff' }) // alpha composited on white
       .toColourspace('srgb')
       .removeAlpha()
@@ -75,10 +76,10 @@ const roundHalfEven = (v: number) => {
   return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
 };
 
-/** torchvision's eval transform: shorter side to size/0.875 (longer truncated), then centre crop. */
+/** The ImageNet eval transform: shorter side to size/0.875 (longer side rounded), then centre crop. */
 function cropGeometry(width: number, height: number, inputWidth: number, inputHeight: number) {
   const short = Math.round(Math.min(inputWidth, inputHeight) / 0.875);
-  const [rw, rh] = width <= height ? [short, Math.trunc(short * height / width)] : [Math.trunc(short * width / height), short];
+  const [rw, rh] = width <= height ? [short, Math.round(short * height / width)] : [Math.round(short * width / height), short];
   const W = Math.max(rw, inputWidth);
   const H = Math.max(rh, inputHeight);
   return { W, H, left: roundHalfEven((W - inputWidth) / 2), top: roundHalfEven((H - inputHeight) / 2) };

@@ -166,7 +166,12 @@ export class Classifier {
     // Expose logits (under a Softmax) and the feature block as extra outputs.
     const fetches = [output.name];
     if (logits.logits !== output.name) { addGraphOutput(model, logits.logits, output.elemType); fetches.push(logits.logits); }
-    if (head) { addGraphOutput(model, head.feature.tensor, head.feature.elemType); fetches.push(head.feature.tensor); }
+    if (head) {
+      // Float feature blocks have the model's float type (float16 models compute in half precision).
+      const elemType = head.feature.elemType === DataType.FLOAT ? input.elemType : head.feature.elemType;
+      addGraphOutput(model, head.feature.tensor, elemType);
+      fetches.push(head.feature.tensor);
+    }
 
     const threads = opts.threads ?? 0;
     const wantBatch = Math.max(1, Math.floor(opts.batchSize ?? 8));

@@ -13,11 +13,20 @@ export interface CamInputs {
   features: Float32Array;
   channels: number;
   plane: number;
+  /** Feature grid size (plane = height * width). */
+  height: number;
+  width: number;
   /** Pooled features (GAP), length C. */
   pooled: Float64Array;
   logits: Float32Array;
   probabilities: Float32Array;
   target: Target;
+  /** For methods that also score perturbed inputs (Score-CAM): the image, settings and context. */
+  image: PreparedImage;
+  settings: CamSettings;
+  ctx: ExplainContext;
+  /** Such methods add their extra model evaluations and method-specific extras here. */
+  report: { evaluations: number; extras: Record<string, unknown> };
 }
 
 export type CamSettings = { relu: boolean } & Record<string, unknown>;
@@ -27,7 +36,7 @@ export abstract class BaseCam implements Explainer<CamSettings> {
   abstract readonly description: string;
 
   /** The per-channel weights for the target class. */
-  protected abstract channelWeights(x: CamInputs): Float64Array;
+  protected abstract channelWeights(x: CamInputs): Float64Array | Promise<Float64Array>;
 
   settings(partial: Partial<CamSettings>): CamSettings {
     return { relu: partial.relu ?? true };
@@ -47,8 +56,10 @@ export abstract class BaseCam implements Explainer<CamSettings> {
       for (let p = 0; p < plane; p++) s += f.data[c * plane + p];
       pooled[c] = s / plane;
     }
-    const alphas = this.channelWeights({
-      model, features: f.data, channels: C, plane, pooled, logits: out.logits, probabilities: out.probabilities, target,
+    const report = { evaluations: 1, extras: {} as Record<string, unknown> };
+    const alphas = await this.channelWeights({
+      model, features: f.data, channels: C, plane, height: h, width: w, pooled, logits: out.logits, probabilities: out.probabilities, target,
+      image, settings, ctx, report,
     });
     const cam = new Float32Array(plane);
     for (let c = 0; c < C; c++) {
@@ -61,8 +72,8 @@ export abstract class BaseCam implements Explainer<CamSettings> {
     const map = resizeMap(native, image.input.width, image.input.height);
     ctx.onProgress?.({ fraction: 1 });
     return {
-      method: this.name, target, map, native, evaluations: 1, settings, seed,
-      extras: { grid: [h, w], channels: C, logit: out.logits[target.classIndex], probability: out.probabilities[target.classIndex] },
+      method: this.name, target, map, native, evaluations: report.evaluations, settings, seed,
+      extras: { grid: [h, w], channels: C, logit: out.logits[target.classIndex], probability: out.probabilities[target.classIndex], ...report.extras },
       millis: performance.now() - t0,
     };
   }

@@ -1,0 +1,79 @@
+// AOPC over words (the seed's protocol): for K = 0..maxK remove the K top-ranked concepts present in a
+// caption (every occurrence), re-average the remaining word vectors, and record the drop in the probability
+// of the class predicted for the full caption. A caption left with no word is the zero vector.
+import { Random } from '../util/random.ts';
+import type { ConceptModel } from './concept-model.ts';
+import { predictWords } from './concept-model.ts';
+import { DEFAULT_LIME_TEXT, type LimeTextSettings, limeText } from './lime-text.ts';
+import { smerGlobalRanking } from './smer.ts';
+
+/** Orders a caption's distinct words, most important first, for the class predicted for it. */
+export type WordOrder = (doc: number, classIndex: number, distinct: string[]) => string[];
+
+export interface AopcCurve {
+  method: string;
+  /** Mean drop in the predicted class probability after removing the top K words, K = 0..maxK. */
+  drops: number[];
+  /** Mean of drops over K = 0..maxK. */
+  aopc: number;
+  documents: number;
+}
+
+export function wordAopc(model: ConceptModel, docs: readonly (readonly string[])[], order: WordOrder, method: string, maxK = 6): AopcCurve {
+  const drops = new Array(maxK + 1).fill(0);
+  docs.forEach((words, i) => {
+    const full = predictWords(model, words);
+    const c = full.predicted;
+    const ranked = order(i, c, [...new Set(words)]);
+    for (let k = 0; k <= maxK; k++) {
+      const removed = new Set(ranked.slice(0, k));
+      const kept = words.filter((w) => !removed.has(w));
+      drops[k] += full.probabilities[c] - predictWords(model, kept).probabilities[c];
+    }
+  });
+  const mean = drops.map((d) => d / Math.max(1, docs.length));
+  return { method, drops: mean, aopc: mean.reduce((a, b) => a + b, 0) / mean.length, documents: docs.length };
+}
+
+/** Orders words by a per-class score table; unscored words go last; ties by the word itself. */
+export function orderByScores(tables: readonly ReadonlyMap<string, number>[]): WordOrder {
+  return (_doc, c, distinct) => [...distinct].sort((a, b) => {
+    const sa = tables[c].get(a) ?? -Infinity;
+    const sb = tables[c].get(b) ?? -Infinity;
+    return sb - sa || (a < b ? -1 : a > b ? 1 : 0);
+  });
+}
+
+/** SMER's global concept scores per class (a word's score does not depend on the caption). */
+export function smerScoreTables(model: ConceptModel): Map<string, number>[] {
+  return model.classes.map((_, c) => new Map(smerGlobalRanking(model, c).map((r) => [r.word, r.score])));
+}
+
+/**
+ * LIME's global concept scores per class: the mean LIME weight of a word over the captions predicted as that
+ * class that contain it (each caption explained for its predicted class, seed + caption index).
+ */
+export function limeScoreTables(model: ConceptModel, docs: readonly (readonly string[])[], seed: number, settings: Partial<LimeTextSettings> = {}): Map<string, number>[] {
+  const sums = model.classes.map(() => new Map<string, { sum: number; n: number }>());
+  docs.forEach((words, i) => {
+    const c = predictWords(model, words).predicted;
+    const e = limeText(model, words, c, seed + i, { ...DEFAULT_LIME_TEXT, ...settings });
+    e.words.forEach((w, j) => {
+      const acc = sums[c].get(w) ?? { sum: 0, n: 0 };
+      acc.sum += e.weights[j];
+      acc.n++;
+      sums[c].set(w, acc);
+    });
+  });
+  return sums.map((m) => new Map([...m].map(([w, a]) => [w, a.sum / a.n])));
+}
+
+/** Baseline: a fresh random order per caption, the curve averaged over `repeats` seeds. */
+export function randomWordAopc(model: ConceptModel, docs: readonly (readonly string[])[], seed: number, repeats = 20, maxK = 6): AopcCurve {
+  const curves = Array.from({ length: repeats }, (_, r) => {
+    const rng = Random.derive(seed, `random-order-${r}`);
+    return wordAopc(model, docs, (_d, _c, distinct) => rng.shuffle([...distinct]), 'random', maxK);
+  });
+  const drops = curves[0].drops.map((_, k) => curves.reduce((a, cv) => a + cv.drops[k], 0) / repeats);
+  return { method: 'random', drops, aopc: drops.reduce((a, b) => a + b, 0) / drops.length, documents: docs.length };
+}

@@ -1,0 +1,25 @@
+// Validation of explainer settings: each failure is a SaliencyError that names the method and the setting.
+import { SaliencyError } from '../types.ts';
+
+/** A whole number in [min, max]; `fallback` when the setting is absent. */
+export function intSetting(method: string, name: string, value: unknown, fallback: number, min: number, max = Infinity): number {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    const range = max === Infinity ? `at least ${min}` : `between ${min} and ${max}`;
+    throw new SaliencyError(`${method}: ${name} must be a whole number ${range} (got ${String(v)})`, 'BAD_SETTING');
+  }
+  return v;
+}
+
+/** A finite number in the interval (min, max) or [min, max] as `inclusive` says. */
+export function numberSetting(
+  method: string, name: string, value: unknown, fallback: number, min: number, max: number, inclusive = true,
+): number {
+  const v = value ?? fallback;
+  const ok = typeof v === 'number' && Number.isFinite(v) && (inclusive ? v >= min && v <= max : v > min && v < max);
+  if (!ok) {
+    const [l, r] = inclusive ? ['[', ']'] : ['(', ')'];
+    throw new SaliencyError(`${method}: ${name} must be a number in ${l}${min}, ${max}${r} (got ${String(v)})`, 'BAD_SETTING');
+  }
+  return v as number;
+}

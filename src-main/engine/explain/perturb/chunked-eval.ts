@@ -1,0 +1,39 @@
+// Streams many perturbed inputs through the shared scheduler without holding them all in memory: inputs are
+// built chunk by chunk (in order, so seeded sampling stays deterministic), two chunks are in flight so the
+// model never waits for the next chunk to be built, and scores are consumed in order.
+import type { Classifier } from '../../model/classifier.ts';
+import type { PlanarImage } from '../../types.ts';
+import { schedulerFor, type ScoreRows } from '../../infer/scheduler.ts';
+
+export interface ChunkedEvalOptions<T> {
+  total: number;
+  /** Builds inputs start..end-1 plus whatever the consumer needs to keep (e.g. the masks). */
+  build: (start: number, end: number) => { inputs: PlanarImage[]; keep: T };
+  consume: (start: number, rows: ScoreRows, keep: T) => void;
+  /** Inputs per chunk; default 4 model batches (at least 16). */
+  chunk?: number;
+  signal?: AbortSignal;
+}
+
+/** Returns how many inputs were freshly evaluated (the rest came from the scheduler's cache or another caller). */
+export async function evaluateChunked<T>(model: Classifier, opts: ChunkedEvalOptions<T>): Promise<number> {
+  const scheduler = schedulerFor(model);
+  const chunk = Math.max(1, opts.chunk ?? Math.max(16, 4 * scheduler.batchSize));
+  const inFlight: { start: number; rows: Promise<ScoreRows>; keep: T }[] = [];
+  let fresh = 0;
+  const finishOldest = async () => {
+    const f = inFlight.shift()!;
+    const rows = await f.rows;
+    fresh += rows.fresh ?? 0;
+    opts.consume(f.start, rows, f.keep);
+  };
+  for (let start = 0; start < opts.total; start += chunk) {
+    const { inputs, keep } = opts.build(start, Math.min(opts.total, start + chunk));
+    const rows = scheduler.evaluate(inputs, { signal: opts.signal });
+    rows.catch(() => undefined); // a later chunk may fail while an earlier one is awaited: handled below
+    inFlight.push({ start, rows, keep });
+    if (inFlight.length >= 2) await finishOldest();
+  }
+  while (inFlight.length > 0) await finishOldest();
+  return fresh;
+}

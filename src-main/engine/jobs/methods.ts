@@ -1,0 +1,22 @@
+// Method specs in a batch: a registered method name, optionally with the target's score kind, e.g.
+// 'gradcam' (the job's default score) or 'gradcam:probability'.
+import { EXPLAINER_NAMES, getExplainer } from '../explain/registry.ts';
+import type { Explainer } from '../explain/types.ts';
+import type { ScoreKind } from '../types.ts';
+import { SaliencyError } from '../types.ts';
+
+export interface MethodSpec { spec: string; name: string; score: ScoreKind }
+
+export function parseMethodSpec(spec: string, defaultScore: ScoreKind): MethodSpec {
+  const [name, score, ...rest] = spec.trim().split(':');
+  if (!name || rest.length) throw new SaliencyError(`method "${spec}" should be a method name, optionally followed by :logit or :probability`, 'BAD_METHOD');
+  if (score !== undefined && score !== 'logit' && score !== 'probability') {
+    throw new SaliencyError(`method "${spec}": score "${score}" must be "logit" or "probability"`, 'BAD_METHOD');
+  }
+  if (!EXPLAINER_NAMES.includes(name)) getExplainer(name); // throws the registry's error listing known names
+  return { spec: spec.trim(), name, score: (score as ScoreKind | undefined) ?? defaultScore };
+}
+
+export function explainerFor(name: string): Explainer<Record<string, unknown>> {
+  return getExplainer(name) as Explainer<Record<string, unknown>>;
+}

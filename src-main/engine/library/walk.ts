@@ -1,0 +1,45 @@
+// Lists the image files under a folder, recursively, with the size and modification time the rescan
+// compares. Hidden entries and excluded folders (the store's own cache) are skipped.
+import { opendir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { IMAGE_EXTENSIONS } from '../image/load-image.ts';
+import { SaliencyError } from '../types.ts';
+
+export interface FoundFile { relPath: string; bytes: number; mtimeMs: number }
+
+const EXTENSIONS = new Set(IMAGE_EXTENSIONS);
+export const isImageFile = (name: string) => EXTENSIONS.has(path.extname(name).toLowerCase());
+
+export async function listImageFiles(root: string, opts: { exclude?: string[] } = {}): Promise<FoundFile[]> {
+  const exclude = new Set((opts.exclude ?? []).map((p) => path.resolve(p)));
+  const rels: string[] = [];
+  const visit = async (dir: string): Promise<void> => {
+    let handle;
+    try {
+      handle = await opendir(dir);
+    } catch (e) {
+      if (dir === root) throw new SaliencyError(`library folder ${root}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : (e as Error).message}`, 'NOT_FOUND');
+      return; // an unreadable sub-folder is skipped, not fatal
+    }
+    const subdirs: string[] = [];
+    for await (const d of handle) {
+      if (d.name.startsWith('.')) continue;
+      const full = path.join(dir, d.name);
+      if (d.isDirectory()) { if (!exclude.has(full)) subdirs.push(full); }
+      else if ((d.isFile() || d.isSymbolicLink()) && isImageFile(d.name)) rels.push(path.relative(root, full));
+    }
+    for (const s of subdirs) await visit(s);
+  };
+  await visit(path.resolve(root));
+  const out: FoundFile[] = [];
+  // stat in parallel chunks: thousands of files without thousands of open requests at once
+  for (let i = 0; i < rels.length; i += 256) {
+    const chunk = rels.slice(i, i + 256);
+    const stats = await Promise.all(chunk.map((r) => stat(path.join(root, r)).catch(() => null)));
+    chunk.forEach((relPath, j) => {
+      const s = stats[j];
+      if (s?.isFile()) out.push({ relPath, bytes: s.size, mtimeMs: Math.trunc(s.mtimeMs) });
+    });
+  }
+  return out.sort((a, b) => (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0));
+}

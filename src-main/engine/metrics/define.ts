@@ -1,0 +1,76 @@
+// Builds a Metric from its core computation: validation of the map, timing, and (for faithfulness metrics)
+// the random-map control computed by the very same code on a seeded random map.
+import { SaliencyError } from '../types.ts';
+import type { Map2D } from '../types.ts';
+import type { Metric, MetricInput, MetricResult, MetricTags, MetricValue } from './types.ts';
+import { checkMapOnImage, randomMap } from './perturb.ts';
+import { Random } from '../util/random.ts';
+
+export interface MetricDefinition<S extends Record<string, unknown>> {
+  name: string;
+  description: string;
+  tags: MetricTags;
+  settings(partial: Partial<S>): S;
+  /** The metric of one map. */
+  run(input: MetricInput, map: Map2D, settings: S, seed: number): Promise<MetricValue>;
+}
+
+export type ControlSettings = { control: boolean };
+
+export function defineMetric<S extends Record<string, unknown>>(def: MetricDefinition<S>): Metric<S> {
+  return {
+    name: def.name,
+    description: def.description,
+    tags: def.tags,
+    settings: (partial) => def.settings(partial),
+    async compute(input, settings, seed): Promise<MetricResult> {
+      const t0 = performance.now();
+      if (!Number.isInteger(seed)) throw new SaliencyError(`seed ${seed} must be an integer`, 'BAD_SETTING');
+      checkMapOnImage(input.map, input.image.input, def.name);
+      if (def.tags.needs.model && !input.model) throw new SaliencyError(`${def.name} needs the model`, 'BAD_INPUT');
+      if (def.tags.needs.annotations && !input.annotation) throw new SaliencyError(`${def.name} needs annotation boxes or masks for this image`, 'NO_ANNOTATION');
+      if (def.tags.needs.referenceMap && !input.reference) throw new SaliencyError(`${def.name} needs a second map to compare with`, 'BAD_INPUT');
+      if (def.tags.needs.explainerReruns && !input.explainer) throw new SaliencyError(`${def.name} needs the explainer that made the map (it re-runs it)`, 'BAD_INPUT');
+      const main = await def.run(input, input.map, settings, seed);
+      let control: MetricValue | undefined;
+      if (def.tags.category === 'faithfulness' && (settings as Partial<ControlSettings>).control !== false) {
+        const { width, height } = input.map;
+        control = await def.run(input, randomMap(width, height, Random.derive(seed, 'random-map')), settings, seed);
+      }
+      return {
+        metric: def.name, higherIsBetter: def.tags.higherIsBetter, ...main, control,
+        settings, seed, millis: performance.now() - t0,
+      };
+    },
+  };
+}
+
+export const TAGS = {
+  faithfulness: (higherIsBetter: boolean): MetricTags => ({
+    higherIsBetter, category: 'faithfulness', needs: { model: true, annotations: false, explainerReruns: false, referenceMap: false },
+  }),
+};
+
+/** Settings helpers: a positive integer, a number in a range, a boolean. */
+export function intSetting(v: unknown, fallback: number, name: string, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+  if (v === undefined) return fallback;
+  const n = typeof v === 'string' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new SaliencyError(`setting ${name}=${String(v)} must be an integer in ${min}..${max === Number.MAX_SAFE_INTEGER ? 'inf' : max}`, 'BAD_SETTING');
+  }
+  return n;
+}
+export function numSetting(v: unknown, fallback: number, name: string, min: number, max: number): number {
+  if (v === undefined) return fallback;
+  const n = typeof v === 'string' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < min || n > max) {
+    throw new SaliencyError(`setting ${name}=${String(v)} must be a number in [${min}, ${max}]`, 'BAD_SETTING');
+  }
+  return n;
+}
+export function boolSetting(v: unknown, fallback: boolean, name: string): boolean {
+  if (v === undefined) return fallback;
+  if (typeof v === 'boolean') return v;
+  if (v === 'true' || v === 'false') return v === 'true';
+  throw new SaliencyError(`setting ${name}=${String(v)} must be true or false`, 'BAD_SETTING');
+}

@@ -1,0 +1,53 @@
+// What removed pixels are replaced with (baselines), the blurred start image of insertion, and random maps.
+// Built on the explainers' shared masking helpers so "black" or "blur" mean the same thing everywhere.
+import type { Map2D, PlanarImage } from '../types.ts';
+import { SaliencyError } from '../types.ts';
+import { makeBaseline } from '../explain/perturb/masking.ts';
+import type { Random } from '../util/random.ts';
+
+/**
+ * - 'black': 0
+ * - 'mean': the ImageNet mean colour (123.675, 116.28, 103.53): zero after torchvision normalisation, i.e. the
+ *   zero substrate of the RISE reference code
+ * - 'image-mean': this image's own mean colour
+ * - 'blur': a Gaussian blur of the image (sigma 5 by default, as RISE's insertion start)
+ * - 'uniform': uniform noise in 0..255, seeded (Samek et al.'s AOPC perturbation)
+ * - a number: that grey value
+ */
+export type Baseline = 'black' | 'mean' | 'image-mean' | 'blur' | 'uniform' | number;
+export const BASELINES = ['black', 'mean', 'image-mean', 'blur', 'uniform'] as const;
+
+const IMAGENET_MEAN = [123.675, 116.28, 103.53];
+
+export function parseBaseline(v: unknown, setting = 'baseline'): Baseline {
+  if (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 255) return v;
+  if (typeof v === 'string' && (BASELINES as readonly string[]).includes(v)) return v as Baseline;
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return parseBaseline(Number(v), setting);
+  throw new SaliencyError(`${setting} "${String(v)}" must be one of ${BASELINES.join(', ')} or a grey value 0..255`, 'BAD_SETTING');
+}
+
+/** The image every perturbed pixel is copied from. */
+export function baselineImage(image: PlanarImage, baseline: Baseline, random: Random, blurSigma = 5): PlanarImage {
+  if (baseline === 'black') return makeBaseline(image, 'black');
+  if (baseline === 'image-mean') return makeBaseline(image, 'mean');
+  if (baseline === 'blur') return blurSigma > 0 ? makeBaseline(image, 'blur', { blurSigma }) : { ...image, data: image.data.slice() };
+  const plane = image.width * image.height;
+  const data = new Float32Array(3 * plane);
+  if (baseline === 'uniform') for (let i = 0; i < data.length; i++) data[i] = random.next() * 255;
+  else for (let c = 0; c < 3; c++) data.fill(baseline === 'mean' ? IMAGENET_MEAN[c] : baseline, c * plane, (c + 1) * plane);
+  return { width: image.width, height: image.height, data };
+}
+
+/** The chance-level control: i.i.d. uniform relevance per pixel, seeded. */
+export function randomMap(width: number, height: number, random: Random): Map2D {
+  const data = new Float32Array(width * height);
+  for (let i = 0; i < data.length; i++) data[i] = random.next();
+  return { width, height, data };
+}
+
+/** Checks that a map lies on the image's grid (metrics compare pixel by pixel). */
+export function checkMapOnImage(map: Map2D, image: PlanarImage, what: string): void {
+  if (map.width !== image.width || map.height !== image.height || map.data.length !== map.width * map.height) {
+    throw new SaliencyError(`${what}: the map is ${map.width}x${map.height} but the model input is ${image.width}x${image.height}; pass the map on the model-input grid`, 'BAD_INPUT');
+  }
+}

@@ -1,0 +1,137 @@
+// Batch jobs and their items (one image x one method each). An item is 'pending' until its result is
+// committed together with status 'done' (or 'error') in one transaction, so after a crash the pending items
+// are exactly the work left; UNIQUE(job, image, method) rules out duplicate items.
+import path from 'node:path';
+import type Database from 'better-sqlite3';
+import type { ScoreKind } from '../types.ts';
+import { SaliencyError } from '../types.ts';
+import { canonicalJson, parseJson } from './json.ts';
+
+export type JobStatus = 'queued' | 'running' | 'paused' | 'cancelled' | 'done';
+
+export interface JobParams {
+  /** Method specs: a method name, optionally with the score kind, e.g. 'gradcam' or 'gradcam:probability'. */
+  methods: string[];
+  /** Default score kind of the target (top-1 class of the model). */
+  score: ScoreKind;
+  seed: number;
+  /** Partial settings per method name. */
+  settings: Record<string, Record<string, unknown>>;
+}
+
+export interface JobCounts { total: number; pending: number; done: number; error: number }
+
+export interface JobRecord {
+  id: number; kind: string; libraryId: number | null; modelId: number; modelPath: string; params: JobParams;
+  status: JobStatus; pid: number | null; error: string | null; createdAt: string; updatedAt: string; counts: JobCounts;
+}
+
+export interface JobItem {
+  id: number; jobId: number; imageId: number; method: string; runId: number; status: 'pending' | 'done' | 'error';
+  error: string | null; explanationId: number | null;
+  /** The image file and the content hash the library knows. */
+  path: string; sha256: string | null;
+}
+
+type JobRow = { id: number; kind: string; library_id: number | null; model_id: number; model_path: string; params: string; status: JobStatus;
+  pid: number | null; error: string | null; created_at: string; updated_at: string; total: number; pending: number; done: number; errors: number };
+
+const COUNTS = `(SELECT COUNT(*) FROM job_items WHERE job_id = j.id) AS total,
+  (SELECT COUNT(*) FROM job_items WHERE job_id = j.id AND status = 'pending') AS pending,
+  (SELECT COUNT(*) FROM job_items WHERE job_id = j.id AND status = 'done') AS done,
+  (SELECT COUNT(*) FROM job_items WHERE job_id = j.id AND status = 'error') AS errors`;
+
+const toJob = (r: JobRow): JobRecord => ({
+  id: r.id, kind: r.kind, libraryId: r.library_id, modelId: r.model_id, modelPath: r.model_path, params: parseJson(r.params, {} as JobParams),
+  status: r.status, pid: r.pid, error: r.error, createdAt: r.created_at, updatedAt: r.updated_at,
+  counts: { total: r.total, pending: r.pending, done: r.done, error: r.errors },
+});
+
+export class JobsRepo {
+  constructor(private db: Database.Database) {}
+
+  create(x: { libraryId: number | null; modelId: number; modelPath: string; params: JobParams; items: { imageId: number; method: string; runId: number }[] }): JobRecord {
+    const id = this.db.transaction(() => {
+      const jobId = Number(this.db.prepare(`INSERT INTO jobs (kind, library_id, model_id, model_path, params, status) VALUES ('explain', ?, ?, ?, ?, 'queued')`)
+        .run(x.libraryId, x.modelId, x.modelPath, canonicalJson(x.params)).lastInsertRowid);
+      const add = this.db.prepare('INSERT INTO job_items (job_id, image_id, method, run_id) VALUES (?, ?, ?, ?)');
+      for (const it of x.items) add.run(jobId, it.imageId, it.method, it.runId);
+      return jobId;
+    }).immediate();
+    return this.get(id)!;
+  }
+
+  get(id: number): JobRecord | undefined {
+    const r = this.db.prepare(`SELECT j.*, ${COUNTS} FROM jobs j WHERE j.id = ?`).get(id) as JobRow | undefined;
+    return r && toJob(r);
+  }
+
+  find(id: number): JobRecord {
+    const job = this.get(id);
+    if (!job) throw new SaliencyError(`no job ${id} in this database`, 'NOT_FOUND');
+    return job;
+  }
+
+  list(filter: { status?: JobStatus[] } = {}): JobRecord[] {
+    const rows = this.db.prepare(`SELECT j.*, ${COUNTS} FROM jobs j ORDER BY j.id`).all() as JobRow[];
+    return rows.map(toJob).filter((j) => !filter.status || filter.status.includes(j.status));
+  }
+
+  /** The status alone (cheap: polled by a running job to see a pause or cancel asked by another process). */
+  status(id: number): JobStatus | undefined {
+    return (this.db.prepare('SELECT status FROM jobs WHERE id = ?').get(id) as { status: JobStatus } | undefined)?.status;
+  }
+
+  setStatus(id: number, status: JobStatus, extra: { pid?: number | null; error?: string | null } = {}): void {
+    this.db.prepare(`UPDATE jobs SET status = @status, pid = CASE WHEN @setPid THEN @pid ELSE pid END,
+        error = CASE WHEN @setError THEN @error ELSE error END, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = @id`)
+      .run({ id, status, setPid: extra.pid !== undefined ? 1 : 0, pid: extra.pid ?? null, setError: extra.error !== undefined ? 1 : 0, error: extra.error ?? null });
+  }
+
+  /** Marks the job as run by this process; refuses when another live process is running it. */
+  claim(id: number, pid: number, isAlive: (pid: number) => boolean): JobRecord {
+    this.db.transaction(() => {
+      const job = this.find(id);
+      if (job.status === 'running' && job.pid !== null && job.pid !== pid && isAlive(job.pid)) {
+        throw new SaliencyError(`job ${id} is being run by process ${job.pid}`, 'JOB_BUSY');
+      }
+      if (job.status === 'done') throw new SaliencyError(`job ${id} is already done`, 'JOB_DONE');
+      this.setStatus(id, 'running', { pid, error: null });
+    }).immediate();
+    return this.find(id);
+  }
+
+  /** Items still to do, grouped by image (ordered so one image's methods come together). */
+  pendingItems(jobId: number, opts: { retryErrors?: boolean } = {}): JobItem[] {
+    return (this.db.prepare(`SELECT ji.*, i.sha256, i.rel_path, l.root FROM job_items ji
+        JOIN images i ON i.id = ji.image_id JOIN libraries l ON l.id = i.library_id
+      WHERE ji.job_id = ? AND (ji.status = 'pending' OR (? AND ji.status = 'error')) ORDER BY ji.image_id, ji.id`)
+      .all(jobId, opts.retryErrors ? 1 : 0) as
+      { id: number; job_id: number; image_id: number; method: string; run_id: number; status: JobItem['status']; error: string | null;
+        explanation_id: number | null; sha256: string | null; rel_path: string; root: string }[])
+      .map((r) => ({
+        id: r.id, jobId: r.job_id, imageId: r.image_id, method: r.method, runId: r.run_id, status: r.status, error: r.error,
+        explanationId: r.explanation_id, path: path.join(r.root, r.rel_path), sha256: r.sha256,
+      }));
+  }
+
+  /** Item errors of a job, for display. */
+  errors(jobId: number): { itemId: number; imageId: number; method: string; error: string }[] {
+    return (this.db.prepare(`SELECT id, image_id, method, error FROM job_items WHERE job_id = ? AND status = 'error' ORDER BY id`).all(jobId) as
+      { id: number; image_id: number; method: string; error: string }[]).map((r) => ({ itemId: r.id, imageId: r.image_id, method: r.method, error: r.error }));
+  }
+
+  /** Call inside the transaction that stores the item's result. */
+  completeItem(itemId: number, explanationId: number, millis: number): void {
+    this.db.prepare(`UPDATE job_items SET status = 'done', explanation_id = ?, error = NULL, millis = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?`)
+      .run(explanationId, millis, itemId);
+  }
+
+  failItem(itemId: number, error: string): void {
+    this.db.prepare(`UPDATE job_items SET status = 'error', error = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?`).run(error, itemId);
+  }
+
+  remove(id: number): void {
+    this.db.prepare('DELETE FROM jobs WHERE id = ?').run(id);
+  }
+}
