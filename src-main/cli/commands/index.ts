@@ -1,4 +1,11 @@
 // Every CLI command, in the order `saliency help` lists them. Add one line per command.
 import type { Command } from '../command.ts';
+import { predict } from './predict.ts';
+import { explain } from './explain.ts';
+import { serve } from './serve.ts';
 
-export const COMMANDS: Command[] = [];
+export const COMMANDS: Command[] = [
+  predict,
+  explain,
+  serve,
+];

@@ -1,0 +1,142 @@
+// saliency explain: maps from one or more methods (and ensembles of them) for images or folders.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Command } from '../command.ts';
+import {
+  MODEL_OPTIONS, MODEL_USAGE, collectImages, describeModel, intOption, loadModelFromArgs, parseScore, parseTarget, stemOf,
+} from '../common.ts';
+import { forEachImage } from '../image-loop.ts';
+import { predictTopK } from '../../engine/predict.ts';
+import { EXPLAINER_NAMES, getExplainer } from '../../engine/explain/registry.ts';
+import type { Explanation } from '../../engine/explain/types.ts';
+import { ENSEMBLE_NAMES, buildEnsemble } from '../../engine/ensemble/index.ts';
+import { encodeNpy } from '../../engine/io/npy.ts';
+import { overlayPng } from '../../engine/image/overlay.ts';
+import { COLORMAPS, type ColormapName } from '../../engine/image/colormap.ts';
+import { SaliencyError } from '../../engine/types.ts';
+
+/** Parses repeated `--set method.key=value` into per-method settings. */
+export function parseSettings(items: string[]): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const item of items.flatMap((s) => s.split(','))) {
+    const m = /^([\w-]+)\.([\w-]+)=(.*)$/.exec(item.trim());
+    if (!m) throw new SaliencyError(`--set "${item}" must look like method.setting=value (e.g. lime.samples=500)`, 'BAD_SETTING');
+    const [, method, key, raw] = m;
+    const value = raw === 'true' ? true : raw === 'false' ? false : raw !== '' && !Number.isNaN(Number(raw)) ? Number(raw) : raw;
+    (out[method] ??= {})[key] = value;
+  }
+  return out;
+}
+
+/** Extras made JSON-friendly (typed arrays to arrays). */
+function plain(value: unknown): unknown {
+  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number>);
+  if (Array.isArray(value)) return value.map(plain);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
+  return value;
+}
+
+export const explain: Command = {
+  name: 'explain',
+  summary: 'saliency maps (Grad-CAM, LIME, SHAP, RISE, ...) and ensembles for images or folders',
+  usage: `Usage: saliency explain <image|folder...> --model <file> --out <dir> [options]
+
+  --method <list>      comma-separated, default gradcam; known: ${EXPLAINER_NAMES.join(', ')}
+  --ensemble <list>    combine the methods' maps: ${ENSEMBLE_NAMES.join(', ')}
+  --target <t>         top1 (default), a class index, or a label
+  --score <s>          logit (default for CAM methods) or probability (default for perturbation methods)
+  --seed <n>           random seed (default 0): the same seed gives identical maps
+  --set m.key=value    a method setting, repeatable (e.g. --set lime.samples=500 --set rise.masks=2000)
+  --colormap <name>    ${COLORMAPS.join(', ')} (default turbo)
+  --opacity <0..1>     overlay opacity (default 0.5)
+  --top-k <n>          predictions kept per image (default 5)
+
+${MODEL_USAGE}
+
+Writes, per image, <out>/<name>/<method>.npy (the map on the model-input grid, float32, numpy.load reads it)
+and <method>.png (the map over the original image), and <out>/results.json (predictions, targets, settings,
+seeds, evaluations, times, the model's preset and head). Exit status: 0 all done, 1 some images failed, 2 bad usage.`,
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv, allowPositionals: true,
+      options: {
+        ...MODEL_OPTIONS, out: { type: 'string', short: 'o' }, method: { type: 'string' }, ensemble: { type: 'string' },
+        target: { type: 'string' }, score: { type: 'string' }, seed: { type: 'string' }, set: { type: 'string', multiple: true },
+        colormap: { type: 'string' }, opacity: { type: 'string' }, 'top-k': { type: 'string' },
+      },
+    });
+    if (!values.out) throw new SaliencyError('--out <dir> is required', 'BAD_USAGE');
+    const methods = (values.method ?? 'gradcam').split(',').map((s) => s.trim()).filter(Boolean);
+    const explainers = methods.map((m) => getExplainer(m));
+    const ensembles = (values.ensemble ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    for (const e of ensembles) if (!ENSEMBLE_NAMES.includes(e)) throw new SaliencyError(`unknown ensemble "${e}"; known: ${ENSEMBLE_NAMES.join(', ')}`, 'UNKNOWN_METHOD');
+    const perMethod = parseSettings(values.set ?? []);
+    for (const m of Object.keys(perMethod)) if (!methods.includes(m)) throw new SaliencyError(`--set names "${m}", which is not among --method ${methods.join(',')}`, 'BAD_SETTING');
+    const settings = explainers.map((e, i) => e.settings(perMethod[methods[i]] ?? {}));
+    const seed = intOption(values.seed, 'seed', 0) ?? 0;
+    const colormap = (values.colormap ?? 'turbo') as ColormapName;
+    if (!COLORMAPS.includes(colormap)) throw new SaliencyError(`--colormap must be one of ${COLORMAPS.join(', ')}`, 'BAD_SETTING');
+    const opacity = values.opacity === undefined ? 0.5 : Number(values.opacity);
+    if (!(opacity >= 0 && opacity <= 1)) throw new SaliencyError('--opacity must be between 0 and 1', 'BAD_SETTING');
+    const topK = intOption(values['top-k'], 'top-k') ?? 5;
+
+    const model = await loadModelFromArgs(values);
+    const targetArg = parseTarget(values.target, model);
+    const files = await collectImages(positionals);
+    if (!values.json) console.error(describeModel(model));
+    await mkdir(values.out, { recursive: true });
+
+    const used = new Map<string, number>();
+    const images: unknown[] = [];
+    const errors = await forEachImage(files, model, async (file, img) => {
+      let stem = stemOf(file);
+      const n = used.get(stem) ?? 0;
+      used.set(stem, n + 1);
+      if (n > 0) stem = `${stem}-${n}`;
+      const dir = path.join(values.out!, stem);
+      await mkdir(dir, { recursive: true });
+      const [predictions] = await predictTopK(model, [img.prepared.input], topK);
+      const classIndex = targetArg === 'top1' ? predictions[0].classIndex : targetArg;
+      const results: Explanation[] = [];
+      const failures: { method: string; error: string }[] = [];
+      for (let i = 0; i < explainers.length; i++) {
+        const cam = methods[i].endsWith('cam');
+        const target = { classIndex, score: parseScore(values.score, cam ? 'logit' : 'probability') };
+        try {
+          results.push(await explainers[i].explain(img.prepared, target, settings[i], seed, { model }));
+        } catch (e) {
+          if (!(e instanceof SaliencyError)) throw e;
+          failures.push({ method: methods[i], error: e.message });
+          process.stderr.write(`error: ${file}: ${methods[i]}: ${e.message}\n`);
+        }
+      }
+      for (const name of ensembles) {
+        if (results.length === 0) break;
+        results.push(buildEnsemble(results.filter((r) => !r.method.startsWith('ensemble')), { combiner: name }));
+      }
+      const entries = [];
+      for (const r of results) {
+        const base = r.method.replace(/[^\w.-]+/g, '-');
+        await writeFile(path.join(dir, `${base}.npy`), encodeNpy(r.map.data, [r.map.height, r.map.width]));
+        await writeFile(path.join(dir, `${base}.png`), await overlayPng(img.original, r.map, img.prepared.transform, { colormap, opacity }));
+        entries.push({
+          method: r.method, npy: path.join(stem, `${base}.npy`), png: path.join(stem, `${base}.png`), target: r.target,
+          evaluations: r.evaluations, millis: Math.round(r.millis), seed: r.seed, settings: plain(r.settings), extras: plain(r.extras),
+        });
+      }
+      images.push({ file, id: img.prepared.id, transform: img.prepared.transform, predictions, target: classIndex, explanations: entries, failures });
+      if (failures.length) throw new SaliencyError(failures.map((f) => `${f.method}: ${f.error}`).join('; '));
+      if (!values.json) console.log(`${file}: ${predictions[0].label} (${predictions[0].probability.toFixed(3)}) -> ${dir}`);
+    });
+    const info = model.info;
+    const summary = {
+      model: { name: info.name, sha256: info.sha256, preset: info.preset.name, presetReason: info.presetReason, resize: info.resize, head: info.head, batch: info.batch, provider: info.providerNote },
+      methods, ensembles, seed, images, errors,
+    };
+    await writeFile(path.join(values.out, 'results.json'), JSON.stringify(summary, null, 2));
+    if (values.json) console.log(JSON.stringify(summary, null, 2));
+    await model.dispose();
+    return errors.length ? 1 : 0;
+  },
+};

@@ -1,0 +1,130 @@
+// Options and helpers shared by the commands that load a model and go through images.
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Classifier, PROVIDERS, type ClassifierOptions, type Provider } from '../engine/model/classifier.ts';
+import { IMAGE_EXTENSIONS } from '../engine/image/load-image.ts';
+import { SaliencyError, type PresetName, type ResizePolicy, type ScoreKind } from '../engine/types.ts';
+
+export const MODEL_OPTIONS = {
+  model: { type: 'string', short: 'm' },
+  preset: { type: 'string' },
+  resize: { type: 'string' },
+  labels: { type: 'string' },
+  'batch-size': { type: 'string' },
+  threads: { type: 'string' },
+  provider: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+export const MODEL_USAGE = `Model options:
+  --model, -m <file|builtin:demo|builtin:known-evidence>   ONNX image classifier (required)
+  --preset auto|torchvision|inception|caffe|unit           input normalisation (default: auto, shown)
+  --resize auto|crop|direct                                shorter side + centre crop, or squash (default: auto)
+  --labels <file>                                          class labels (.txt one per line, or .json)
+  --batch-size <n>   --threads <n>   --provider cpu|cuda|dml|coreml
+  --json                                                   machine-readable output on stdout`;
+
+export function intOption(value: string | undefined, name: string, min = 1): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new SaliencyError(`--${name} must be an integer >= ${min} (got "${value}")`, 'BAD_SETTING');
+  return n;
+}
+
+/** Resolves `builtin:<name>` to the bundled file; other specs are paths. */
+export async function resolveModel(spec: string): Promise<string> {
+  if (!spec.startsWith('builtin:')) return spec;
+  const { resolveModelSpec } = await import('../engine/model/builtin.ts');
+  return resolveModelSpec(spec);
+}
+
+export async function loadModelFromArgs(values: Record<string, unknown>): Promise<Classifier> {
+  const spec = values.model as string | undefined;
+  if (!spec) throw new SaliencyError('--model is required (an .onnx file, or builtin:demo)', 'BAD_USAGE');
+  const provider = values.provider as string | undefined;
+  if (provider && !PROVIDERS.includes(provider as Provider)) {
+    throw new SaliencyError(`--provider must be one of ${PROVIDERS.join(', ')} (got "${provider}")`, 'BAD_SETTING');
+  }
+  const resize = values.resize as string | undefined;
+  if (resize && !['auto', 'crop', 'direct'].includes(resize)) throw new SaliencyError(`--resize must be auto, crop or direct (got "${resize}")`, 'BAD_SETTING');
+  const opts: ClassifierOptions = {
+    preset: values.preset as PresetName | 'auto' | undefined,
+    resize: resize as ResizePolicy | 'auto' | undefined,
+    labelsFile: values.labels as string | undefined,
+    batchSize: intOption(values['batch-size'] as string | undefined, 'batch-size'),
+    threads: intOption(values.threads as string | undefined, 'threads'),
+    provider: provider as Provider | undefined,
+    name: spec,
+  };
+  return Classifier.load(await resolveModel(spec), opts);
+}
+
+export function describeModel(m: Classifier): string {
+  const i = m.info;
+  return [
+    `model ${i.name}: ${i.input.layout} ${i.input.channels}x${i.input.height}x${i.input.width}, ${i.numClasses} classes, output ${i.outputKind}`,
+    `  preset ${i.preset.name} (${i.preset.description}) — ${i.presetReason}; resize ${i.resize}`,
+    `  ${i.batch.note}; ${i.providerNote}`,
+    `  head: ${i.head.found ? i.head.description : i.head.reason}`,
+  ].join('\n');
+}
+
+/**
+ * Expands the arguments into image files: folders are searched recursively for image extensions; files named
+ * explicitly are taken whatever their extension (so a bad file gets its own clear error).
+ */
+export async function collectImages(inputs: string[]): Promise<string[]> {
+  if (inputs.length === 0) throw new SaliencyError('no images given: name image files or folders', 'BAD_USAGE');
+  const files: string[] = [];
+  for (const input of inputs) {
+    let s;
+    try {
+      s = await stat(input);
+    } catch {
+      throw new SaliencyError(`${input}: no such file or folder`, 'NOT_FOUND');
+    }
+    if (s.isDirectory()) {
+      const found = await walk(input);
+      if (found.length === 0) throw new SaliencyError(`${input}: the folder has no images (${IMAGE_EXTENSIONS.join(' ')})`, 'NO_IMAGES');
+      files.push(...found);
+    } else {
+      files.push(input);
+    }
+  }
+  return files;
+}
+
+async function walk(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  entries.sort((a, b) => a.name.localeCompare(b.name));
+  const out: string[] = [];
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await walk(p)));
+    else if (IMAGE_EXTENSIONS.includes(path.extname(e.name).toLowerCase())) out.push(p);
+  }
+  return out;
+}
+
+/** Parses --target: "top1" (default), a class index, or a label. */
+export function parseTarget(value: string | undefined, m: Classifier): number | 'top1' {
+  if (!value || value === 'top1') return 'top1';
+  if (/^\d+$/.test(value)) {
+    const k = Number(value);
+    if (k >= m.info.numClasses) throw new SaliencyError(`--target ${k} is out of range: the model has classes 0..${m.info.numClasses - 1}`, 'BAD_SETTING');
+    return k;
+  }
+  const idx = m.labels.findIndex((l) => l.label === value || l.wnid === value);
+  if (idx < 0) throw new SaliencyError(`--target "${value}" is neither a class index nor a known label`, 'BAD_SETTING');
+  return idx;
+}
+
+export function parseScore(value: string | undefined, fallback: ScoreKind): ScoreKind {
+  if (!value) return fallback;
+  if (value !== 'logit' && value !== 'probability') throw new SaliencyError(`--score must be logit or probability (got "${value}")`, 'BAD_SETTING');
+  return value;
+}
+
+export function stemOf(file: string): string {
+  return path.basename(file, path.extname(file)).replace(/[^\w.-]+/g, '_');
+}
