@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildEnsemble } from '../../src-main/engine/ensemble/build.ts';
 import { ENSEMBLE_NAMES } from '../../src-main/engine/ensemble/registry.ts';
+import type { EnsembleSpec } from '../../src-main/engine/ensemble/types.ts';
 import { manualWeights } from '../../src-main/engine/ensemble/weights/manual.ts';
 import type { Explanation } from '../../src-main/engine/explain/types.ts';
 
@@ -40,12 +41,17 @@ describe('buildEnsemble', () => {
   });
 
   it('every combiner runs on real-shaped members and one member gives back that member (rank-preserving)', () => {
+    const weightsFor = (name: string, methods: string[]): EnsembleSpec['weights'] => {
+      const w = Object.fromEntries(methods.map((m) => [m, 1]));
+      if (name === 'weighted') return w;
+      if (name === 'learned') return { name: 'l', source: 'annotations', weights: w, provenance: {} };
+      return undefined;
+    };
     for (const name of ENSEMBLE_NAMES) {
-      const spec = { combiner: name, ...(name === 'weighted' ? { weights: { gradcam: 1, lime: 1, rise: 1 } } : {}), ...(name === 'learned' ? { weights: { name: 'l', source: 'annotations' as const, weights: { gradcam: 1, lime: 1, rise: 1 }, provenance: {} } } : {}) };
-      const e = buildEnsemble([cam, lime, rise], spec);
+      const e = buildEnsemble([cam, lime, rise], { combiner: name, weights: weightsFor(name, ['gradcam', 'lime', 'rise']) });
       expect(e.map.data.every(Number.isFinite), name).toBe(true);
-      if (name === 'region-detail') continue;
-      const one = buildEnsemble([rise], { ...spec, weights: spec.weights ? { ...('source' in spec.weights ? spec.weights : {}), ...('source' in spec.weights ? { weights: { rise: 1 } } : { rise: 1 }) } as never : undefined, options: name === 'borda' || name === 'rrf' ? { cell: 1 } : {} });
+      if (name === 'region-detail') continue; // needs two members (tested in combiners.test.ts)
+      const one = buildEnsemble([rise], { combiner: name, weights: weightsFor(name, ['rise']), options: name === 'borda' || name === 'rrf' ? { cell: 1 } : {} });
       // The single member's pixel order is kept (bigger stays bigger).
       expect(one.map.data[63], name).toBeGreaterThan(one.map.data[0]);
     }
