@@ -3,9 +3,11 @@ import type { Command } from '../command.ts';
 import { predict } from './predict.ts';
 import { explain } from './explain.ts';
 import { serve } from './serve.ts';
+import { ensembleWeights } from './ensemble-weights.ts';
 
 export const COMMANDS: Command[] = [
   predict,
   explain,
   serve,
+  ensembleWeights,
 ];
