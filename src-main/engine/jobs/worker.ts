@@ -55,5 +55,8 @@ post({ type: 'ready', info: model.info });
 let chain = Promise.resolve();
 port.on('message', (m: ToWorker) => {
   if (m.type === 'stop') { chain.then(() => model.dispose()).finally(() => port.close()); return; }
-  chain = chain.then(() => handle(model, m)).then(() => post({ type: 'task-done', taskId: m.taskId }));
+  chain = chain
+    .then(() => handle(model, m))
+    .catch((e) => { for (const it of m.items) post({ type: 'item-error', taskId: m.taskId, itemId: it.itemId, message: messageOf(e), code: codeOf(e) }); })
+    .then(() => post({ type: 'task-done', taskId: m.taskId }));
 });

@@ -1,0 +1,77 @@
+// saliency jobs [list|resume|pause|cancel|errors]: batch jobs in the database.
+import { parseArgs } from 'node:util';
+import type { Command } from '../command.ts';
+import { openStore } from '../../engine/store/store.ts';
+import type { JobRecord } from '../../engine/store/jobs-repo.ts';
+import { requestStop, resumableJobs } from '../../engine/jobs/runner.ts';
+import { runInForeground } from './run.ts';
+import { SaliencyError } from '../../engine/types.ts';
+
+const USAGE = `Usage:
+  saliency jobs [list] [--db FILE]
+  saliency jobs resume [<id> ...] [--workers N] [--retry-errors] [--db FILE]   (no id: every unfinished job)
+  saliency jobs pause <id> [--db FILE]      (a job running in another process stops after its images in flight)
+  saliency jobs cancel <id> [--db FILE]
+  saliency jobs errors <id> [--db FILE]
+
+A job killed or crashed shows as "running (process gone)"; resume finishes exactly its missing items.`;
+
+export function reportJob(j: JobRecord): void {
+  console.log(`job ${j.id} ${j.status}: ${j.counts.done}/${j.counts.total} done, ${j.counts.error} errors, ${j.counts.pending} pending${j.error ? ` (${j.error})` : ''}`);
+}
+
+const jobIds = (rest: string[]) => rest.map((r) => {
+  if (!/^\d+$/.test(r)) throw new SaliencyError(`"${r}" is not a job id`, 'BAD_USAGE');
+  return Number(r);
+});
+
+export const jobsCommand: Command = {
+  name: 'jobs',
+  summary: 'list, resume, pause or cancel batch jobs',
+  usage: USAGE,
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv, allowPositionals: true,
+      options: { db: { type: 'string' }, workers: { type: 'string' }, 'retry-errors': { type: 'boolean' } },
+    });
+    const [sub = 'list', ...rest] = positionals;
+    const store = openStore(values.db);
+    try {
+      if (sub === 'list') {
+        const crashed = new Set(resumableJobs(store).filter((j) => j.status === 'running').map((j) => j.id));
+        const jobs = store.jobs.list();
+        if (jobs.length === 0) console.log('no jobs');
+        for (const j of jobs) {
+          const status = crashed.has(j.id) ? 'running (process gone)' : j.status;
+          console.log(`${String(j.id).padStart(4)}  ${status.padEnd(22)} ${j.counts.done}/${j.counts.total} done, ${j.counts.error} errors  ${j.params.methods.join(',')}  ${j.modelPath}`);
+        }
+        return 0;
+      }
+      if (sub === 'resume') {
+        const ids = rest.length ? jobIds(rest) : resumableJobs(store).map((j) => j.id);
+        if (ids.length === 0) { console.log('no unfinished jobs'); return 0; }
+        const workers = values.workers !== undefined ? Number(values.workers) : undefined;
+        let code = 0;
+        for (const id of ids) code = Math.max(code, await runInForeground(store, id, { workers, retryErrors: values['retry-errors'] }));
+        return code;
+      }
+      if (sub === 'pause' || sub === 'cancel') {
+        if (rest.length !== 1) throw new SaliencyError(`jobs ${sub} needs one job id`, 'BAD_USAGE');
+        reportJob(requestStop(store, jobIds(rest)[0], sub === 'pause' ? 'paused' : 'cancelled'));
+        return 0;
+      }
+      if (sub === 'errors') {
+        if (rest.length !== 1) throw new SaliencyError('jobs errors needs one job id', 'BAD_USAGE');
+        const id = jobIds(rest)[0];
+        store.jobs.find(id);
+        for (const e of store.jobs.errors(id)) {
+          console.log(`item ${e.itemId}  ${store.images.get(e.imageId)?.relPath ?? `image ${e.imageId}`}  ${e.method}: ${e.error}`);
+        }
+        return 0;
+      }
+      throw new SaliencyError(`unknown jobs subcommand "${sub}"\n\n${USAGE}`, 'BAD_USAGE');
+    } finally {
+      store.close();
+    }
+  },
+};

@@ -1,0 +1,238 @@
+// Running a batch job with worker threads. The main thread hands out one image (with its methods) at a
+// time to each worker and is the only writer: each item's result is stored together with the item's
+// status in one transaction. Killing the process loses at most the items in flight, which are still
+// 'pending', so running the job again does exactly the missing ones. Pause and cancel take effect between
+// images, whether asked in this process (pause(), cancel()) or by another (`saliency jobs cancel`, seen by
+// polling the job's status).
+import os from 'node:os';
+import type { Worker } from 'node:worker_threads';
+import type { Store } from '../store/store.ts';
+import type { JobCounts, JobItem, JobRecord, JobStatus } from '../store/jobs-repo.ts';
+import type { RunRecord } from '../store/results-repo.ts';
+import { SaliencyError } from '../types.ts';
+import { parseMethodSpec } from './methods.ts';
+import type { FromWorker, ImageTask, ItemResult, WorkerInit } from './protocol.ts';
+import { startTsWorker } from './ts-worker.ts';
+
+export type JobEvent =
+  | { type: 'started'; job: JobRecord; pending: number; workers: number }
+  | { type: 'progress'; counts: JobCounts; itemId: number; ok: boolean }
+  | { type: 'item-error'; itemId: number; imageId: number; method: string; error: string }
+  | { type: 'finished'; status: JobStatus; counts: JobCounts };
+
+export interface RunJobOptions {
+  /** Worker threads (default: 1 per 2 cores, at least 1). Each holds its own ONNX session. */
+  workers?: number;
+  /** ONNX Runtime threads per worker (default: cores / workers). */
+  threadsPerWorker?: number;
+  /** Also redo items that failed before. */
+  retryErrors?: boolean;
+  onEvent?: (e: JobEvent) => void;
+  /** How often to look for a pause or cancel asked by another process, ms (default 300). */
+  pollMs?: number;
+  topK?: number;
+}
+
+/** Is a process still there? (A 'running' job whose process is gone was killed.) */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+interface Slot { worker: Worker; ready: boolean; task: Task | null }
+interface Task { id: number; imageId: number; items: JobItem[]; open: Set<number>; predictionSaved: boolean }
+
+export class JobRunner {
+  private stopping: 'pause' | 'cancel' | null = null;
+  private counts!: JobCounts;
+  private modelId = 0;
+
+  constructor(private store: Store, readonly jobId: number, private opts: RunJobOptions = {}) {}
+
+  /** Asks the job to stop after the images in flight; it stays resumable. */
+  pause(): void { this.stopping ??= 'pause'; }
+  /** Stops now (in-flight items are dropped and stay pending). */
+  cancel(): void { this.stopping = 'cancel'; this.cancelNow?.(); }
+  private cancelNow?: () => void;
+
+  /** Runs the job's pending items; resolves with the job when it is done, paused or cancelled. */
+  async run(): Promise<JobRecord> {
+    const { store, jobId } = this;
+    const job = store.jobs.claim(jobId, process.pid, processAlive);
+    this.modelId = job.modelId;
+    const runs = new Map<number, RunRecord>();
+    const pending = store.jobs.pendingItems(jobId, { retryErrors: this.opts.retryErrors });
+    for (const it of pending) if (!runs.has(it.runId)) runs.set(it.runId, store.runs.get(it.runId)!);
+    this.counts = { ...job.counts, pending: pending.length, error: job.counts.error - (this.opts.retryErrors ? pending.filter((p) => p.status === 'error').length : 0) };
+    const tasks: Task[] = [];
+    for (const it of pending) {
+      const last = tasks[tasks.length - 1];
+      if (last && last.imageId === it.imageId) { last.items.push(it); last.open.add(it.id); }
+      else tasks.push({ id: tasks.length + 1, imageId: it.imageId, items: [it], open: new Set([it.id]), predictionSaved: false });
+    }
+    const nWorkers = Math.max(1, Math.min(this.opts.workers ?? Math.max(1, Math.floor(os.cpus().length / 2)), tasks.length || 1));
+    const threads = this.opts.threadsPerWorker ?? Math.max(1, Math.floor(os.cpus().length / nWorkers));
+    this.emit({ type: 'started', job, pending: pending.length, workers: nWorkers });
+    if (tasks.length === 0) return this.finish('done');
+
+    return new Promise<JobRecord>((resolve, reject) => {
+      const slots: Slot[] = [];
+      let nextTask = 0;
+      let settled = false;
+      let restarts = 0;
+      const poll = setInterval(() => {
+        const s = store.jobs.status(jobId);
+        if (s === 'paused') this.pause();
+        else if (s === 'cancelled') this.cancel();
+      }, this.opts.pollMs ?? 300);
+
+      const end = (status: JobStatus | Error) => {
+        if (settled) return;
+        settled = true;
+        clearInterval(poll);
+        for (const s of slots) void s.worker.terminate();
+        if (status instanceof Error) {
+          store.jobs.setStatus(jobId, 'paused', { pid: null, error: status.message });
+          reject(status);
+        } else resolve(this.finish(status));
+      };
+      this.cancelNow = () => end('cancelled');
+
+      const dispatch = (slot: Slot) => {
+        if (settled || !slot.ready || slot.task) return;
+        if (this.stopping === 'cancel') return end('cancelled');
+        if (this.stopping === null && nextTask < tasks.length) {
+          const task = tasks[nextTask++];
+          slot.task = task;
+          const msg: ImageTask = {
+            type: 'task', taskId: task.id, path: task.items[0].path, topK: this.opts.topK ?? 5,
+            items: task.items.map((it) => {
+              const m = parseMethodSpec(it.method, job.params.score);
+              const run = runs.get(it.runId)!;
+              return { itemId: it.id, method: m.name, score: m.score, settings: run.settings, seed: run.seed };
+            }),
+          };
+          slot.worker.postMessage(msg);
+          return;
+        }
+        if (slots.every((s) => !s.task)) end(this.stopping === 'pause' ? 'paused' : nextTask >= tasks.length ? 'done' : 'paused');
+      };
+
+      const onMessage = (slot: Slot, m: FromWorker) => {
+        if (settled) return;
+        switch (m.type) {
+          case 'ready':
+            if (m.info.sha256 !== store.models.get(job.modelId)?.sha256) {
+              return end(new SaliencyError(`model file ${job.modelPath} changed since job ${jobId} was created`, 'MODEL_CHANGED'));
+            }
+            slot.ready = true;
+            return dispatch(slot);
+          case 'result':
+            return this.commitResult(slot.task!, m);
+          case 'item-error':
+            return this.commitError(slot.task!, m.itemId, m.message, m.code);
+          case 'task-done':
+            slot.task = null;
+            return dispatch(slot);
+          case 'fatal':
+            return end(new SaliencyError(`worker could not start: ${m.message}`, m.code));
+        }
+      };
+
+      const spawn = (): Slot => {
+        const init: WorkerInit = { modelPath: job.modelPath, threads };
+        const worker = startTsWorker(new URL('./worker.ts', import.meta.url), init as unknown as Record<string, unknown>);
+        const slot: Slot = { worker, ready: false, task: null };
+        worker.on('message', (m: FromWorker) => {
+          try { onMessage(slot, m); } catch (e) { end(e as Error); }
+        });
+        const died = (why: string) => {
+          if (settled) return;
+          const i = slots.indexOf(slot);
+          if (i < 0) return;
+          // The image in flight may be what killed it: its open items fail, the batch goes on.
+          if (slot.task) for (const id of [...slot.task.open]) this.commitError(slot.task, id, `worker crashed: ${why}`, 'WORKER_CRASH');
+          if (!slot.ready || ++restarts > 3 * nWorkers) return end(new SaliencyError(`worker stopped: ${why}`, 'WORKER_CRASH'));
+          slots[i] = spawn();
+        };
+        worker.on('error', (e) => died(e.message));
+        worker.on('exit', (code) => { if (!settled) died(`exit code ${code}`); });
+        return slot;
+      };
+      for (let i = 0; i < nWorkers; i++) slots.push(spawn());
+    });
+  }
+
+  private commitResult(task: Task, m: ItemResult): void {
+    if (!task.open.has(m.itemId)) return;
+    const item = task.items.find((i) => i.id === m.itemId)!;
+    const e = m.explanation;
+    this.store.transaction(() => {
+      if (!task.predictionSaved) this.store.predictions.save({ imageId: item.imageId, modelId: this.modelId, topK: m.prediction });
+      const explanationId = this.store.explanations.save({
+        imageId: item.imageId, runId: item.runId, imageSha256: m.sha256,
+        explanation: {
+          method: e.method, target: { classIndex: e.targetClass, score: e.score }, map: e.map, native: e.native ?? undefined,
+          evaluations: e.evaluations, settings: e.settings, seed: e.seed, extras: e.extras, millis: e.millis,
+        },
+      });
+      this.store.jobs.completeItem(item.id, explanationId, e.millis);
+    });
+    task.predictionSaved = true;
+    task.open.delete(m.itemId);
+    this.counts.done++;
+    this.counts.pending--;
+    this.emit({ type: 'progress', counts: { ...this.counts }, itemId: item.id, ok: true });
+  }
+
+  private commitError(task: Task, itemId: number, message: string, code: string): void {
+    if (!task.open.has(itemId)) return;
+    const item = task.items.find((i) => i.id === itemId)!;
+    this.store.transaction(() => {
+      this.store.jobs.failItem(itemId, message);
+      // A file that vanished or does not decode is also recorded on the image, for the library view.
+      if (code === 'NOT_FOUND' || code === 'BAD_IMAGE') this.store.images.recordError(item.imageId, message, code === 'NOT_FOUND');
+    });
+    task.open.delete(itemId);
+    this.counts.error++;
+    this.counts.pending--;
+    this.emit({ type: 'item-error', itemId, imageId: item.imageId, method: item.method, error: message });
+    this.emit({ type: 'progress', counts: { ...this.counts }, itemId, ok: false });
+  }
+
+  private finish(status: JobStatus): JobRecord {
+    // A pause or cancel asked from outside is already the stored status; 'done' only when nothing is left.
+    const left = this.store.jobs.find(this.jobId).counts.pending;
+    const final: JobStatus = status === 'done' && left > 0 ? 'paused' : status;
+    this.store.jobs.setStatus(this.jobId, final, { pid: null });
+    const job = this.store.jobs.find(this.jobId);
+    this.emit({ type: 'finished', status: final, counts: job.counts });
+    return job;
+  }
+
+  private emit(e: JobEvent): void {
+    this.opts.onEvent?.(e);
+  }
+}
+
+/** Runs (or resumes) a job to completion, pause or cancel. */
+export function runJob(store: Store, jobId: number, opts: RunJobOptions = {}): Promise<JobRecord> {
+  return new JobRunner(store, jobId, opts).run();
+}
+
+/** Asks a job to pause or cancel: directly if no live process runs it, else through its status (polled). */
+export function requestStop(store: Store, jobId: number, what: 'paused' | 'cancelled'): JobRecord {
+  const job = store.jobs.find(jobId);
+  if (job.status === 'done') throw new SaliencyError(`job ${jobId} is already done`, 'JOB_DONE');
+  store.jobs.setStatus(jobId, what, job.status === 'running' && job.pid !== null && processAlive(job.pid) ? {} : { pid: null });
+  return store.jobs.find(jobId);
+}
+
+/** Jobs left unfinished: paused, queued, or 'running' in a process that no longer exists (crashed or killed). */
+export function resumableJobs(store: Store): JobRecord[] {
+  return store.jobs.list().filter((j) => j.status === 'paused' || j.status === 'queued' || (j.status === 'running' && (j.pid === null || !processAlive(j.pid))));
+}
