@@ -4,10 +4,16 @@ import { predict } from './predict.ts';
 import { explain } from './explain.ts';
 import { serve } from './serve.ts';
 import { ensembleWeights } from './ensemble-weights.ts';
+import { libraryCommand } from './library.ts';
+import { runCommand } from './run.ts';
+import { jobsCommand } from './jobs.ts';
 
 export const COMMANDS: Command[] = [
   predict,
   explain,
   serve,
   ensembleWeights,
+  libraryCommand,
+  runCommand,
+  jobsCommand,
 ];
