@@ -1,0 +1,290 @@
+// The ONE API of the app: every method's name, request and response schema, and doc. The HTTP/WebSocket
+// transport (browser mode), the Electron IPC transport and the renderer's typed client all use this table,
+// so a request is validated the same way whichever way it arrives.
+// This file must stay free of Node imports: the renderer bundles it.
+import { z } from 'zod';
+
+/** Hard limits shared by the transports and the schemas. */
+export const LIMITS = {
+  /** Largest request body (HTTP) or IPC payload, in bytes of JSON. */
+  maxRequestBytes: 1_000_000,
+  maxPathLength: 4096,
+  maxPageSize: 500,
+  maxMethodsPerJob: 32,
+  maxImagesPerJob: 100_000,
+  maxTextLength: 2000,
+  maxBoxes: 200,
+  maxMaskSide: 2048,
+} as const;
+
+const Id = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, 'an id is letters, digits and _.:- only');
+const Path = z.string().min(1).max(LIMITS.maxPathLength).refine((p) => !p.includes('\0'), 'a path cannot contain NUL');
+const Name = z.string().trim().min(1).max(100);
+const Text = z.string().max(LIMITS.maxTextLength);
+const Unit = z.number().finite().min(0).max(1);
+const ClassIndex = z.number().int().min(0).max(1_000_000);
+
+export const COLORMAP_NAMES = ['viridis', 'turbo', 'jet', 'grey'] as const;
+export const Colormap = z.enum(COLORMAP_NAMES);
+export const ScaleMode = z.enum(['normalised', 'raw']);
+
+export const TargetSchema = z.strictObject({ classIndex: ClassIndex, score: z.enum(['logit', 'probability']) });
+
+export const ModelSummary = z.object({
+  id: z.string(),
+  spec: z.string(),
+  name: z.string(),
+  inputWidth: z.number(),
+  inputHeight: z.number(),
+  numClasses: z.number(),
+  preset: z.string(),
+  head: z.string(),
+  /** Methods that can run on this model (e.g. CAM methods need a found linear head). */
+  methods: z.array(z.string()),
+});
+
+export const LibrarySchema = z.object({
+  id: z.string(),
+  path: z.string(),
+  name: z.string(),
+  imageCount: z.number(),
+  errors: z.array(z.string()),
+});
+
+export const Prediction = z.object({ classIndex: z.number(), label: z.string(), probability: z.number(), logit: z.number() });
+
+export const ImageSummary = z.object({
+  id: z.string(),
+  libraryId: z.string(),
+  name: z.string(),
+  relPath: z.string(),
+  predicted: Prediction.nullable(),
+  groundTruth: z.object({ classIndex: z.number(), label: z.string() }).nullable(),
+  /** null when the prediction or the ground truth is unknown. */
+  correct: z.boolean().nullable(),
+  methods: z.array(z.string()),
+  rated: z.boolean(),
+  error: z.string().nullable(),
+});
+
+export const ExplanationSummary = z.object({
+  id: z.string(),
+  imageId: z.string(),
+  modelId: z.string(),
+  method: z.string(),
+  target: TargetSchema,
+  targetLabel: z.string(),
+  millis: z.number(),
+  evaluations: z.number(),
+  seed: z.number(),
+  settings: z.record(z.string(), z.unknown()),
+});
+
+export const ImageDetail = z.object({
+  image: ImageSummary,
+  width: z.number(),
+  height: z.number(),
+  /** Where the model input lies in the original (maps cover only this region). */
+  crop: z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() }),
+  predictions: z.array(Prediction),
+  explanations: z.array(ExplanationSummary),
+});
+
+/** A map projected onto the original image (scaled to fit maxSide), NaN where the model did not look. */
+export const MapData = z.object({
+  width: z.number(),
+  height: z.number(),
+  /** Little-endian Float32 values, base64. */
+  data: z.string(),
+  min: z.number(),
+  max: z.number(),
+});
+
+export const JobState = z.enum(['queued', 'running', 'paused', 'done', 'cancelled', 'failed']);
+export const JobSchema = z.object({
+  id: z.string(),
+  label: z.string(),
+  state: JobState,
+  done: z.number(),
+  total: z.number(),
+  failed: z.number(),
+  /** Seconds left, from the mean time per finished item; null before the first item. */
+  etaSeconds: z.number().nullable(),
+  startedAt: z.number().nullable(),
+  finishedAt: z.number().nullable(),
+  current: z.string().nullable(),
+  errors: z.array(z.object({ item: z.string(), message: z.string() })),
+});
+
+export const FilterSchema = z.strictObject({
+  text: z.string().max(200).optional(),
+  predictedClass: ClassIndex.optional(),
+  correct: z.enum(['yes', 'no', 'unknown']).optional(),
+  method: z.string().max(64).optional(),
+  rated: z.boolean().optional(),
+});
+
+export const Box = z.strictObject({ x: Unit, y: Unit, w: Unit, h: Unit, label: z.string().max(100).default('') });
+/** A brush mask as run-length encoding over row-major pixels, starting with a run of zeros. */
+export const Mask = z.strictObject({
+  width: z.number().int().min(1).max(LIMITS.maxMaskSide),
+  height: z.number().int().min(1).max(LIMITS.maxMaskSide),
+  runs: z.array(z.number().int().min(0)).max(200_000),
+}).refine((m) => m.runs.reduce((a, b) => a + b, 0) === m.width * m.height, 'mask runs must add up to width x height');
+
+export const AnnotationSchema = z.strictObject({
+  imageId: Id,
+  boxes: z.array(Box).max(LIMITS.maxBoxes),
+  mask: Mask.nullable(),
+  caption: Text,
+  concepts: z.array(z.string().trim().min(1).max(60)).max(100),
+  author: z.string().max(100).default(''),
+});
+
+export const RatingItem = z.object({
+  imageId: z.string(),
+  /** Explanations to rate: one for Likert, two (A, B) for pairwise. Order already shuffled in blind mode. */
+  explanationIds: z.array(z.string()),
+  /** Method names, or "Map 1", "Map 2"... in blind mode. */
+  labels: z.array(z.string()),
+  done: z.boolean(),
+});
+
+export const MethodScore = z.object({
+  method: z.string(),
+  likertMean: z.number().nullable(),
+  likertCount: z.number(),
+  pairwiseWins: z.number(),
+  pairwiseCount: z.number(),
+  /** Bradley-Terry strength (sums to 1 over methods with comparisons), null without comparisons. */
+  bradleyTerry: z.number().nullable(),
+});
+
+export const WeightSource = z.enum(['likert', 'bradley-terry', 'metrics', 'manual']);
+const Weights = z.record(z.string().max(64), z.number().finite().min(0).max(1000));
+
+export const CurveSchema = z.object({
+  explanationId: z.string(),
+  method: z.string(),
+  deletion: z.array(z.number()),
+  insertion: z.array(z.number()),
+  deletionAuc: z.number(),
+  insertionAuc: z.number(),
+});
+
+const Empty = z.strictObject({});
+const Ok = z.object({ ok: z.literal(true) });
+
+function method<Req extends z.ZodType, Res extends z.ZodType>(doc: string, request: Req, response: Res) {
+  return { doc, request, response };
+}
+
+export const API = {
+  'app.info': method('Version, active model, known methods/models and which engine parts are available.', Empty, z.object({
+    version: z.string(),
+    mode: z.enum(['browser', 'electron']),
+    model: ModelSummary.nullable(),
+    models: z.array(z.string()),
+    methods: z.array(z.string()),
+    colormaps: z.array(z.string()),
+    features: z.object({ persistence: z.string(), metrics: z.boolean(), ensembles: z.boolean(), reports: z.boolean() }),
+  })),
+  'model.load': method('Load a model ("builtin:demo" or an .onnx path) and make it the active one.',
+    z.strictObject({ spec: z.string().min(1).max(LIMITS.maxPathLength) }), ModelSummary),
+  'library.open': method('Register a folder as a library and scan it recursively for images; starts a prediction job.',
+    z.strictObject({ path: Path }), LibrarySchema),
+  'library.list': method('Every registered library.', Empty, z.array(LibrarySchema)),
+  'images.list': method('A page of a library\'s images, filtered.', z.strictObject({
+    libraryId: Id,
+    offset: z.number().int().min(0).max(10_000_000).default(0),
+    limit: z.number().int().min(1).max(LIMITS.maxPageSize).default(100),
+    filter: FilterSchema.default({}),
+  }), z.object({ total: z.number(), offset: z.number(), items: z.array(ImageSummary) })),
+  'image.get': method('One image with its top-5 predictions and every explanation of it (predicts on demand).',
+    z.strictObject({ imageId: Id }), ImageDetail),
+  'image.open': method('Find an image by path; the path must lie inside a registered library.',
+    z.strictObject({ path: Path }), ImageSummary),
+  'map.get': method('An explanation\'s map projected onto the original image.',
+    z.strictObject({ explanationId: Id, maxSide: z.number().int().min(16).max(1024).default(320) }), MapData),
+  'jobs.start': method('Explain images with methods (every image of a library, or the listed ones) as a background job.',
+    z.strictObject({
+      libraryId: Id.optional(),
+      imageIds: z.array(Id).max(LIMITS.maxImagesPerJob).optional(),
+      methods: z.array(z.string().min(1).max(64)).min(1).max(LIMITS.maxMethodsPerJob),
+      target: TargetSchema.optional(),
+      seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+    }).refine((r) => Boolean(r.libraryId) !== Boolean(r.imageIds), 'give exactly one of libraryId or imageIds'), JobSchema),
+  'jobs.list': method('Every job, newest first.', Empty, z.array(JobSchema)),
+  'jobs.pause': method('Pause a running or queued job after its current item.', z.strictObject({ jobId: Id }), JobSchema),
+  'jobs.resume': method('Resume a paused job.', z.strictObject({ jobId: Id }), JobSchema),
+  'jobs.cancel': method('Cancel a job; finished items are kept.', z.strictObject({ jobId: Id }), JobSchema),
+  'ratings.queue': method('A rating session: the items to rate, shuffled and with method names hidden in blind mode.',
+    z.strictObject({
+      libraryId: Id,
+      rater: Name,
+      mode: z.enum(['likert', 'pairwise']),
+      blind: z.boolean(),
+      seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+      limit: z.number().int().min(1).max(2000).default(200),
+    }), z.object({ items: z.array(RatingItem), done: z.number(), total: z.number() })),
+  'ratings.likert': method('Rate one map 1-5 (how well it shows the evidence).', z.strictObject({
+    explanationId: Id, rater: Name, score: z.number().int().min(1).max(5), blind: z.boolean(),
+  }), Ok),
+  'ratings.pairwise': method('Choose the better of two maps of the same image.', z.strictObject({
+    a: Id, b: Id, winner: z.enum(['a', 'b', 'tie']), rater: Name, blind: z.boolean(),
+  }).refine((r) => r.a !== r.b, 'a and b must be different explanations'), Ok),
+  'ratings.summary': method('Per-method rating statistics (Likert means, pairwise wins, Bradley-Terry).',
+    z.strictObject({ libraryId: Id.optional() }), z.array(MethodScore)),
+  'annotations.get': method('The annotation of an image (empty if none).', z.strictObject({ imageId: Id }), AnnotationSchema),
+  'annotations.save': method('Replace the annotation of an image: boxes and masks where the evidence is, caption, concept words.',
+    AnnotationSchema, Ok),
+  'ensemble.derive': method('Ensemble weights per method from ratings, metrics or by hand (normalised to sum 1).', z.strictObject({
+    source: WeightSource, manual: Weights.optional(), libraryId: Id.optional(),
+  }), z.object({ weights: z.record(z.string(), z.number()), note: z.string() })),
+  'ensemble.preview': method('The weighted ensemble map of an image from its existing explanations.', z.strictObject({
+    imageId: Id, weights: Weights, maxSide: z.number().int().min(16).max(1024).default(320),
+  }), MapData.extend({ used: z.array(z.string()) })),
+  'ensemble.save': method('Save a named weight set; saved ensembles appear beside the methods on the Image screen.',
+    z.strictObject({ name: Name, weights: Weights, source: WeightSource }), z.object({ id: z.string(), name: z.string() })),
+  'ensemble.list': method('Saved weight sets.', Empty, z.array(z.object({ id: z.string(), name: z.string(), source: z.string(), weights: z.record(z.string(), z.number()) }))),
+  'metrics.curves': method('Deletion and insertion curves of explanations (for the Compare screen).',
+    z.strictObject({ explanationIds: z.array(Id).min(1).max(64), steps: z.number().int().min(4).max(64).default(16) }), z.array(CurveSchema)),
+  'reports.export': method('Export a comparison report of a library.', z.strictObject({
+    libraryId: Id, format: z.enum(['html', 'pdf', 'csv', 'json']),
+  }), z.object({ path: z.string(), bytes: z.number() })),
+} as const;
+
+export type ApiTable = typeof API;
+export type MethodName = keyof ApiTable;
+export type Req<M extends MethodName> = z.input<ApiTable[M]['request']>;
+export type ParsedReq<M extends MethodName> = z.output<ApiTable[M]['request']>;
+export type Res<M extends MethodName> = z.output<ApiTable[M]['response']>;
+export const METHOD_NAMES = Object.keys(API) as MethodName[];
+
+export type Library = z.output<typeof LibrarySchema>;
+export type ImageSummaryT = z.output<typeof ImageSummary>;
+export type ExplanationSummaryT = z.output<typeof ExplanationSummary>;
+export type Job = z.output<typeof JobSchema>;
+export type MapDataT = z.output<typeof MapData>;
+export type Annotation = z.output<typeof AnnotationSchema>;
+export type Filter = z.output<typeof FilterSchema>;
+
+/** Events pushed to the renderer (WebSocket in browser mode, IPC in Electron). */
+export type ApiEvent =
+  | { type: 'job'; job: Job }
+  | { type: 'library'; library: Library }
+  | { type: 'image'; imageId: string };
+
+/** Every reply, whatever the transport. */
+export type Envelope<T = unknown> = { ok: true; result: T } | { ok: false; error: { code: string; message: string } };
+
+/** Status codes used by the HTTP transport for each error code. */
+export const HTTP_STATUS: Record<string, number> = {
+  BAD_REQUEST: 400, UNKNOWN_METHOD: 404, NOT_FOUND: 404, PATH_OUTSIDE_LIBRARY: 403, UNAUTHORIZED: 401,
+  FORBIDDEN: 403, TOO_LARGE: 413, NOT_AVAILABLE: 501, NO_MODEL: 409, CONFLICT: 409,
+};
+
+/** Turns a zod failure into one readable line naming each bad field. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : 'request'}: ${i.message}`).join('; ');
+}

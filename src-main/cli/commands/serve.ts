@@ -1,0 +1,69 @@
+// `saliency serve`: the app in browser mode, on 127.0.0.1 with a per-launch token.
+import { parseArgs } from 'node:util';
+import { existsSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from '../command.ts';
+import { ApiService } from '../../api/service.ts';
+import { startServer } from '../../api/server.ts';
+import { resourcePath } from '../../engine/resources.ts';
+
+const DEFAULT_RENDERER = fileURLToPath(new URL('../../../out/renderer', import.meta.url));
+
+export const serve: Command = {
+  name: 'serve',
+  summary: 'run the app in the browser (127.0.0.1, per-launch token)',
+  usage: `Usage: saliency serve [options]
+
+Serves the Saliency Studio app on http://127.0.0.1:<port>/ and prints the address to open (it carries a
+per-launch token; requests without it are refused). Build the renderer first: npm run build:renderer
+
+Options:
+  --model SPEC      model to load at start: builtin:demo (default) or an .onnx file
+  --library DIR     folder to open at start (default: the bundled demo samples)
+  --port N          port (default: a free one)
+  --data DIR        folder for the app's files (default: ~/.saliency-studio)
+  --renderer DIR    built renderer (default: out/renderer)
+  --quiet           print only the address`,
+  async run(argv) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        model: { type: 'string', default: 'builtin:demo' },
+        library: { type: 'string' },
+        port: { type: 'string', default: '0' },
+        data: { type: 'string', default: path.join(os.homedir(), '.saliency-studio') },
+        renderer: { type: 'string', default: DEFAULT_RENDERER },
+        quiet: { type: 'boolean', default: false },
+      },
+    });
+    const port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, not "${values.port}"`);
+    mkdirSync(values.data!, { recursive: true });
+    const service = new ApiService({ mode: 'browser', dataDir: values.data!, model: values.model });
+    try {
+      await service.init();
+    } catch (e) {
+      console.error(`saliency serve: could not load model ${values.model}: ${(e as Error).message}\n(the app starts without a model; load one from the Library screen)`);
+    }
+    const server = await startServer({ service, rendererDir: values.renderer!, port, token: process.env.SALIENCY_TOKEN || undefined });
+    const library = values.library ?? resourcePath('demo', 'samples');
+    if (existsSync(library)) {
+      const lib = await service.call('library.open', { path: library });
+      if (!values.quiet) console.error(`library: ${lib.path} (${lib.imageCount} images)`);
+    } else if (values.library) {
+      console.error(`saliency serve: library folder not found: ${library}`);
+    }
+    console.log(`Saliency Studio: ${server.openUrl}`);
+    if (!existsSync(path.join(values.renderer!, 'index.html'))) console.error(`warning: the renderer is not built; run: npm run build:renderer`);
+    if (!values.quiet) console.error('Open the address above in a browser. Ctrl+C stops the server.');
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await server.close();
+    return 0;
+  },
+};
