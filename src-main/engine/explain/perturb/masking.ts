@@ -75,13 +75,53 @@ export function makeBaseline(image: PlanarImage, kind: BaselineKind, opts: Basel
 /** A new image: pixels of segments with on[label] = 1 from the image, the rest from the baseline. */
 export function applySegmentMask(image: PlanarImage, baseline: PlanarImage, seg: Segmentation, on: ArrayLike<number>): PlanarImage {
   const plane = image.width * image.height;
-  const out = new Float32Array(3 * plane);
-  const labels = seg.labels;
-  for (let c = 0; c < 3; c++) {
-    const o = c * plane;
-    for (let p = 0; p < plane; p++) out[o + p] = on[labels[p]] ? image.data[o + p] : baseline.data[o + p];
+  const out = baseline.data.slice();
+  // Copy whole row runs of the visible segments (memcpy speed: this runs once per model evaluation).
+  const { starts, ends, offsets } = segmentRuns(seg);
+  for (let l = 0; l < seg.count; l++) {
+    if (!on[l]) continue;
+    for (let r = offsets[l]; r < offsets[l + 1]; r++) {
+      const a = starts[r];
+      const b = ends[r];
+      for (let c = 0; c < 3; c++) out.set(image.data.subarray(c * plane + a, c * plane + b), c * plane + a);
+    }
   }
   return { width: image.width, height: image.height, data: out };
+}
+
+interface Runs { starts: Int32Array; ends: Int32Array; offsets: Int32Array }
+const runsCache = new WeakMap<Segmentation, Runs>();
+
+/** Maximal horizontal runs [start,end) of equal label, grouped by label (offsets: label l owns runs offsets[l]..offsets[l+1]). */
+function segmentRuns(seg: Segmentation): Runs {
+  let runs = runsCache.get(seg);
+  if (runs) return runs;
+  const { width, height, labels } = seg;
+  const perLabel: number[][] = Array.from({ length: seg.count }, () => []);
+  for (let y = 0; y < height; y++) {
+    let x = 0;
+    while (x < width) {
+      const p = y * width + x;
+      const l = labels[p];
+      let e = x + 1;
+      while (e < width && labels[y * width + e] === l) e++;
+      perLabel[l].push(p, y * width + e);
+      x = e;
+    }
+  }
+  const total = perLabel.reduce((a, r) => a + r.length / 2, 0);
+  const starts = new Int32Array(total);
+  const ends = new Int32Array(total);
+  const offsets = new Int32Array(seg.count + 1);
+  let k = 0;
+  perLabel.forEach((r, l) => {
+    offsets[l] = k;
+    for (let i = 0; i < r.length; i += 2) { starts[k] = r[i]; ends[k] = r[i + 1]; k++; }
+  });
+  offsets[seg.count] = k;
+  runs = { starts, ends, offsets };
+  runsCache.set(seg, runs);
+  return runs;
 }
 
 /** A new image: image * m + baseline * (1 - m) for a per-pixel mask m (H*W, usually in [0,1]). */
