@@ -46,6 +46,7 @@ export async function importFolder(store: Store, folder: string, opts: ScanOptio
 export async function scanLibrary(store: Store, libraryId: number, opts: ScanOptions = {}): Promise<ScanSummary> {
   const t0 = performance.now();
   const lib = store.libraries.find(libraryId);
+  store.ensureCacheDir();
   const found = await listImageFiles(lib.root, { exclude: [store.cacheDir] });
   const known = new Map(store.images.allOf(lib.id).map((r) => [r.relPath, r]));
   const summary: ScanSummary = { libraryId: lib.id, files: found.length, added: 0, changed: 0, unchanged: 0, touched: 0, removed: 0, errors: 0, millis: 0 };

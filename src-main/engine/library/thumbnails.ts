@@ -27,6 +27,7 @@ export async function ensureThumbnail(store: Store, imageId: number): Promise<st
   const img = store.images.get(imageId);
   if (!img) throw new SaliencyError(`no image ${imageId} in this database`, 'NOT_FOUND');
   if (!img.sha256 || img.error) throw new SaliencyError(`image ${img.relPath} has no thumbnail: ${img.error ?? 'not scanned'}`, 'BAD_IMAGE');
+  store.ensureCacheDir();
   const file = store.thumbnailPath(img.sha256);
   if (await stat(file).then(() => true, () => false)) return file;
   await writeThumbnail(await readFile(img.path), file);

@@ -1,9 +1,10 @@
 // Lists the image files under a folder, recursively, with the size and modification time the rescan
-// compares. Hidden entries and excluded folders (the store's own cache) are skipped.
+// compares. Hidden entries, excluded folders and app cache folders (holding CACHE_MARKER) are skipped.
 import { opendir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { IMAGE_EXTENSIONS } from '../image/load-image.ts';
 import { SaliencyError } from '../types.ts';
+import { CACHE_MARKER } from '../store/paths.ts';
 
 export interface FoundFile { relPath: string; bytes: number; mtimeMs: number }
 
@@ -22,12 +23,15 @@ export async function listImageFiles(root: string, opts: { exclude?: string[] } 
       return; // an unreadable sub-folder is skipped, not fatal
     }
     const subdirs: string[] = [];
+    const files: string[] = [];
     for await (const d of handle) {
+      if (d.name === CACHE_MARKER) return; // a Saliency Studio cache folder (of any database)
       if (d.name.startsWith('.')) continue;
       const full = path.join(dir, d.name);
       if (d.isDirectory()) { if (!exclude.has(full)) subdirs.push(full); }
-      else if ((d.isFile() || d.isSymbolicLink()) && isImageFile(d.name)) rels.push(path.relative(root, full));
+      else if ((d.isFile() || d.isSymbolicLink()) && isImageFile(d.name)) files.push(path.relative(root, full));
     }
+    rels.push(...files);
     for (const s of subdirs) await visit(s);
   };
   await visit(path.resolve(root));

@@ -23,3 +23,6 @@ export function resolveDbPath(explicit?: string, env: NodeJS.ProcessEnv = proces
 export function cacheDirFor(dbPath: string): string {
   return path.join(path.dirname(dbPath), `${path.basename(dbPath, path.extname(dbPath))}-cache`);
 }
+
+/** A file marking a folder as this app's cache, so a library scan never imports its thumbnails. */
+export const CACHE_MARKER = '.saliency-studio-cache';

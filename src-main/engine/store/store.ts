@@ -2,10 +2,10 @@
 // ratings, annotations, ensemble weight sets, reports and batch jobs. openStore() is the entry point; every
 // table is reached through a small typed repository (store.images.page(...), store.explanations.save(...)).
 import path from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { openDatabase, type OpenOptions } from './db.ts';
-import { cacheDirFor, resolveDbPath } from './paths.ts';
+import { CACHE_MARKER, cacheDirFor, resolveDbPath } from './paths.ts';
 import { ImagesRepo, LibrariesRepo } from './images-repo.ts';
 import { ExplanationsRepo, MetricsRepo, ModelsRepo, PredictionsRepo, RunsRepo } from './results-repo.ts';
 import { AnnotationsRepo, RatingsRepo, ReportsRepo, WeightSetsRepo } from './feedback-repo.ts';
@@ -54,6 +54,15 @@ export class Store {
   /** The thumbnail file of an image's content (it may not be made yet; see library/thumbnails.ts). */
   thumbnailPath(sha256: string): string {
     return path.join(this.cacheDir, 'thumbnails', sha256.slice(0, 2), `${sha256}.webp`);
+  }
+
+  /** Creates the cache folder (marked, so scans skip it) and returns it. */
+  ensureCacheDir(): string {
+    if (!existsSync(path.join(this.cacheDir, CACHE_MARKER))) {
+      mkdirSync(this.cacheDir, { recursive: true });
+      writeFileSync(path.join(this.cacheDir, CACHE_MARKER), 'Saliency Studio cache (thumbnails); safe to delete.\n');
+    }
+    return this.cacheDir;
   }
 
   /** 'ok' or SQLite's list of problems. */
