@@ -21,6 +21,8 @@ export interface RgbImage {
 
 export interface LoadOptions {
   maxPixels?: number;
+  /** Turn the image upright by its EXIF orientation (default true). */
+  orient?: boolean;
 }
 
 export async function readImageFile(file: string, opts: LoadOptions = {}): Promise<RgbImage> {
@@ -50,8 +52,9 @@ export async function decodeImage(bytes: Uint8Array, label: string, opts: LoadOp
       `over the limit of ${(maxPixels / 1e6).toFixed(0)} megapixels; it was not decoded`, 'IMAGE_TOO_LARGE');
   }
   try {
-    const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error', pages: 1, ignoreIcc: true })
-      .rotate() // EXIF orientation
+    let pipeline = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error', pages: 1, ignoreIcc: true });
+    if (opts.orient !== false) pipeline = pipeline.rotate(); // EXIF orientation
+    const { data, info } = await pipeline
       // Embedded ICC profiles are ignored, as PIL and the training pipelines of most models do.
       .flatten({ background: '#ffffff' }) // alpha composited on white
       .toColourspace('srgb')
