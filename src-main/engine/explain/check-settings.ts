@@ -5,7 +5,7 @@ import { SaliencyError } from '../types.ts';
 export function intSetting(method: string, name: string, value: unknown, fallback: number, min: number, max = Infinity): number {
   const v = value ?? fallback;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    const range = max === Infinity ? `at least ${min}` : `between ${min} and ${max}`;
+    const range = max === Infinity ? `of at least ${min}` : `between ${min} and ${max}`;
     throw new SaliencyError(`${method}: ${name} must be a whole number ${range} (got ${String(v)})`, 'BAD_SETTING');
   }
   return v;

@@ -60,18 +60,22 @@ export class RiseMaskGenerator {
     for (let i = 0; i < s * s; i++) grid[i] = this.rng.next() < this.p ? 1 : 0;
     const dx = this.rng.int(this.cellW);
     const dy = this.rng.int(this.cellH);
+    // Separable: interpolate each grid row along x once, then blend two such rows per output row.
+    const rows = new Float32Array(s * width);
+    for (let r = 0; r < s; r++) {
+      for (let x = 0; x < width; x++) {
+        const u = x + dx;
+        rows[r * width + x] = grid[r * s + tx.i0[u]] * (1 - tx.w[u]) + grid[r * s + tx.i1[u]] * tx.w[u];
+      }
+    }
     const mask = new Float32Array(width * height);
     for (let y = 0; y < height; y++) {
       const v = y + dy;
-      const r0 = ty.i0[v] * s;
-      const r1 = ty.i1[v] * s;
+      const a = ty.i0[v] * width;
+      const b = ty.i1[v] * width;
       const wy = ty.w[v];
-      for (let x = 0; x < width; x++) {
-        const u = x + dx;
-        const a = grid[r0 + tx.i0[u]] * (1 - tx.w[u]) + grid[r0 + tx.i1[u]] * tx.w[u];
-        const b = grid[r1 + tx.i0[u]] * (1 - tx.w[u]) + grid[r1 + tx.i1[u]] * tx.w[u];
-        mask[y * width + x] = a * (1 - wy) + b * wy;
-      }
+      const o = y * width;
+      for (let x = 0; x < width; x++) mask[o + x] = rows[a + x] * (1 - wy) + rows[b + x] * wy;
     }
     return mask;
   }
