@@ -9,6 +9,7 @@ import { EXPLAINER_NAMES, getExplainer } from '../../src-main/engine/explain/reg
 import { Lime } from '../../src-main/engine/explain/perturb/lime.ts';
 import { KernelShap, shapleyKernelWeights } from '../../src-main/engine/explain/perturb/kernelshap.ts';
 import { sampleCoalitions } from '../../src-main/engine/explain/perturb/coalitions.ts';
+import { segmentImage } from '../../src-main/engine/explain/perturb/segment-sampling.ts';
 import type { PreparedImage } from '../../src-main/engine/explain/types.ts';
 import type { Explanation, ExplainContext } from '../../src-main/engine/explain/types.ts';
 import type { Map2D, PlanarImage, Target } from '../../src-main/engine/types.ts';
@@ -39,13 +40,14 @@ describe('explainers on a model whose evidence is known (logit = brightness of o
       for (const ex of [new Lime(), new KernelShap()]) {
         const s = ex.settings({ samples: 300, segments: 36, segmentation, baseline: 'black' });
         const r = await ex.explain(image, target, s as never, 3, ctx);
+        expect(r.native!.width).toBe(segmentImage(image.input, s).count);
         // Grid cells align with the square, so the map's peak is on it; superpixels may spill over its edge.
         if (segmentation === 'grid') expect(inSquare(argmax(r.map.data))).toBe(true);
         let sumIn = 0, sumOut = 0;
         r.map.data.forEach((v, p) => { if (inSquare(p)) sumIn += v; else sumOut += Math.abs(v); });
         expect(sumIn / 256).toBeGreaterThan(5 * (sumOut / (SIZE * SIZE - 256)));
         // The top segment lies mostly on the square.
-        const labels = r.extras.segmentLabels as Int32Array;
+        const labels = segmentImage(image.input, s).labels; // the segmentation is deterministic: recomputed here
         const top = argmax(r.native!.data);
         let inside = 0, total = 0;
         labels.forEach((l, p) => { if (l === top) { total++; if (inSquare(p)) inside++; } });
@@ -61,9 +63,10 @@ describe('explainers on a model whose evidence is known (logit = brightness of o
 
   it('KernelSHAP recovers the exact contributions of a linear model (sum = f(x) - f(baseline))', async () => {
     const ks = new KernelShap();
-    const r = await ks.explain(image, target, ks.settings({ samples: 200, segments: 16, segmentation: 'grid', baseline: 'black' }), 1, { model: m });
+    const s = ks.settings({ samples: 200, segments: 16, segmentation: 'grid', baseline: 'black' });
+    const r = await ks.explain(image, target, s, 1, { model: m });
     // Exact contribution of each grid cell: 10/255 * (sum of its in-square pixel brightness) / square area.
-    const labels = r.extras.segmentLabels as Int32Array;
+    const labels = segmentImage(image.input, s).labels;
     const plane = SIZE * SIZE;
     const exact = new Float64Array(16);
     const area = (SQ.x1 - SQ.x0) * (SQ.y1 - SQ.y0);

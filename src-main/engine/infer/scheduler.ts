@@ -28,7 +28,8 @@ interface Job {
 
 export interface SchedulerStats { requested: number; evaluated: number; cacheHits: number; batches: number }
 
-const DEFAULT_CACHE_ENTRIES = 4096;
+// 8192 rows of 1000 classes = 64 MB: room for LIME+KernelSHAP's shared set even with RISE (4000) run in between.
+const DEFAULT_CACHE_ENTRIES = 8192;
 
 export function cancelledError(): SaliencyError {
   return new SaliencyError('cancelled', 'CANCELLED');

@@ -87,7 +87,7 @@ export class KernelShap implements Explainer<KernelShapSettings> {
     return {
       method: this.name, target, map, native, evaluations: Z.length, settings, seed,
       extras: {
-        segments: M, segmentLabels: seg.labels, values: Array.from(phi),
+        segments: M, values: Array.from(phi),
         prediction: fx, baselinePrediction: fb, sum, efficiencyGap: Math.abs(sum - (fx - fb)), convergence, freshEvaluations: fresh,
       },
       millis: performance.now() - t0,

@@ -82,7 +82,7 @@ export class Lime implements Explainer<LimeSettings> {
     return {
       method: this.name, target, map, native, evaluations: Z.length, settings, seed,
       extras: {
-        segments: seg.count, segmentLabels: seg.labels,
+        segments: seg.count,
         weights: Array.from(f.coef), intercept: f.intercept, localPrediction: predictRow(Z[0], f.coef, f.intercept),
         prediction: scores[0], baselinePrediction: scores[1], r2: f.r2, convergence, freshEvaluations: fresh,
       },
