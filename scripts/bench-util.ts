@@ -1,0 +1,22 @@
+// Deterministic synthetic images for benchmarks (smooth colour fields with noise), no files needed.
+import type { PlanarImage } from '../src-main/engine/types.ts';
+
+export function mulberryImage(width: number, height: number, seed: number): PlanarImage {
+  let a = seed >>> 0;
+  const rnd = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const plane = width * height;
+  const data = new Float32Array(3 * plane);
+  const f = [rnd() * 0.1, rnd() * 0.1, rnd() * 0.1];
+  for (let c = 0; c < 3; c++) for (let p = 0; p < plane; p++) {
+    const x = p % width;
+    const y = Math.floor(p / width);
+    data[c * plane + p] = Math.max(0, Math.min(255, 128 + 80 * Math.sin(f[c] * x + c) * Math.cos(f[(c + 1) % 3] * y) + 30 * (rnd() - 0.5)));
+  }
+  return { width, height, data };
+}
