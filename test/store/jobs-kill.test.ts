@@ -1,0 +1,103 @@
+// The batch runner under a real kill: `saliency run` (100 real images x 2 methods, SqueezeNet, 2 worker
+// threads) is SIGKILLed half-way, then `saliency jobs resume` finishes it. Exactly 200 explanations, no
+// duplicate, an intact database; two other processes read all along without a "database is locked".
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { HAS_DATA, MODELS, REPO, manifest, model, sample } from '../helpers/data.ts';
+import { EXPLAINER_NAMES } from '../../src-main/engine/explain/registry.ts';
+
+const CLI = path.join(REPO, 'bin', 'saliency.js');
+
+function collect(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (d) => { out += d; });
+  child.stderr?.on('data', (d) => { err += d; });
+  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, out, err })));
+}
+const cli = (args: string[]) => spawn(process.execPath, [CLI, ...args], { cwd: REPO, env: { ...process.env, SALIENCY_PROGRESS: '0' } });
+
+describe.skipIf(!HAS_DATA)('batch job killed with SIGKILL and resumed (real SqueezeNet, 100 images x 2 methods)', () => {
+  let dir: string;
+  let db: string;
+  let lib: string;
+  // a second cheap method: Ablation-CAM when registered, else Grad-CAM on the probability
+  const second = EXPLAINER_NAMES.includes('ablationcam') ? 'ablationcam' : 'gradcam:probability';
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'jobs-kill-'));
+    db = path.join(dir, 'studio.db');
+    lib = path.join(dir, 'images');
+    mkdirSync(lib);
+    for (const r of (await manifest()).slice(0, 100)) copyFileSync(sample(r.filename), path.join(lib, r.filename));
+    const added = await collect(cli(['library', 'add', lib, '--db', db, '--no-thumbnails']));
+    expect(added.code, added.err).toBe(0);
+    expect(added.out).toMatch(/100 files: 100 new/);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('finishes with exactly 200 explanations, no duplicate, integrity ok, and readers never locked out', async () => {
+    const run = cli(['run', '--library', lib, '--model', model(MODELS.squeezenet), '--method', `gradcam,${second}`, '--workers', '2', '--db', db]);
+    const runDone = collect(run);
+    // two reader processes doing the UI's queries while the job writes
+    const readers = [0, 1].map(() => collect(spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'test/store/fixtures/reader.ts'), db, '7000'], { cwd: REPO })));
+
+    const watch = new Database(db, { readonly: true, timeout: 30_000 });
+    const done = () => {
+      try {
+        return (watch.prepare(`SELECT COUNT(*) AS n FROM job_items WHERE status = 'done'`).get() as { n: number }).n;
+      } catch { return 0; } // tables not there yet
+    };
+    const t0 = Date.now();
+    while (done() < 100) {
+      if (Date.now() - t0 > 120_000) throw new Error('the job did not get half-way in 2 minutes');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const tHalf = Date.now() - t0;
+    run.kill('SIGKILL');
+    const killed = await runDone;
+    expect(killed.signal).toBe('SIGKILL');
+    const doneAtKill = done();
+    expect(doneAtKill).toBeGreaterThanOrEqual(100);
+    expect(doneAtKill).toBeLessThan(200);
+    // what was committed is whole: every done item has its explanation, nothing else was written
+    const q = (sql: string) => (watch.prepare(sql).get() as { n: number }).n;
+    expect(q('SELECT COUNT(*) AS n FROM explanations')).toBe(doneAtKill);
+    expect(q(`SELECT COUNT(*) AS n FROM job_items WHERE status = 'done' AND explanation_id IS NULL`)).toBe(0);
+    const job = watch.prepare('SELECT id, status, pid FROM jobs').get() as { id: number; status: string; pid: number };
+    expect(job.status).toBe('running'); // its process is gone: `jobs list` says so and `jobs resume` takes it
+    const list = await collect(cli(['jobs', 'list', '--db', db]));
+    expect(list.out).toMatch(/running \(process gone\)/);
+
+    const t1 = Date.now();
+    const resumed = await collect(cli(['jobs', 'resume', '--db', db, '--workers', '2']));
+    const tResume = Date.now() - t1;
+    expect(resumed.code, resumed.err).toBe(0);
+    expect(resumed.out).toContain(`job ${job.id}: ${200 - doneAtKill} items to do`); // exactly the missing ones
+    expect(resumed.out).toMatch(/done: 200\/200 done, 0 errors, 0 pending/);
+
+    expect(q('SELECT COUNT(*) AS n FROM explanations')).toBe(200);
+    expect(q('SELECT COUNT(*) AS n FROM (SELECT DISTINCT image_id, run_id, target_class, score_kind FROM explanations)')).toBe(200);
+    expect(q('SELECT COUNT(*) AS n FROM (SELECT image_id FROM explanations GROUP BY image_id HAVING COUNT(*) = 2)')).toBe(100);
+    expect(q(`SELECT COUNT(*) AS n FROM job_items WHERE status = 'done'`)).toBe(200);
+    expect(q('SELECT COUNT(*) AS n FROM predictions')).toBe(100);
+    expect(q('SELECT COUNT(*) AS n FROM runs')).toBe(2);
+    // every map is a full 224x224 float32 map that is not all zeros
+    expect(q(`SELECT COUNT(*) AS n FROM explanations WHERE map_width = 224 AND map_height = 224 AND length(map) = 224 * 224 * 4`)).toBe(200);
+    expect((watch.pragma('integrity_check') as { integrity_check: string }[])[0].integrity_check).toBe('ok');
+    expect((watch.prepare('SELECT status, pid FROM jobs').get() as { status: string; pid: number | null })).toEqual({ status: 'done', pid: null });
+    watch.close();
+
+    for (const r of await Promise.all(readers)) {
+      expect(r.code, r.err).toBe(0);
+      const report = JSON.parse(r.out.trim().split('\n').pop()!) as { reads: number; errors: string[]; maxMs: number };
+      console.log(`killed at ${doneAtKill}/200 done after ${tHalf} ms; resume of ${200 - doneAtKill} items took ${tResume} ms; reader: ${report.reads} reads, slowest ${report.maxMs.toFixed(0)} ms`);
+      expect(report.errors).toEqual([]);
+      expect(report.reads).toBeGreaterThan(20);
+    }
+  }, 300_000);
+});
