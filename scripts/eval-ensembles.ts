@@ -1,0 +1,190 @@
+// Which way of combining explanations works best? Prints the tables issue 7 asks for:
+//  1. known-evidence benchmark: how often each single method and each ensemble puts its maximum on the
+//     evidence (pointing game), plus the learned combiner fitted on half of the images' masks (held out);
+//  2. real ImageNet models on sample images: deletion AUC (lower better), insertion AUC (higher better) and
+//     insertion - deletion for every single method and every ensemble, with the winner stated plainly.
+// Weighted ensembles on real images use weights from measured faithfulness (deletion + insertion) of the
+// OTHER images (leave-one-image-out), so no image's own score leaks into its weights.
+//
+// Usage: node --import tsx scripts/eval-ensembles.ts [--part known,real] [--images 10] [--steps 30]
+//          [--models squeezenet,mobilenet,shufflenet] [--known-images 40] [--out out/eval-ensembles]
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Classifier } from '../src-main/engine/model/classifier.ts';
+import { getExplainer } from '../src-main/engine/explain/registry.ts';
+import type { Explanation, PreparedImage } from '../src-main/engine/explain/types.ts';
+import { prepareImageFile } from '../src-main/engine/image/prepare.ts';
+import { deletion } from '../src-main/engine/metrics/deletion.ts';
+import { insertion } from '../src-main/engine/metrics/insertion.ts';
+import { buildEnsemble } from '../src-main/engine/ensemble/build.ts';
+import { weightsFromMetrics, type MetricRow } from '../src-main/engine/ensemble/weights/from-metrics.ts';
+import type { EnsembleSpec } from '../src-main/engine/ensemble/types.ts';
+import type { Map2D, Target } from '../src-main/engine/types.ts';
+import { argmax } from '../src-main/engine/util/math.ts';
+import { DATA, HAS_DATA, MODELS, manifest, model as modelPath, sample } from '../test/helpers/data.ts';
+import { knownEvidenceBenchmark } from './known-evidence-bench.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    part: { type: 'string', default: 'known,real' }, images: { type: 'string', default: '10' }, steps: { type: 'string', default: '30' },
+    models: { type: 'string', default: 'squeezenet,mobilenet,shufflenet' }, 'known-images': { type: 'string', default: '40' },
+    out: { type: 'string', default: 'out/eval-ensembles' },
+  },
+});
+const SEED = 7;
+
+/** The single methods with budgets small enough for minutes, not hours, on 2 shared cores. */
+const SINGLES: [string, Record<string, unknown>][] = [
+  ['gradcam', {}],
+  ['lime', { samples: 300, segments: 50 }],
+  ['kernelshap', { samples: 300, segments: 50 }],
+  ['rise', { masks: 1000 }],
+];
+
+/** Every ensemble evaluated; `weights: 'metrics'` = leave-one-image-out weights from deletion + insertion. */
+interface EnsembleCase { label: string; spec: EnsembleSpec; weights?: 'metrics' }
+const ENSEMBLES: EnsembleCase[] = [
+  { label: 'mean', spec: { combiner: 'mean' } },
+  { label: 'weighted (metric weights)', spec: { combiner: 'weighted' }, weights: 'metrics' },
+  { label: 'variance-aware', spec: { combiner: 'variance' } },
+  { label: 'median', spec: { combiner: 'median' } },
+  { label: 'trimmed', spec: { combiner: 'trimmed' } },
+  { label: 'geometric', spec: { combiner: 'geometric' } },
+  { label: 'borda (16px cells)', spec: { combiner: 'borda' } },
+  { label: 'rrf (16px cells)', spec: { combiner: 'rrf' } },
+  { label: 'region-detail (gradcam gates)', spec: { combiner: 'region-detail', options: { coarse: 'gradcam' } } },
+  { label: 'region-detail weighted', spec: { combiner: 'region-detail', options: { coarse: 'gradcam' } }, weights: 'metrics' },
+  { label: 'mean / percentile', spec: { combiner: 'mean', normaliser: 'percentile' } },
+  { label: 'mean / zscore', spec: { combiner: 'mean', normaliser: 'zscore' } },
+  { label: 'mean / robust', spec: { combiner: 'mean', normaliser: 'robust' } },
+  { label: 'mean / rank', spec: { combiner: 'mean', normaliser: 'rank' } },
+  { label: 'mean / second-moment', spec: { combiner: 'mean', normaliser: 'second-moment' } },
+  { label: 'mean / positive only', spec: { combiner: 'mean', sign: 'positive' } },
+];
+
+interface Scores { deletion: number; insertion: number }
+const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : '-');
+
+async function faithfulness(model: Classifier, image: PreparedImage, target: Target, map: Map2D, steps: number, control = false) {
+  const input = { image, target, map, model };
+  const [d, i] = await Promise.all([
+    deletion.compute(input, deletion.settings({ steps, control }), SEED),
+    insertion.compute(input, insertion.settings({ steps, control }), SEED),
+  ]);
+  return { scores: { deletion: d.value, insertion: i.value }, control: control ? { deletion: d.control!.value, insertion: i.control!.value } : undefined };
+}
+
+function table(title: string, rows: { name: string; s: Scores[]; note?: string }[]): string {
+  const lines = [`\n${title}`, '| method | deletion (lower better) | insertion (higher better) | insertion - deletion |', '|---|---:|---:|---:|'];
+  for (const r of rows) {
+    const d = mean(r.s.map((x) => x.deletion));
+    const ins = mean(r.s.map((x) => x.insertion));
+    lines.push(`| ${r.name}${r.note ? ` ${r.note}` : ''} | ${fmt(d)} | ${fmt(ins)} | ${fmt(ins - d)} |`);
+  }
+  return lines.join('\n');
+}
+
+async function realModel(key: keyof typeof MODELS, files: { filename: string }[], steps: number) {
+  const model = await Classifier.load(modelPath(MODELS[key]), { batchSize: 16 });
+  const perImage: { file: string; target: Target; singles: Explanation[]; scores: Record<string, Scores>; random: Scores }[] = [];
+  const t0 = performance.now();
+  for (const { filename } of files) {
+    const { prepared } = await prepareImageFile(sample(filename), model);
+    const out = await model.predict([prepared.input]);
+    const target: Target = { classIndex: argmax(out.probabilities, 0, out.numClasses), score: 'probability' };
+    const singles: Explanation[] = [];
+    for (const [name, settings] of SINGLES) {
+      const ex = getExplainer(name);
+      singles.push(await ex.explain(prepared, target, ex.settings(settings), SEED, { model }));
+    }
+    const scores: Record<string, Scores> = {};
+    let random: Scores | undefined;
+    await Promise.all(singles.map(async (e) => {
+      const r = await faithfulness(model, prepared, target, e.map, steps, e.method === 'gradcam');
+      scores[e.method] = r.scores;
+      if (r.control) random = r.control;
+    }));
+    perImage.push({ file: filename, target, singles, scores, random: random! });
+    process.stderr.write(`  ${key}: ${perImage.length}/${files.length} images, singles done (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
+  }
+  // Ensembles, with leave-one-image-out metric weights.
+  const rowsOf = (img: (typeof perImage)[number]): MetricRow[] => Object.entries(img.scores).flatMap(([method, s]) => [
+    { method, metric: 'deletion', value: s.deletion, higherIsBetter: false, image: img.file },
+    { method, metric: 'insertion', value: s.insertion, higherIsBetter: true, image: img.file },
+  ]);
+  const usedWeights: Record<string, Record<string, number>> = {};
+  for (const img of perImage) {
+    const others = perImage.filter((o) => o !== img).flatMap(rowsOf);
+    const w = weightsFromMetrics(others.length ? others : rowsOf(img), { name: `loo-${img.file}` });
+    usedWeights[img.file] = w.weights;
+    const { prepared } = await prepareImageFile(sample(img.file), model);
+    await Promise.all(ENSEMBLES.map(async (c) => {
+      const e = buildEnsemble(img.singles, { ...c.spec, ...(c.weights ? { weights: w } : {}) });
+      img.scores[c.label] = (await faithfulness(model, prepared, img.target, e.map, steps)).scores;
+    }));
+    process.stderr.write(`  ${key}: ensembles of ${img.file} done (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
+  }
+  await model.dispose();
+  return { perImage, usedWeights, seconds: (performance.now() - t0) / 1000 };
+}
+
+function verdict(key: string, perImage: { scores: Record<string, Scores> }[]): string {
+  const gain = (name: string) => perImage.map((p) => p.scores[name].insertion - p.scores[name].deletion);
+  const singles = SINGLES.map(([n]) => n);
+  const best = (names: string[]) => names.map((n) => ({ n, g: mean(gain(n)) })).sort((a, b) => b.g - a.g)[0];
+  const s = best(singles);
+  const e = best(ENSEMBLES.map((c) => c.label));
+  const sg = gain(s.n), eg = gain(e.n);
+  const better = eg.filter((v, i) => v > sg[i]).length;
+  const who = e.g > s.g ? `the ensemble "${e.n}" wins` : e.g === s.g ? 'tie' : `the single method "${s.n}" wins`;
+  return `${key}: ${who}. Best single: ${s.n} (insertion - deletion ${fmt(s.g)}); best ensemble: ${e.n} (${fmt(e.g)}); `
+    + `difference ${e.g - s.g >= 0 ? '+' : ''}${fmt(e.g - s.g)} (${(((e.g - s.g) / Math.abs(s.g)) * 100).toFixed(1)}% of the best single); `
+    + `the ensemble is better on ${better}/${perImage.length} images.`;
+}
+
+async function main() {
+  const parts = args.part!.split(',');
+  await mkdir(args.out!, { recursive: true });
+  const report: string[] = [];
+  if (parts.includes('known')) {
+    const known = await knownEvidenceBenchmark({ images: Number(args['known-images']), seed: SEED });
+    report.push(known.text);
+    await writeFile(path.join(args.out!, 'known-evidence.json'), JSON.stringify(known.json, null, 2));
+    console.log(known.text);
+  }
+  if (parts.includes('real')) {
+    if (!HAS_DATA) {
+      console.log(`[skip] real-model tables: ${DATA} not found`);
+    } else {
+      const n = Number(args.images);
+      const all = await manifest();
+      // Spread over the class range, the same images for every model.
+      const files = Array.from({ length: n }, (_, k) => all[Math.floor(((k + 0.5) * all.length) / n)]);
+      const steps = Number(args.steps);
+      for (const key of args.models!.split(',') as (keyof typeof MODELS)[]) {
+        const r = await realModel(key, files, steps);
+        const rows = [
+          ...SINGLES.map(([name]) => ({ name, s: r.perImage.map((p) => p.scores[name]) })),
+          ...ENSEMBLES.map((c) => ({ name: `ensemble: ${c.label}`, s: r.perImage.map((p) => p.scores[c.label]) })),
+          { name: 'random map (chance)', s: r.perImage.map((p) => p.random) },
+        ];
+        const text = table(`${key} (${MODELS[key]}): ${r.perImage.length} images, ${steps} steps, target = top-1 probability, ${r.seconds.toFixed(0)} s`, rows)
+          + `\n\n${verdict(key, r.perImage)}\n`;
+        report.push(text);
+        console.log(text);
+        await writeFile(path.join(args.out!, `${key}.json`), JSON.stringify({
+          model: MODELS[key], steps, singles: SINGLES, ensembles: ENSEMBLES, weightsPerImage: r.usedWeights,
+          images: r.perImage.map((p) => ({ file: p.file, target: p.target, scores: p.scores, random: p.random })),
+        }, null, 2));
+      }
+    }
+  }
+  await writeFile(path.join(args.out!, 'report.md'), report.join('\n'));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
