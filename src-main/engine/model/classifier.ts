@@ -94,9 +94,11 @@ function makeBatchDynamic(model: OnnxModel, g: GraphIndex, inputName: string): b
   return true;
 }
 
-async function createSession(bytes: Uint8Array, provider: Provider, threads: number): Promise<{ session: ort.InferenceSession; provider: Provider; note: string }> {
+async function createSession(bytes: Uint8Array, provider: Provider, threads: number, quiet = false): Promise<{ session: ort.InferenceSession; provider: Provider; note: string }> {
+  // A trial session (the dynamic-batch rewrite) fails by design on some graphs: keep ONNX Runtime's log quiet.
   const options = (ep: Provider): ort.InferenceSession.SessionOptions => ({
     executionProviders: [ep], intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all',
+    logSeverityLevel: quiet ? 4 : 2,
   });
   if (provider !== 'cpu') {
     try {
@@ -183,7 +185,7 @@ export class Classifier {
       makeBatchDynamic(model, g, input.name);
       sessionBytes = encodeModel(model);
       try {
-        created = await createSession(sessionBytes, opts.provider ?? 'cpu', threads);
+        created = await createSession(sessionBytes, opts.provider ?? 'cpu', threads, true);
         await verifyBatching(created.session, input, fetches[0]);
         batch = { size: wantBatch, dynamic: true, note: `batch dimension was fixed at ${input.fixedBatch}; made dynamic (checked: batched and single outputs agree)` };
       } catch (e) {
