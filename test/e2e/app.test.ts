@@ -1,0 +1,229 @@
+// End to end, as a user would: `saliency serve` on a free port with a temporary data folder, Debian's Chromium
+// driven by playwright-core. Open a folder, run a job, view maps, rate with the keyboard, draw a box, derive
+// ensemble weights, look at the curves, export a report; screenshots go to test-artifacts/e2e/.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFileSync, linkSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { DATA, HAS_DATA, MODELS, model } from '../helpers/data.ts';
+import { ARTIFACTS, HAS_CHROMIUM, buildRenderer, callApi, launchChromium, serve, type Served } from './helpers.ts';
+
+const SAMPLES = ['n01440764_tench.JPEG', 'n02085620_Chihuahua.JPEG', 'n02123045_tabby.JPEG', 'n02690373_airliner.JPEG', 'n03417042_garbage_truck.JPEG', 'n07753592_banana.JPEG'];
+const METHODS = ['gradcam', 'ablationcam'];
+
+describe.skipIf(!HAS_CHROMIUM || !HAS_DATA)('the app in Chromium against saliency serve', () => {
+  let server: Served;
+  let browser: Browser;
+  let page: Page;
+  let folder: string;
+  const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    folder = mkdtempSync(path.join(os.tmpdir(), 'saliency-e2e-lib-'));
+    const available = new Set(readdirSync(path.join(DATA, 'imagenet-samples')));
+    for (const f of SAMPLES.filter((s) => available.has(s))) copyFileSync(path.join(DATA, 'imagenet-samples', f), path.join(folder, f));
+    copyFileSync(path.join(DATA, 'imagenet-samples', 'manifest.csv'), path.join(folder, 'manifest.csv'));
+    buildRenderer();
+    // A missing --library folder is reported and skipped: the test opens its folder through the UI.
+    server = await serve(['--model', model(MODELS.mobilenet), '--library', path.join(folder, 'none')]);
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('opens a folder typed into the Library screen and lists its images with predictions', async () => {
+    await page.goto(server.openUrl);
+    // The token is moved out of the address bar.
+    await expect.poll(() => page.url()).not.toContain('token=');
+    await page.getByTestId('folder-input').fill(folder);
+    await page.getByTestId('open-folder').click();
+    await page.getByTestId('tile').first().waitFor();
+    expect(await page.getByTestId('tile').count()).toBe(SAMPLES.length);
+    await expect.poll(() => page.locator('.tile-pred').allTextContents(), { timeout: 30_000 }).not.toContain('…');
+    await expect.poll(() => page.locator('.tile-badge.good').count()).toBeGreaterThan(0);
+    await shot('01-library');
+  });
+
+  it('runs a job of two methods on the library and shows its progress on the Jobs screen', async () => {
+    await page.locator('.methods-picker summary').click();
+    await page.locator('.methods-picker input[value="ablationcam"]').check();
+    await page.locator('.methods-picker summary').click();
+    await page.getByTestId('explain-library').click();
+    await page.locator('nav button[data-screen="jobs"]').click();
+    const job = page.getByTestId('job').filter({ hasText: 'gradcam, ablationcam' });
+    await expect.poll(() => job.getAttribute('data-state'), { timeout: 60_000 }).toBe('done');
+    await expect.poll(() => job.textContent()).toContain(`${SAMPLES.length * METHODS.length} / ${SAMPLES.length * METHODS.length} done`);
+    await shot('02-jobs');
+  });
+
+  it('shows the original and every method\'s map on the Image screen, with colormap and opacity controls', async () => {
+    await page.keyboard.press('l');
+    await page.getByTestId('filter-text').fill('tabby');
+    await expect.poll(() => page.getByTestId('tile').count()).toBe(1);
+    await page.getByTestId('tile').first().click();
+    await page.getByTestId('explanation').nth(METHODS.length - 1).locator('canvas').waitFor();
+    expect(await page.getByTestId('explanation').count()).toBe(METHODS.length);
+    expect(await page.getByTestId('predictions').locator('li').count()).toBe(5);
+    // The overlay is really painted: some pixels of the canvas are opaque and coloured.
+    const painted = await page.getByTestId('explanation').first().locator('canvas').evaluate((c: HTMLCanvasElement) => {
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+      return n / (d.length / 4);
+    });
+    expect(painted).toBeGreaterThan(0.5);
+    await page.getByTestId('colormap').selectOption('viridis');
+    await shot('03-image');
+  });
+
+  it('rates maps with the keyboard: Likert 1-5 in blind mode, then A vs B with the arrow keys', async () => {
+    await page.keyboard.press('r');
+    await page.getByTestId('rater').fill('e2e-rater');
+    await page.getByTestId('start-rating').click();
+    await page.getByTestId('rate-map').first().waitFor();
+    // Blind: no method name is shown.
+    for (const m of METHODS) expect(await page.locator('.rate-one figcaption').textContent()).not.toContain(m);
+    await shot('04-rate-likert');
+    const total = SAMPLES.length * METHODS.length;
+    for (let i = 0; i < total; i++) {
+      await page.keyboard.press(String((i % 5) + 1));
+      await expect.poll(() => page.getByTestId('rate-progress').textContent()).toBe(`${i + 1} / ${total} rated`);
+    }
+    await page.getByTestId('rate-done').waitFor();
+    const summary = await callApi<{ method: string; likertCount: number }[]>(server, 'ratings.summary', {});
+    expect(summary.reduce((a, s) => a + s.likertCount, 0)).toBe(total);
+
+    await page.locator('input[type="radio"][value="pairwise"]').check();
+    await page.getByTestId('start-rating').click();
+    await page.getByTestId('rate-map').nth(1).waitFor();
+    await shot('05-rate-pairwise');
+    for (let i = 0; i < SAMPLES.length; i++) {
+      await page.keyboard.press(i % 3 === 2 ? 'ArrowRight' : 'ArrowLeft');
+      await expect.poll(() => page.getByTestId('rate-progress').textContent()).toBe(`${i + 1} / ${SAMPLES.length} rated`);
+    }
+    const after = await callApi<{ pairwiseCount: number }[]>(server, 'ratings.summary', {});
+    expect(after.reduce((a, s) => a + s.pairwiseCount, 0)).toBe(2 * SAMPLES.length);
+  });
+
+  it('draws a box and a caption on the Annotate screen, saved through the API', async () => {
+    await page.keyboard.press('a');
+    const stage = page.getByTestId('annotate-stage');
+    await stage.locator('img').waitFor();
+    const box = (await stage.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.25);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5, { steps: 5 });
+    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.8, { steps: 5 });
+    await page.mouse.up();
+    expect(await page.getByTestId('box').count()).toBe(1);
+    await page.getByTestId('caption').fill('the cat\'s striped face');
+    await page.getByTestId('concept-input').fill('stripes, ears');
+    await page.getByTestId('concept-input').press('Enter');
+    await page.getByTestId('save-annotation').click();
+    await expect.poll(() => page.locator('.notice').allTextContents()).toContain('Annotation saved');
+    await shot('06-annotate');
+    const images = await callApi<{ items: { id: string; name: string }[] }>(server, 'images.list', { libraryId: (await callApi<{ id: string }[]>(server, 'library.list', {}))[0].id });
+    const tabby = images.items.find((i) => i.name.includes('tabby'))!;
+    const saved = await callApi<{ boxes: { x: number; y: number; w: number; h: number }[]; caption: string; concepts: string[] }>(server, 'annotations.get', { imageId: tabby.id });
+    expect(saved.boxes).toHaveLength(1);
+    expect(saved.boxes[0].x).toBeCloseTo(0.2, 1);
+    expect(saved.boxes[0].w).toBeCloseTo(0.5, 1);
+    expect(saved.caption).toBe('the cat\'s striped face');
+    expect(saved.concepts).toEqual(['stripes', 'ears']);
+  });
+
+  it('derives ensemble weights from the ratings with a live preview, and saves the ensemble', async () => {
+    await page.keyboard.press('e');
+    await page.getByTestId('source-likert').check();
+    await page.getByTestId('derive').click();
+    await page.getByTestId('weights-note').waitFor();
+    const weights = (await page.getByTestId('weight').allTextContents()).map(Number);
+    expect(weights.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 1);
+    await page.getByTestId('ensemble-preview').locator('canvas').waitFor();
+    await page.getByTestId('source-bradley-terry').check();
+    await page.getByTestId('derive').click();
+    await expect.poll(() => page.getByTestId('weights-note').textContent()).toContain('Bradley-Terry');
+    await page.getByTestId('save-ensemble').click();
+    await shot('07-ensemble');
+    await page.keyboard.press('i');
+    await page.getByTestId('ensemble').locator('canvas').waitFor();
+  });
+
+  it('plots deletion and insertion curves on the Compare screen', async () => {
+    await page.keyboard.press('c');
+    await page.getByTestId('compare-grid').waitFor();
+    await page.getByTestId('show-curves').first().click();
+    await page.getByTestId('curves').locator('svg path').first().waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('curves').locator('svg path').count()).toBe(2 * METHODS.length);
+    await shot('08-compare');
+  });
+
+  it('shows keyboard shortcuts and switches theme', async () => {
+    await page.keyboard.press('?');
+    await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
+    await shot('09-help');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('t');
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
+    await page.keyboard.press('i');
+    await shot('10-image-light');
+    await page.keyboard.press('t');
+  });
+
+  it('exports a report (pending until the report generator exists)', async () => {
+    await page.keyboard.press('x');
+    await page.getByTestId('export-report').click();
+    const outcome = await Promise.race([
+      page.getByTestId('report-result').waitFor().then(() => 'exported'),
+      page.getByTestId('report-error').waitFor().then(() => 'error'),
+    ]);
+    if (outcome === 'error') {
+      // The only acceptable failure: the generator is not there yet (issue 9).
+      expect(await page.getByTestId('report-error').textContent()).toContain('not available yet');
+      console.warn('[pending] report export: the report generator is not available yet');
+    }
+  });
+
+  it('keeps the grid light with 10,000 images: few DOM tiles, and the last image reachable by scrolling', async () => {
+    const big = mkdtempSync(path.join(os.tmpdir(), 'saliency-e2e-10k-'));
+    const src = path.join(folder, SAMPLES[0]);
+    for (let i = 0; i < 10_000; i++) linkSync(src, path.join(big, `img_${String(i).padStart(5, '0')}.jpg`));
+    const lib = await callApi<{ id: string; imageCount: number }>(server, 'library.open', { path: big });
+    expect(lib.imageCount).toBe(10_000);
+    // The prediction job of 10,000 images is not what this test measures.
+    for (const j of await callApi<{ id: string; state: string }[]>(server, 'jobs.list', {})) {
+      if (j.state === 'running' || j.state === 'queued') await callApi(server, 'jobs.cancel', { jobId: j.id });
+    }
+    await page.reload();
+    await page.keyboard.press('l');
+    await page.locator('select[aria-label="Library"]').selectOption(lib.id);
+    await expect.poll(() => page.getByTestId('grid-total').textContent()).toBe('10000 images');
+    expect(await page.getByTestId('tile').count()).toBeLessThan(150);
+    // Scroll through the whole grid in 40 steps, measuring frame times.
+    const frames = await page.getByTestId('grid').evaluate(async (el) => {
+      const times: number[] = [];
+      let last = performance.now();
+      for (let i = 1; i <= 40; i++) {
+        el.scrollTop = (el.scrollHeight * i) / 40;
+        await new Promise((r) => requestAnimationFrame(() => r(null)));
+        const now = performance.now();
+        times.push(now - last);
+        last = now;
+      }
+      times.sort((a, b) => a - b);
+      return { median: times[20], max: times[39] };
+    });
+    console.log(`10,000-image grid: median frame ${frames.median.toFixed(1)} ms, worst ${frames.max.toFixed(1)} ms`);
+    expect(frames.median).toBeLessThan(50);
+    await expect.poll(() => page.locator('.tile-name').allTextContents(), { timeout: 20_000 }).toContain('img_09999.jpg');
+    expect(await page.getByTestId('tile').count()).toBeLessThan(150);
+    await shot('11-library-10k');
+  });
+});
