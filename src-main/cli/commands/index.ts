@@ -7,6 +7,7 @@ import { ensembleWeights } from './ensemble-weights.ts';
 import { libraryCommand } from './library.ts';
 import { runCommand } from './run.ts';
 import { jobsCommand } from './jobs.ts';
+import { smer } from './smer.ts';
 
 export const COMMANDS: Command[] = [
   predict,
@@ -16,4 +17,5 @@ export const COMMANDS: Command[] = [
   libraryCommand,
   runCommand,
   jobsCommand,
+  smer,
 ];

@@ -27,7 +27,8 @@ export interface LimeTextExplanation {
 }
 
 export function limeText(model: ConceptModel, words: readonly string[], classIndex: number, seed: number, settings: Partial<LimeTextSettings> = {}): LimeTextExplanation {
-  const s = { ...DEFAULT_LIME_TEXT, ...settings };
+  const given = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
+  const s: LimeTextSettings = { ...DEFAULT_LIME_TEXT, ...given };
   if (!Number.isInteger(s.samples) || s.samples < 2) throw new SaliencyError(`LIME samples must be an integer >= 2, got ${s.samples}`, 'BAD_SETTING');
   if (!(s.kernelWidth > 0) || !(s.ridge >= 0)) throw new SaliencyError('LIME kernel width must be > 0 and ridge >= 0', 'BAD_SETTING');
   const distinct = [...new Set(words)];

@@ -112,7 +112,7 @@ export function fitLogistic(X: readonly Float64Array[], y: readonly number[], cl
     return loss / n + (l2 / 2) * penalty;
   };
 
-  const res = minimizeLbfgs(objective, new Float64Array(nw + outs), { maxIterations: opts.maxIterations ?? 5000, gradientTolerance: 1e-9 });
+  const res = minimizeLbfgs(objective, new Float64Array(nw + outs), { maxIterations: opts.maxIterations ?? 5000, gradientTolerance: 1e-8 });
   const weights = res.x.slice(0, nw);
   const bias = res.x.slice(nw);
   if (kind === 'multinomial') {
