@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { HAS_DATA, sample } from '../helpers/data.ts';
 import { readImageFile, planTransform, toModelInput } from '../../src-main/engine/image/load-image.ts';
 import { slic } from '../../src-main/engine/explain/segment/slic.ts';
+import { felzenszwalb, felzenszwalbSegments } from '../../src-main/engine/explain/segment/felzenszwalb.ts';
 import { gridSegmentation, segmentSizes, type Segmentation } from '../../src-main/engine/explain/segment/segmentation.ts';
 import { rgbToLab } from '../../src-main/engine/explain/segment/lab.ts';
 import type { PlanarImage } from '../../src-main/engine/types.ts';
@@ -133,5 +134,34 @@ describe('SLIC', () => {
       const raw = slic(photo, { segments: 100, compactness: 1, enforceConnectivity: false });
       expect(componentsPerLabel(raw).some((c) => c > 1)).toBe(true);
     });
+  });
+});
+
+describe('Felzenszwalb', () => {
+  it('follows a colour edge, and its scale controls the segment count', () => {
+    const img = twoColour(120, 90);
+    const s = felzenszwalbSegments(img, 12);
+    expect(s.count).toBeGreaterThanOrEqual(2);
+    const plane = img.width * img.height;
+    const red = new Float64Array(s.count);
+    const sizes = segmentSizes(s);
+    for (let p = 0; p < plane; p++) if (img.data[p] > 100) red[s.labels[p]]++;
+    let mixed = 0;
+    for (let i = 0; i < s.count; i++) mixed += Math.min(red[i], sizes[i] - red[i]);
+    expect(mixed / plane).toBeLessThan(0.02);
+    // A flat two-colour image at a small scale: exactly the two colour regions.
+    expect(felzenszwalb(img, { scale: 1, minSize: 1 }).count).toBe(2);
+    expect(() => felzenszwalb(img, { scale: 0 })).toThrow(/scale must be positive/);
+    expect(() => felzenszwalbSegments(img, 0)).toThrow(/segments must be a whole number/);
+  });
+
+  it.skipIf(!HAS_DATA)('gives about the requested number of segments on a photo', async () => {
+    const im = await readImageFile(sample('n01440764_tench.JPEG'));
+    const photo = toModelInput(im, planTransform(im.width, im.height, 224, 224, 'crop'));
+    for (const n of [20, 60]) {
+      const s = felzenszwalbSegments(photo, n);
+      expect(Math.abs(s.count - n)).toBeLessThanOrEqual(0.3 * n);
+      expect(Math.max(...s.labels)).toBe(s.count - 1);
+    }
   });
 });

@@ -8,14 +8,16 @@ import { schedulerFor, targetScore } from '../../infer/scheduler.ts';
 import { applySegmentMask, checkBaselineKind, makeBaseline, type BaselineKind } from './masking.ts';
 import { checkSegmentCount, gridSegmentation, type Segmentation } from '../segment/segmentation.ts';
 import { slic } from '../segment/slic.ts';
+import { felzenszwalbSegments } from '../segment/felzenszwalb.ts';
 
-export type SegmentationKind = 'slic' | 'grid';
+export type SegmentationKind = 'slic' | 'grid' | 'felzenszwalb';
+export const SEGMENTATION_KINDS: SegmentationKind[] = ['slic', 'grid', 'felzenszwalb'];
 
 export type SegmentSamplingSettings = {
   /** Number of perturbed samples (model evaluations), including the all-on and all-off rows. */
   samples: number;
   segmentation: SegmentationKind;
-  /** Requested number of segments (SLIC's n_segments; grid cells). */
+  /** Requested number of segments (SLIC's n_segments; grid cells; Felzenszwalb's scale is searched to match). */
   segments: number;
   /** SLIC compactness. */
   compactness: number;
@@ -36,8 +38,8 @@ export function readSegmentSamplingSettings(p: Partial<SegmentSamplingSettings>)
   if (!Number.isInteger(s.samples) || s.samples < 3) {
     throw new SaliencyError(`samples must be a whole number of at least 3 (got ${s.samples}): the method needs the image, the baseline and at least one perturbation`, 'BAD_SETTING');
   }
-  if (s.segmentation !== 'slic' && s.segmentation !== 'grid') {
-    throw new SaliencyError(`segmentation "${String(s.segmentation)}" is not one of slic, grid`, 'BAD_SETTING');
+  if (!SEGMENTATION_KINDS.includes(s.segmentation)) {
+    throw new SaliencyError(`segmentation "${String(s.segmentation)}" is not one of ${SEGMENTATION_KINDS.join(', ')}`, 'BAD_SETTING');
   }
   if (!Number.isInteger(s.segments) || s.segments < 1) throw new SaliencyError(`segments must be a whole number of at least 1 (got ${s.segments})`, 'BAD_SETTING');
   if (!(s.compactness > 0)) throw new SaliencyError(`compactness must be positive (got ${s.compactness})`, 'BAD_SETTING');
@@ -53,9 +55,11 @@ export function definedOnly<T extends object>(p: T): Partial<T> {
 
 export function segmentImage(image: PlanarImage, s: SegmentSamplingSettings): Segmentation {
   checkSegmentCount(s.segments, image.width, image.height);
-  return s.segmentation === 'grid'
-    ? gridSegmentation(image.width, image.height, s.segments)
-    : slic(image, { segments: s.segments, compactness: s.compactness });
+  switch (s.segmentation) {
+    case 'grid': return gridSegmentation(image.width, image.height, s.segments);
+    case 'felzenszwalb': return felzenszwalbSegments(image, s.segments);
+    default: return slic(image, { segments: s.segments, compactness: s.compactness });
+  }
 }
 
 export function baselineFor(image: PlanarImage, seg: Segmentation, s: SegmentSamplingSettings): PlanarImage {
