@@ -13,6 +13,7 @@ import type { Explanation } from '../../engine/explain/types.ts';
 import { ENSEMBLE_NAMES, buildEnsemble } from '../../engine/ensemble/index.ts';
 import { encodeNpy } from '../../engine/io/npy.ts';
 import { overlayPng } from '../../engine/image/overlay.ts';
+import { mapToOriginal } from '../../engine/image/upsample.ts';
 import { COLORMAPS, type ColormapName } from '../../engine/image/colormap.ts';
 import { SaliencyError } from '../../engine/types.ts';
 
@@ -51,6 +52,8 @@ export const explain: Command = {
   --colormap <name>    ${COLORMAPS.join(', ')} (default turbo)
   --opacity <0..1>     overlay opacity (default 0.5)
   --top-k <n>          predictions kept per image (default 5)
+  --original           also write <method>.original.npy: the map at the original image's resolution
+                       (NaN where the centre crop left the model nothing to see)
 
 ${MODEL_USAGE}
 
@@ -64,6 +67,7 @@ seeds, evaluations, times, the model's preset and head). Exit status: 0 all done
         ...MODEL_OPTIONS, out: { type: 'string', short: 'o' }, method: { type: 'string' }, ensemble: { type: 'string' },
         target: { type: 'string' }, score: { type: 'string' }, seed: { type: 'string' }, set: { type: 'string', multiple: true },
         colormap: { type: 'string' }, opacity: { type: 'string' }, 'top-k': { type: 'string' },
+        original: { type: 'boolean' },
       },
     });
     if (!values.out) throw new SaliencyError('--out <dir> is required', 'BAD_USAGE');
@@ -120,6 +124,10 @@ seeds, evaluations, times, the model's preset and head). Exit status: 0 all done
         const base = r.method.replace(/[^\w.-]+/g, '-');
         await writeFile(path.join(dir, `${base}.npy`), encodeNpy(r.map.data, [r.map.height, r.map.width]));
         await writeFile(path.join(dir, `${base}.png`), await overlayPng(img.original, r.map, img.prepared.transform, { colormap, opacity }));
+        if (values.original) {
+          const o = mapToOriginal(r.map, img.prepared.transform);
+          await writeFile(path.join(dir, `${base}.original.npy`), encodeNpy(o.data, [o.height, o.width]));
+        }
         entries.push({
           method: r.method, npy: path.join(stem, `${base}.npy`), png: path.join(stem, `${base}.png`), target: r.target,
           evaluations: r.evaluations, millis: Math.round(r.millis), seed: r.seed, settings: plain(r.settings), extras: plain(r.extras),
