@@ -5,7 +5,7 @@
 // MoRF (most relevant first): a faithful map makes the score drop fast, higher is better.
 // LeRF (least relevant first): a faithful map keeps the score, so lower (closer to 0 or negative) is better.
 import { SaliencyError } from '../types.ts';
-import { defineMetric, intSetting, boolSetting, TAGS } from './define.ts';
+import { defineMetric, intSetting, TAGS, type ControlSettings } from './define.ts';
 import { baselineImage, parseBaseline, type Baseline } from './perturb.ts';
 import { pixelCurve } from './curve.ts';
 import { gridRegions, regionOrder, segmentRegions } from './regions.ts';
@@ -20,8 +20,7 @@ export type AopcSettings = {
   /** L: regions perturbed in total (0 = all regions). */
   steps: number;
   baseline: Baseline;
-  control: boolean;
-};
+} & ControlSettings;
 
 function aopcMetric(morf: boolean): Metric<AopcSettings> {
   const name = morf ? 'aopc-morf' : 'aopc-lerf';
@@ -36,7 +35,6 @@ function aopcMetric(morf: boolean): Metric<AopcSettings> {
         ...(p.segments ? { segments: p.segments } : {}),
         steps: intSetting(p.steps, 0, 'steps', 0),
         baseline: parseBaseline(p.baseline ?? 'uniform'),
-        control: boolSetting(p.control, true, 'control'),
       };
     },
     async run(input, map, s, seed) {

@@ -10,19 +10,25 @@ export interface MetricDefinition<S extends Record<string, unknown>> {
   name: string;
   description: string;
   tags: MetricTags;
-  settings(partial: Partial<S>): S;
+  /** Fills defaults; faithfulness metrics get the control settings added by defineMetric. */
+  settings(partial: Partial<S>): Omit<S, keyof ControlSettings>;
   /** The metric of one map. */
   run(input: MetricInput, map: Map2D, settings: S, seed: number): Promise<MetricValue>;
 }
 
-export type ControlSettings = { control: boolean };
+/** Faithfulness metrics also score a seeded random map (control=false to skip), `controlGrain` cells wide. */
+export type ControlSettings = { control: boolean; controlGrain: number };
+
+function controlSettings(p: Record<string, unknown>): ControlSettings {
+  return { control: boolSetting(p.control, true, 'control'), controlGrain: intSetting(p.controlGrain, 7, 'controlGrain', 0) };
+}
 
 export function defineMetric<S extends Record<string, unknown>>(def: MetricDefinition<S>): Metric<S> {
   return {
     name: def.name,
     description: def.description,
     tags: def.tags,
-    settings: (partial) => def.settings(partial),
+    settings: (partial) => (def.tags.category === 'faithfulness' ? { ...def.settings(partial), ...controlSettings(partial) } : def.settings(partial)) as S,
     async compute(input, settings, seed): Promise<MetricResult> {
       const t0 = performance.now();
       if (!Number.isInteger(seed)) throw new SaliencyError(`seed ${seed} must be an integer`, 'BAD_SETTING');
@@ -33,9 +39,10 @@ export function defineMetric<S extends Record<string, unknown>>(def: MetricDefin
       if (def.tags.needs.explainerReruns && !input.explainer) throw new SaliencyError(`${def.name} needs the explainer that made the map (it re-runs it)`, 'BAD_INPUT');
       const main = await def.run(input, input.map, settings, seed);
       let control: MetricValue | undefined;
-      if (def.tags.category === 'faithfulness' && (settings as Partial<ControlSettings>).control !== false) {
+      const cs = settings as Partial<ControlSettings>;
+      if (def.tags.category === 'faithfulness' && cs.control !== false) {
         const { width, height } = input.map;
-        control = await def.run(input, randomMap(width, height, Random.derive(seed, 'random-map')), settings, seed);
+        control = await def.run(input, randomMap(width, height, Random.derive(seed, 'random-map'), cs.controlGrain ?? 7), settings, seed);
       }
       return {
         metric: def.name, higherIsBetter: def.tags.higherIsBetter, ...main, control,

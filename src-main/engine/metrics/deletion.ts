@@ -2,13 +2,13 @@
 // baseline, and record the target score. A faithful map makes the score collapse early: lower AUC is better.
 import type { Map2D } from '../types.ts';
 import type { MetricInput, MetricValue } from './types.ts';
-import { defineMetric, intSetting, numSetting, boolSetting, TAGS } from './define.ts';
+import { defineMetric, intSetting, numSetting, TAGS, type ControlSettings } from './define.ts';
 import { baselineImage, parseBaseline, type Baseline } from './perturb.ts';
 import { pixelCounts, pixelCurve, stepSettings, trapezoidAuc, type StepSettings } from './curve.ts';
 import { relevanceOrder } from './rank.ts';
 import { Random } from '../util/random.ts';
 
-export type DeletionSettings = StepSettings & { baseline: Baseline; blurSigma: number; control: boolean };
+export type DeletionSettings = StepSettings & { baseline: Baseline; blurSigma: number } & ControlSettings;
 
 export const deletion = defineMetric<DeletionSettings>({
   name: 'deletion',
@@ -18,7 +18,6 @@ export const deletion = defineMetric<DeletionSettings>({
     ...stepSettings(p, intSetting),
     baseline: parseBaseline(p.baseline ?? 'mean'),
     blurSigma: numSetting(p.blurSigma, 5, 'blurSigma', 0, 100),
-    control: boolSetting(p.control, true, 'control'),
   }),
   run: (input, map, s, seed) => orderCurve(input, map, s, seed, 'deletion'),
 });

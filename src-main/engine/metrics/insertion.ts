@@ -1,6 +1,6 @@
 // Insertion (Petsiuk et al. 2018, RISE): start from a blurred copy and put the original pixels back, most
 // relevant first. A faithful map makes the score rise early: higher AUC is better.
-import { defineMetric, intSetting, numSetting, boolSetting, TAGS } from './define.ts';
+import { defineMetric, intSetting, numSetting, TAGS, type ControlSettings } from './define.ts';
 import { stepSettings } from './curve.ts';
 import { orderCurve, type DeletionSettings } from './deletion.ts';
 
@@ -14,7 +14,6 @@ export const insertion = defineMetric<InsertionSettings>({
     ...stepSettings(p, intSetting),
     baseline: 'blur',
     blurSigma: numSetting(p.blurSigma, 5, 'blurSigma', 0, 100),
-    control: boolSetting(p.control, true, 'control'),
   }),
   run: (input, map, s, seed) => orderCurve(input, map, s, seed, 'insertion'),
 });

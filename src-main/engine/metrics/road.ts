@@ -6,7 +6,7 @@
 // MoRF, higher for LeRF.
 import type { PlanarImage } from '../types.ts';
 import { SaliencyError } from '../types.ts';
-import { defineMetric, boolSetting, numSetting, TAGS } from './define.ts';
+import { defineMetric, numSetting, TAGS, type ControlSettings } from './define.ts';
 import { scoreImages } from './curve.ts';
 import { relevanceOrder } from './rank.ts';
 import { Random } from '../util/random.ts';
@@ -105,7 +105,7 @@ export function noisyLinearImpute(image: PlanarImage, removed: Uint8Array, opts:
   return { width: w, height: h, data: out };
 }
 
-export type RoadSettings = { fractions: number[]; noise: number; control: boolean };
+export type RoadSettings = { fractions: number[]; noise: number } & ControlSettings;
 
 function parseFractions(v: unknown): number[] {
   if (v === undefined) return [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
@@ -124,8 +124,7 @@ function roadMetric(morf: boolean): Metric<RoadSettings> {
       fractions: parseFractions(p.fractions),
       // 1% of the pixel range (the reference code uses 0.01 on its input scale).
       noise: numSetting(p.noise, 2.55, 'noise', 0, 255),
-      control: boolSetting(p.control, true, 'control'),
-    }),
+      }),
     async run(input, map, s, seed) {
       const image = input.image.input;
       const order = relevanceOrder(map.data, Random.derive(seed, 'ties'), morf);
