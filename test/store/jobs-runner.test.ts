@@ -98,14 +98,19 @@ describe.skipIf(!HAS_DATA)('job runner (real SqueezeNet in worker threads)', () 
   it('is cancelled by a status change made from elsewhere, and refuses to be claimed twice', async () => {
     const job = await createExplainJob(store, { libraryId, modelPath: squeeze(), methods: ['gradcam'], seed: 7 });
     let asked = false;
+    let second: Promise<string> | undefined;
     const finished = await runJob(store, job.id, {
       workers: 1, threadsPerWorker: 1, pollMs: 20,
       onEvent: (e) => {
-        if (e.type === 'started') expect(() => store.jobs.claim(job.id, process.pid + 1, () => true)).toThrow(/being run by process/);
+        if (e.type === 'started') {
+          expect(() => store.jobs.claim(job.id, process.pid + 1, () => true)).toThrow(/being run by process/);
+          second = runJob(store, job.id).then(() => 'ran twice', (err: Error) => err.message);
+        }
         if (e.type === 'progress' && !asked) { asked = true; requestStop(store, job.id, 'cancelled'); }
       },
     });
     expect(finished.status).toBe('cancelled');
+    expect(await second).toMatch(/already running in this process/);
     expect(finished.counts.pending).toBeGreaterThan(0);
     const resumed = await runJob(store, job.id, { workers: 1, threadsPerWorker: 1 });
     expect(resumed.status).toBe('done');

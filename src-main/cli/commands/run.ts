@@ -4,7 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import type { Command } from '../command.ts';
 import { progressBar } from '../command.ts';
 import { openStore } from '../../engine/store/store.ts';
-import { importFolder } from '../../engine/library/scan.ts';
+import { importFolder, scanLibrary } from '../../engine/library/scan.ts';
 import { createExplainJob } from '../../engine/jobs/create-job.ts';
 import { JobRunner } from '../../engine/jobs/runner.ts';
 import { reportJob } from './jobs.ts';
@@ -14,7 +14,7 @@ const USAGE = `Usage: saliency run --library <id|folder> --model <file.onnx> --m
                     [--score logit|probability] [--seed N] [--workers N] [--db FILE]
 
 Explains every readable image of the library with each method (target: the model's top-1 class) in worker
-threads, storing maps, predictions and runs in the database. A folder that is not a library yet is added.
+threads, storing maps, predictions and runs in the database. A folder that is not a library yet is added; a library is rescanned first.
 Ctrl-C pauses after the images in flight; a killed run loses nothing committed: finish it with
 saliency jobs resume. Exit code 0: all done; 1: some items failed (saliency jobs errors <id>).`;
 
@@ -42,7 +42,12 @@ export const runCommand: Command = {
         const { library, scan } = await importFolder(store, values.library);
         console.log(`added library ${library.id} ${library.root}: ${scan.files} files, ${scan.errors} with errors`);
         libraryId = library.id;
-      } else libraryId = store.libraries.find(values.library).id;
+      } else {
+        // an existing library is rescanned first (only new or changed files are read) so the batch covers it as it is now
+        libraryId = store.libraries.find(values.library).id;
+        const scan = await scanLibrary(store, libraryId);
+        if (scan.added + scan.changed + scan.removed > 0) console.log(`library ${libraryId}: ${scan.added} new, ${scan.changed} changed, ${scan.removed} removed files`);
+      }
       const job = await createExplainJob(store, {
         libraryId, modelPath: values.model, methods: values.method.split(',').filter(Boolean),
         score: values.score as ScoreKind | undefined, seed: values.seed !== undefined ? Number(values.seed) : undefined,

@@ -44,6 +44,9 @@ export function processAlive(pid: number): boolean {
 }
 
 interface Slot { worker: Worker; ready: boolean; task: Task | null }
+
+/** Jobs being run in this process (database file + job id): the pid check cannot tell two runners here apart. */
+const ACTIVE = new Set<string>();
 interface Task { id: number; imageId: number; items: JobItem[]; open: Set<number>; predictionSaved: boolean }
 
 export class JobRunner {
@@ -62,7 +65,19 @@ export class JobRunner {
   /** Runs the job's pending items; resolves with the job when it is done, paused or cancelled. */
   async run(): Promise<JobRecord> {
     const { store, jobId } = this;
+    const key = `${store.path}#${jobId}`;
+    if (ACTIVE.has(key)) throw new SaliencyError(`job ${jobId} is already running in this process`, 'JOB_BUSY');
     const job = store.jobs.claim(jobId, process.pid, processAlive);
+    ACTIVE.add(key);
+    try {
+      return await this.runClaimed(job);
+    } finally {
+      ACTIVE.delete(key);
+    }
+  }
+
+  private async runClaimed(job: JobRecord): Promise<JobRecord> {
+    const { store, jobId } = this;
     this.modelId = job.modelId;
     const runs = new Map<number, RunRecord>();
     const pending = store.jobs.pendingItems(jobId, { retryErrors: this.opts.retryErrors });

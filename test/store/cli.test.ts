@@ -1,0 +1,58 @@
+// The library and jobs commands as a user runs them: summaries, listed errors, clear usage errors.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { HAS_DATA, REPO, manifest, sample } from '../helpers/data.ts';
+
+const run = async (args: string[]) => {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [path.join(REPO, 'bin/saliency.js'), ...args], { cwd: REPO });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
+  }
+};
+
+describe.skipIf(!HAS_DATA)('saliency library / jobs (CLI)', () => {
+  let dir: string;
+  let db: string;
+  let lib: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'store-cli-'));
+    db = path.join(dir, 'studio.db');
+    lib = path.join(dir, 'pics');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(lib);
+    for (const r of (await manifest()).slice(200, 203)) copyFileSync(sample(r.filename), path.join(lib, r.filename));
+    writeFileSync(path.join(lib, 'broken.png'), 'PNG? no');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('adds, lists, rescans a folder and shows the unreadable file with its error', async () => {
+    const add = await run(['library', 'add', lib, '--db', db]);
+    expect(add.code, add.stderr).toBe(0);
+    expect(add.stdout).toMatch(/library 1 .*pics: 4 files: 4 new, 0 changed, .* 1 with errors/);
+    const list = await run(['library', 'list', '--db', db]);
+    expect(list.stdout).toMatch(/1 {2}.*pics {2}3 images, 1 errors, 0 missing/);
+    const errors = await run(['library', 'list', '1', '--status', 'error', '--db', db]);
+    expect(errors.stdout).toMatch(/broken\.png .*ERROR: not a readable image/);
+    const scan = await run(['library', 'scan', '--db', db]);
+    expect(scan.stdout).toMatch(/4 files: 0 new, 0 changed, 4 unchanged/);
+    expect((await run(['jobs', '--db', db])).stdout).toMatch(/no jobs/);
+  });
+
+  it('exits 2 with a clear message on bad usage', async () => {
+    const noModel = await run(['run', '--library', lib, '--db', db]);
+    expect(noModel.code).toBe(2);
+    expect(noModel.stderr).toMatch(/--library, --model and --method are required/);
+    const badLib = await run(['library', 'list', '42', '--db', db]);
+    expect(badLib.code).toBe(2);
+    expect(badLib.stderr).toMatch(/no library "42"/);
+    const badJob = await run(['jobs', 'cancel', '9', '--db', db]);
+    expect(badJob.stderr).toMatch(/no job 9/);
+  });
+});
