@@ -1,13 +1,13 @@
 // Occlusion (Zeiler & Fergus 2014; Captum's Occlusion): slide a window over the image, fill it with the
 // baseline, and record the drop in the target score f(x) - f(occluded). Each pixel gets the mean drop of the
 // windows that cover it. The last window in each direction is aligned to the image edge so every pixel is
-// covered (stride <= window is required for the same reason).
+// covered (stride <= window is required for the same reason). Windows are pasted from the baseline by row copies.
 import type { Explainer, Explanation, ExplainContext, PreparedImage } from '../types.ts';
 import type { Target } from '../../types.ts';
 import { SaliencyError } from '../../types.ts';
 import { checkTarget } from '../cam/base-cam.ts';
 import { schedulerFor, targetScore } from '../../infer/scheduler.ts';
-import { applyPixelMask, checkBaselineKind, makeBaseline, type BaselineKind } from './masking.ts';
+import { checkBaselineKind, makeBaseline, type BaselineKind } from './masking.ts';
 import { evaluateChunked } from './chunked-eval.ts';
 import { intSetting } from '../check-settings.ts';
 
@@ -51,16 +51,21 @@ export class Occlusion implements Explainer<OcclusionSettings> {
     const f0 = targetScore(full, 0, target);
     const sum = new Float64Array(width * height);
     const count = new Float64Array(width * height);
-    const mask = new Float32Array(width * height);
+    const plane = width * height;
     const fresh = (full.fresh ?? 0) + await evaluateChunked(ctx.model, {
       total: windows.length,
       signal: ctx.signal,
       build: (start, end) => ({
         keep: null,
         inputs: windows.slice(start, end).map(({ x, y }) => {
-          mask.fill(1);
-          for (let r = y; r < y + window; r++) mask.fill(0, r * width + x, r * width + x + window);
-          return applyPixelMask(input, baseline, mask);
+          const data = input.data.slice();
+          for (let c = 0; c < 3; c++) {
+            for (let r = y; r < y + window; r++) {
+              const o = c * plane + r * width;
+              data.set(baseline.data.subarray(o + x, o + x + window), o + x);
+            }
+          }
+          return { width, height, data };
         }),
       }),
       consume: (start, rows) => {

@@ -13,7 +13,7 @@ import { SaliencyError } from '../../types.ts';
 import { Random } from '../../util/random.ts';
 import { checkTarget } from '../cam/base-cam.ts';
 import { schedulerFor, targetScore } from '../../infer/scheduler.ts';
-import { applyPixelMask, checkBaselineKind, makeBaseline, type BaselineKind } from './masking.ts';
+import { checkBaselineKind, makeBaseline, type BaselineKind } from './masking.ts';
 import { intSetting, numberSetting } from '../check-settings.ts';
 
 export type PartitionShapSettings = {
@@ -106,14 +106,21 @@ class ItemQueue {
   items(): Item[] { return this.heap.map((e) => e.item); }
 }
 
+/** The baseline with the on-set's rectangles copied back from the image (row copies: binary masks need no mixing). */
 function maskedImage(input: PlanarImage, baseline: PlanarImage, on: OnSet): PlanarImage {
   const { width, height } = input;
-  const mask = new Float32Array(width * height);
+  const plane = width * height;
+  const data = baseline.data.slice();
   for (let s = on; s; s = s.next) {
     const { x0, y0, x1, y1 } = s.node;
-    for (let y = y0; y < y1; y++) mask.fill(1, y * width + x0, y * width + x1);
+    for (let c = 0; c < 3; c++) {
+      for (let y = y0; y < y1; y++) {
+        const o = c * plane + y * width;
+        data.set(input.data.subarray(o + x0, o + x1), o + x0);
+      }
+    }
   }
-  return applyPixelMask(input, baseline, mask);
+  return { width, height, data };
 }
 
 /** Each node's value spread evenly over its pixels, plus the pending items' (f11 - f00) * weight. */
