@@ -54,7 +54,10 @@ describe.skipIf(!HAS_DATA)('batch job killed with SIGKILL and resumed (real Sque
     };
     const t0 = Date.now();
     while (done() < 100) {
-      if (Date.now() - t0 > 120_000) throw new Error('the job did not get half-way in 2 minutes');
+      if (Date.now() - t0 > 120_000 || run.exitCode !== null) {
+        run.kill('SIGKILL');
+        throw new Error(`the job did not get half-way (${done()} done); its output: ${(await runDone).err}`);
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
     const tHalf = Date.now() - t0;
