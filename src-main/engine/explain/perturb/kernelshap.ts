@@ -42,7 +42,7 @@ export class KernelShap implements Explainer<KernelShapSettings> {
   readonly description = 'KernelSHAP: Shapley values of superpixels by kernel-weighted regression with exact efficiency';
 
   settings(partial: Partial<KernelShapSettings>): KernelShapSettings {
-    return readSegmentSamplingSettings(partial);
+    return readSegmentSamplingSettings(this.name, partial);
   }
 
   async explain(image: PreparedImage, target: Target, settings: KernelShapSettings, seed: number, ctx: ExplainContext): Promise<Explanation> {
@@ -66,12 +66,12 @@ export class KernelShap implements Explainer<KernelShapSettings> {
     const { scores, fresh } = await scoreCoalitions({
       model: ctx.model, image: input, baseline, seg, coalitions: Z, target, chunk: settings.progressEvery, signal: ctx.signal,
       onChunk: (n, y) => {
-        if (!ctx.onProgress || n === Z.length || !weights.slice(0, n).some((w) => w > 0)) return;
+        if (n === Z.length || !weights.slice(0, n).some((w) => w > 0)) return;
         const phi = fitPhi(n, y);
         const change = relativeChange(prev, phi);
         prev = phi;
         convergence.push({ samples: n, change });
-        ctx.onProgress({ fraction: n / Z.length, partial: segmentValuesToMap(seg, phi), note: progressNote(n, Z.length, change) });
+        ctx.onProgress?.({ fraction: n / Z.length, partial: segmentValuesToMap(seg, phi), note: progressNote(n, Z.length, change) });
       },
     });
     const phi = fitPhi(Z.length, scores);

@@ -5,12 +5,12 @@
 // exp(-d^2/w^2) as specified (same ranking of samples, sharper kernel).
 import type { Explainer, Explanation, ExplainContext, PreparedImage } from '../types.ts';
 import type { Map2D, Target } from '../../types.ts';
-import { SaliencyError } from '../../types.ts';
+import { numberSetting } from '../check-settings.ts';
 import { checkTarget } from '../cam/base-cam.ts';
 import { sampleCoalitions } from './coalitions.ts';
 import { predictRow, weightedRidge, type RidgeFit } from './regression.ts';
 import {
-  baselineFor, definedOnly, readSegmentSamplingSettings, scoreCoalitions, segmentImage, type SegmentSamplingSettings,
+  baselineFor, readSegmentSamplingSettings, scoreCoalitions, segmentImage, type SegmentSamplingSettings,
 } from './segment-sampling.ts';
 import { segmentValuesToMap } from '../segment/segmentation.ts';
 
@@ -42,11 +42,11 @@ export class Lime implements Explainer<LimeSettings> {
   readonly description = 'LIME: weighted ridge surrogate over superpixels switched on/off';
 
   settings(partial: Partial<LimeSettings>): LimeSettings {
-    const base = readSegmentSamplingSettings(partial);
-    const s: LimeSettings = { ...base, kernelWidth: 0.25, alpha: 1, ...definedOnly({ kernelWidth: partial.kernelWidth, alpha: partial.alpha }) };
-    if (!(s.kernelWidth > 0)) throw new SaliencyError(`kernelWidth must be positive (got ${s.kernelWidth})`, 'BAD_SETTING');
-    if (!(s.alpha >= 0)) throw new SaliencyError(`alpha must be 0 or positive (got ${s.alpha})`, 'BAD_SETTING');
-    return s;
+    return {
+      ...readSegmentSamplingSettings(this.name, partial, ['kernelWidth', 'alpha']),
+      kernelWidth: numberSetting(this.name, 'kernelWidth', partial.kernelWidth, 0.25, 0, Infinity, false),
+      alpha: numberSetting(this.name, 'alpha', partial.alpha, 1, 0, Infinity),
+    };
   }
 
   async explain(image: PreparedImage, target: Target, settings: LimeSettings, seed: number, ctx: ExplainContext): Promise<Explanation> {
@@ -65,12 +65,12 @@ export class Lime implements Explainer<LimeSettings> {
     const { scores, fresh } = await scoreCoalitions({
       model: ctx.model, image: input, baseline, seg, coalitions: Z, target, chunk: settings.progressEvery, signal: ctx.signal,
       onChunk: (n, y) => {
-        if (!ctx.onProgress || n === Z.length) return;
+        if (n === Z.length) return;
         const f = fit(n, y);
         const change = relativeChange(prev, f.coef);
         prev = f.coef;
         convergence.push({ samples: n, change });
-        ctx.onProgress({ fraction: n / Z.length, partial: segmentValuesToMap(seg, f.coef), note: progressNote(n, Z.length, change) });
+        ctx.onProgress?.({ fraction: n / Z.length, partial: segmentValuesToMap(seg, f.coef), note: progressNote(n, Z.length, change) });
       },
     });
     const f = fit(Z.length, scores);

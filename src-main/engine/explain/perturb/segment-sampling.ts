@@ -3,6 +3,7 @@
 // model's batches stay full while partial fits are made and reported).
 import type { PlanarImage, Target } from '../../types.ts';
 import { SaliencyError } from '../../types.ts';
+import { intSetting, numberSetting } from '../check-settings.ts';
 import type { Classifier } from '../../model/classifier.ts';
 import { schedulerFor, targetScore } from '../../infer/scheduler.ts';
 import { applySegmentMask, checkBaselineKind, makeBaseline, type BaselineKind } from './masking.ts';
@@ -33,24 +34,27 @@ export const SEGMENT_SAMPLING_DEFAULTS: SegmentSamplingSettings = {
   samples: 1000, segmentation: 'slic', segments: 50, compactness: 10, baseline: 'segment-mean', blurSigma: 0, progressEvery: 100,
 };
 
-export function readSegmentSamplingSettings(p: Partial<SegmentSamplingSettings>): SegmentSamplingSettings {
-  const s = { ...SEGMENT_SAMPLING_DEFAULTS, ...definedOnly(p) };
-  if (!Number.isInteger(s.samples) || s.samples < 3) {
-    throw new SaliencyError(`samples must be a whole number of at least 3 (got ${s.samples}): the method needs the image, the baseline and at least one perturbation`, 'BAD_SETTING');
+/** Fills defaults and validates; `extra` are the method's own keys (checked by the method). */
+export function readSegmentSamplingSettings(method: string, p: Partial<SegmentSamplingSettings>, extra: string[] = []): SegmentSamplingSettings {
+  const known = [...Object.keys(SEGMENT_SAMPLING_DEFAULTS), ...extra];
+  for (const key of Object.keys(p)) {
+    if (!known.includes(key)) throw new SaliencyError(`${method}: unknown setting "${key}" (known: ${known.join(', ')})`, 'BAD_SETTING');
   }
+  const d = SEGMENT_SAMPLING_DEFAULTS;
+  const s: SegmentSamplingSettings = {
+    // At least the image, the baseline and one perturbation.
+    samples: intSetting(method, 'samples', p.samples, d.samples, 3),
+    segmentation: p.segmentation ?? d.segmentation,
+    segments: intSetting(method, 'segments', p.segments, d.segments, 1),
+    compactness: numberSetting(method, 'compactness', p.compactness, d.compactness, 0, Infinity, false),
+    baseline: checkBaselineKind(p.baseline ?? d.baseline, `${method}: baseline`),
+    blurSigma: numberSetting(method, 'blurSigma', p.blurSigma, d.blurSigma, 0, 1e4),
+    progressEvery: intSetting(method, 'progressEvery', p.progressEvery, d.progressEvery, 1),
+  };
   if (!SEGMENTATION_KINDS.includes(s.segmentation)) {
-    throw new SaliencyError(`segmentation "${String(s.segmentation)}" is not one of ${SEGMENTATION_KINDS.join(', ')}`, 'BAD_SETTING');
+    throw new SaliencyError(`${method}: segmentation "${String(s.segmentation)}" is not one of ${SEGMENTATION_KINDS.join(', ')}`, 'BAD_SETTING');
   }
-  if (!Number.isInteger(s.segments) || s.segments < 1) throw new SaliencyError(`segments must be a whole number of at least 1 (got ${s.segments})`, 'BAD_SETTING');
-  if (!(s.compactness > 0)) throw new SaliencyError(`compactness must be positive (got ${s.compactness})`, 'BAD_SETTING');
-  checkBaselineKind(s.baseline);
-  if (!(s.blurSigma >= 0)) throw new SaliencyError(`blurSigma must be 0 (automatic) or positive (got ${s.blurSigma})`, 'BAD_SETTING');
-  if (!Number.isInteger(s.progressEvery) || s.progressEvery < 1) throw new SaliencyError(`progressEvery must be a whole number of at least 1 (got ${s.progressEvery})`, 'BAD_SETTING');
   return s;
-}
-
-export function definedOnly<T extends object>(p: T): Partial<T> {
-  return Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 export function segmentImage(image: PlanarImage, s: SegmentSamplingSettings): Segmentation {
