@@ -14,6 +14,7 @@ import { boxEnergy, boxRemovalCurve } from '../../engine/concepts/grounding.ts';
 import { limeText } from '../../engine/concepts/lime-text.ts';
 import { aopcReport, type CaptionPipeline, fitCaptions } from '../../engine/concepts/pipeline.ts';
 import { smerExplain, smerGlobalRanking } from '../../engine/concepts/smer.ts';
+import { conceptWords } from '../../engine/concepts/words.ts';
 
 const OPTIONS = {
   ...MODEL_OPTIONS,
@@ -163,7 +164,10 @@ async function runExplain(values: Values, model: Classifier, p: CaptionPipeline)
     ...ranked.map((r) => `  ${r.word.padEnd(16)}${fmt(r.scores[c]).padStart(10)}${r.count > 1 ? ` x${r.count}` : '   '}            ${fmt(lime.weights[lime.words.indexOf(r.word)])}`),
   ];
 
-  const boxes = (values.box ?? []).map(parseBoxOption).map((b) => ({ ...b, source: 'annotator' }));
+  const boxes = [
+    ...doc.boxes.map((b) => ({ concept: b.concept, box: b.box, source: b.author })),
+    ...(values.box ?? []).map(parseBoxOption).map((b) => ({ ...b, source: 'annotator (--box)' })),
+  ];
   const locate = intOption(values.locate, 'locate', 1);
   if (boxes.length || locate) {
     const loaded = await prepareImageFile(path.join(p.set.imagesDir, doc.filename), model);
@@ -181,6 +185,12 @@ async function runExplain(values: Values, model: Classifier, p: CaptionPipeline)
       }
     }
     if (boxes.length) {
+      // Boxes of the best concepts first (SMER's order), so the removal curve is AOPC-like.
+      const rank = (concept: string) => {
+        const i = ranked.findIndex((r) => conceptWords(concept).includes(r.word));
+        return i < 0 ? ranked.length : i;
+      };
+      boxes.sort((a, b) => rank(a.concept) - rank(b.concept));
       const target = { classIndex: doc.modelClass, score: parseScore(values.score, 'probability') };
       const explainer = getExplainer(values.map ?? 'gradcam');
       const map = (await explainer.explain(prepared, target, explainer.settings({}), 0, { model })).map;

@@ -9,12 +9,21 @@ import { SaliencyError } from '../types.ts';
 
 const ClassRange = z.union([z.number().int().nonnegative(), z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])]);
 
+const ConceptBox = z.object({
+  concept: z.string().min(1),
+  /** x_min, y_min, x_max, y_max in original-image pixels (max exclusive). */
+  box: z.tuple([z.number().int(), z.number().int(), z.number().int(), z.number().int()]),
+  author: z.string().min(1),
+});
+
 const CaptionEntry = z.object({
   filename: z.string().min(1),
   caption: z.string(),
   /** "annotator" for typed captions, "model:<name>" for endpoint captions. */
   author: z.string().min(1),
   prompt: z.string().optional(),
+  /** Concept boxes drawn by an annotator or located by the vision endpoint. */
+  boxes: z.array(ConceptBox).optional(),
 });
 
 const CaptionFileSchema = z.object({
@@ -28,6 +37,7 @@ const CaptionFileSchema = z.object({
 });
 
 export type CaptionEntry = z.infer<typeof CaptionEntry>;
+export type ConceptBox = z.infer<typeof ConceptBox>;
 export type CaptionFile = z.infer<typeof CaptionFileSchema>;
 
 export async function readCaptionFile(file: string): Promise<CaptionFile> {

@@ -7,6 +7,7 @@ import { SaliencyError } from '../types.ts';
 import { argmax } from '../util/math.ts';
 import { type CaptionFile, groupOf, imagesDirOf, readCaptionFile } from './captions-file.ts';
 import { conceptWords } from './words.ts';
+import type { Box } from './box.ts';
 
 export interface ConceptDoc {
   filename: string;
@@ -17,6 +18,8 @@ export interface ConceptDoc {
   /** The classifier's top-1 class for the image. */
   modelClass: number;
   modelLabel: string;
+  /** Concept boxes stored with the caption (annotator or endpoint). */
+  boxes: { concept: string; box: Box; author: string }[];
 }
 
 export interface LabelledCaptions {
@@ -93,6 +96,7 @@ export async function labelCaptionData(file: string, data: CaptionFile, model: C
     label: classes.indexOf(cls),
     modelClass,
     modelLabel: model.labels[modelClass]?.label ?? String(modelClass),
+    boxes: (entry.boxes ?? []).map((b) => ({ concept: b.concept, author: b.author, box: { xMin: b.box[0], yMin: b.box[1], xMax: b.box[2], yMax: b.box[3] } })),
   }));
   return { file, imagesDir, target, classes, docs, excluded };
 }
