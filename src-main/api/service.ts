@@ -1,45 +1,44 @@
-// ApiService: the implementation of every method of contract.ts over the engine. Transports never call the
-// engine themselves; they validate with the contract and call `call(method, request)`.
-import { createHash } from 'node:crypto';
+// ApiService: the implementation of every method of contract.ts over the engine and the SQLite store.
+// Transports never call the engine themselves; they validate with the contract and call `call(method, req)`.
+// Ids on the wire are the store's row ids as strings.
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { API, COLORMAP_NAMES, type ApiEvent, type Annotation, type ExplanationSummaryT, type ImageSummaryT, type Job,
-  type Library, type MapDataT, type MethodName, type ParsedReq, type Res } from './contract.ts';
+import { COLORMAP_NAMES, type ApiEvent, type ExplanationSummaryT, type ImageSummaryT, type Job, type Library,
+  type MapDataT, type MethodName, type ParsedReq, type Res } from './contract.ts';
 import { JobQueue, type JobItem } from './job-queue.ts';
-import { guessClass, readManifest, scanFolder } from './library-scan.ts';
-import { bradleyTerry, normaliseWeights } from './weights.ts';
+import { guessClass } from './ground-truth-guess.ts';
+import { deletionInsertion } from './curves.ts';
+import { decodeRuns, encodeRuns } from './mask-runs.ts';
 import { SaliencyError, type ImageTransform, type Map2D, type Target } from '../engine/types.ts';
-import { Classifier } from '../engine/model/classifier.ts';
+import { Classifier, type ModelInfo } from '../engine/model/classifier.ts';
 import { prepareImageFile, type LoadedImage } from '../engine/image/prepare.ts';
+import { planTransform } from '../engine/image/load-image.ts';
 import { mapToOriginal } from '../engine/image/upsample.ts';
 import { EXPLAINER_NAMES, getExplainer } from '../engine/explain/registry.ts';
+import type { Explanation } from '../engine/explain/types.ts';
 import { topK } from '../engine/util/math.ts';
-import { scaleMap } from '../engine/image/colormap.ts';
-import { deletionInsertion } from './curves.ts';
 import { Random } from '../engine/util/random.ts';
+import { openStore, type Store } from '../engine/store/store.ts';
+import type { ImageListItem, ImageQuery, ImageRecord } from '../engine/store/images-repo.ts';
+import type { StoredExplanation } from '../engine/store/results-repo.ts';
+import { importFolder } from '../engine/library/scan.ts';
+import { normaliseWeights } from '../engine/ensemble/weights/weight-set.ts';
+import { buildEnsemble, fitBradleyTerry, manualWeights, weightsFromLikert, weightsFromMetrics, weightsFromPairwise,
+  type WeightSet } from '../engine/ensemble/index.ts';
 
 export const APP_VERSION = '0.1.0';
 
 export interface ServiceOptions {
   mode?: 'browser' | 'electron';
-  /** Folder for exported reports and other files the app writes. */
+  /** Folder for the database (studio.db) and files the app writes. */
   dataDir: string;
+  /** Database file (default: <dataDir>/studio.db). */
+  dbFile?: string;
   /** Model loaded at start ("builtin:demo" or an .onnx path). */
   model?: string;
 }
 
-interface ModelHandle { id: string; spec: string; classifier: Classifier }
-interface ImageRec {
-  id: string; libraryId: string; path: string; relPath: string; name: string;
-  groundTruth: number | null;
-  predictions: Res<'image.get'>['predictions'] | null; predictedBy: string | null;
-  transform: ImageTransform | null;
-  error: string | null;
-}
-interface ExplRec extends ExplanationSummaryT { map: Map2D; transform: ImageTransform }
-interface LibRec extends Library { imageIds: string[] }
-
-const hashId = (prefix: string, s: string, n = 16) => `${prefix}-${createHash('sha1').update(s).digest('hex').slice(0, n)}`;
+interface ModelHandle { id: string; dbId: number; spec: string; classifier: Classifier }
 
 /** A small LRU of decoded images: explaining one image with several methods decodes it once. */
 class ImageCache {
@@ -49,29 +48,34 @@ class ImageCache {
   set(key: string, v: LoadedImage) { this.map.set(key, v); if (this.map.size > this.size) this.map.delete(this.map.keys().next().value!); }
 }
 
+const asId = (what: string, id: string): number => {
+  if (!/^\d{1,15}$/.test(id)) throw new SaliencyError(`no ${what} with id "${id}"`, 'NOT_FOUND');
+  return Number(id);
+};
+
 export class ApiService {
   readonly jobs: JobQueue;
+  readonly store: Store;
   private model: ModelHandle | null = null;
-  private readonly libraries = new Map<string, LibRec>();
-  private readonly images = new Map<string, ImageRec>();
-  private readonly explanations = new Map<string, ExplRec>();
-  /** imageId -> explanation ids, in creation order. */
-  private readonly byImage = new Map<string, string[]>();
-  private readonly likert: { explanationId: string; rater: string; score: number; blind: boolean; at: number }[] = [];
-  private readonly pairwise: { a: string; b: string; winner: 'a' | 'b' | 'tie'; rater: string; blind: boolean; at: number }[] = [];
-  private readonly annotations = new Map<string, Annotation>();
-  private readonly ensembles: { id: string; name: string; source: string; weights: Record<string, number> }[] = [];
   private readonly listeners = new Set<(e: ApiEvent) => void>();
   private readonly cache = new ImageCache(16);
-  private explCounter = 0;
+  /** Bumped on every write that can change a listing; cached listings older than it are rebuilt. */
+  private revision = 0;
+  private readonly listings = new Map<string, { revision: number; items: ImageListItem[] }>();
 
   constructor(readonly options: ServiceOptions) {
+    this.store = openStore(options.dbFile ?? path.join(options.dataDir, 'studio.db'));
     this.jobs = new JobQueue((job) => this.emit({ type: 'job', job }));
   }
 
   /** Loads the start-up model. */
   async init(): Promise<void> {
     if (this.options.model) await this.loadModel(this.options.model);
+  }
+
+  close(): void {
+    for (const j of this.jobs.list()) if (['running', 'queued', 'paused'].includes(j.state)) this.jobs.cancel(j.id);
+    this.store.close();
   }
 
   on(listener: (e: ApiEvent) => void): () => void {
@@ -81,6 +85,11 @@ export class ApiService {
 
   private emit(e: ApiEvent): void {
     for (const l of this.listeners) l(e);
+  }
+
+  private changed(imageId?: number): void {
+    this.revision++;
+    if (imageId !== undefined) this.emit({ type: 'image', imageId: String(imageId) });
   }
 
   /** Runs one (already validated) method. */
@@ -104,9 +113,9 @@ export class ApiService {
       throw new SaliencyError(`a model is "builtin:<name>" or a path to an .onnx file, not "${spec}"`, 'BAD_REQUEST');
     }
     const classifier = await Classifier.load(file, { name: spec.startsWith('builtin:') ? spec : undefined });
-    this.model = { id: hashId('model', classifier.info.sha256, 12), spec, classifier };
-    // Ground truth labels depend on the model's classes.
-    for (const lib of this.libraries.values()) await this.assignGroundTruth(lib);
+    const rec = this.store.models.ensure(classifier.info);
+    this.model = { id: String(rec.id), dbId: rec.id, spec, classifier };
+    this.changed();
     return this.model;
   }
 
@@ -132,138 +141,162 @@ export class ApiService {
 
   // ---- libraries and images ----
 
-  private async assignGroundTruth(lib: LibRec): Promise<void> {
-    if (!this.model) return;
-    const manifest = await readManifest(lib.path);
-    for (const id of lib.imageIds) {
-      const rec = this.images.get(id)!;
-      rec.groundTruth = guessClass(rec.relPath, this.model.classifier.labels, manifest);
-    }
-  }
-
-  private image(id: string): ImageRec {
-    const rec = this.images.get(id);
+  private image(id: string | number): ImageRecord {
+    const rec = this.store.images.get(typeof id === 'number' ? id : asId('image', id));
     if (!rec) throw new SaliencyError(`no image with id "${id}"`, 'NOT_FOUND');
     return rec;
   }
 
-  private library(id: string): LibRec {
-    const rec = this.libraries.get(id);
-    if (!rec) throw new SaliencyError(`no library with id "${id}"`, 'NOT_FOUND');
-    return rec;
+  private libraryInfo(id: number): Library {
+    const lib = this.store.libraries.list().find((l) => l.id === id);
+    if (!lib) throw new SaliencyError(`no library with id "${id}"`, 'NOT_FOUND');
+    return {
+      id: String(lib.id), path: lib.root, name: lib.name, imageCount: lib.images,
+      errors: [...(lib.errors ? [`${lib.errors} file(s) could not be read`] : []), ...(lib.missing ? [`${lib.missing} file(s) have vanished`] : [])],
+    };
   }
 
-  /** The image file behind an id (for the file routes): only registered images can be read. */
+  /** The image file behind an id (for the file routes): only images of registered libraries can be read. */
   imagePath(id: string): string {
     return this.image(id).path;
   }
 
-  private explanationsOf(imageId: string): ExplRec[] {
-    const ids = this.byImage.get(imageId) ?? [];
-    const modelId = this.model?.id;
-    return ids.map((id) => this.explanations.get(id)!).filter((e) => e.modelId === modelId);
+  private groundTruth(rec: ImageRecord): number | null {
+    if (rec.trueClass !== null) return rec.trueClass;
+    return this.model ? guessClass(rec.relPath, this.model.classifier.labels) : null;
   }
 
-  private summary(rec: ImageRec): ImageSummaryT {
-    const top = rec.predictions?.[0] ?? null;
-    const methods = [...new Set(this.explanationsOf(rec.id).map((e) => e.method))];
-    const explIds = new Set(this.byImage.get(rec.id) ?? []);
+  private explanationsOf(imageId: number): StoredExplanationSummary[] {
+    if (!this.model) return [];
+    return this.store.explanations.list({ imageId, modelId: this.model.dbId }) as StoredExplanationSummary[];
+  }
+
+  private prediction(imageId: number) {
+    if (!this.model) return null;
+    const p = this.store.predictions.get(imageId, this.model.dbId);
+    return p ? p.topK.map((t) => ({ ...t, label: this.label(t.classIndex) })) : null;
+  }
+
+  private summary(rec: ImageRecord): ImageSummaryT {
+    const preds = this.prediction(rec.id);
+    const top = preds?.[0] ?? null;
+    const expl = this.explanationsOf(rec.id);
+    const truth = this.groundTruth(rec);
     return {
-      id: rec.id, libraryId: rec.libraryId, name: rec.name, relPath: rec.relPath,
+      id: String(rec.id), libraryId: String(rec.libraryId), name: path.posix.basename(rec.relPath), relPath: rec.relPath,
       predicted: top,
-      groundTruth: rec.groundTruth === null ? null : { classIndex: rec.groundTruth, label: this.label(rec.groundTruth) },
-      correct: top && rec.groundTruth !== null ? top.classIndex === rec.groundTruth : null,
-      methods,
-      rated: this.likert.some((r) => explIds.has(r.explanationId)) || this.pairwise.some((r) => explIds.has(r.a)),
-      error: rec.error,
+      groundTruth: truth === null ? null : { classIndex: truth, label: this.label(truth) },
+      correct: top && truth !== null ? top.classIndex === truth : null,
+      methods: [...new Set(expl.map((e) => e.method))],
+      rated: expl.some((e) => this.store.ratings.list({ explanationId: e.id }).length > 0),
+      error: rec.error ?? (rec.missing ? 'the file has vanished' : null),
     };
   }
 
-  private async load(rec: ImageRec): Promise<LoadedImage> {
+  /** Every image of a query, in id order, cached until the next write. */
+  private listing(q: ImageQuery): ImageListItem[] {
+    const key = JSON.stringify(q);
+    const hit = this.listings.get(key);
+    if (hit && hit.revision === this.revision) return hit.items;
+    const items: ImageListItem[] = [];
+    let afterId: number | undefined;
+    do {
+      const page = this.store.images.page({ ...q, afterId, limit: 1000 });
+      items.push(...page.items);
+      afterId = page.nextAfterId ?? undefined;
+    } while (afterId !== undefined);
+    if (this.listings.size > 20) this.listings.clear();
+    this.listings.set(key, { revision: this.revision, items });
+    return items;
+  }
+
+  private async load(rec: ImageRecord): Promise<LoadedImage> {
     const m = this.requireModel();
     const key = `${m.id}:${rec.id}`;
     let loaded = this.cache.get(key);
     if (!loaded) {
       loaded = await prepareImageFile(rec.path, m.classifier);
       this.cache.set(key, loaded);
-      rec.transform = loaded.prepared.transform;
     }
     return loaded;
   }
 
-  private async predict(recs: ImageRec[]): Promise<void> {
+  private async predict(recs: ImageRecord[]): Promise<void> {
     const m = this.requireModel();
-    const todo = recs.filter((r) => r.predictedBy !== m.id);
+    const todo = recs.filter((r) => !this.store.predictions.get(r.id, m.dbId));
     if (!todo.length) return;
     const loaded: LoadedImage[] = [];
-    const ok: ImageRec[] = [];
     for (const r of todo) {
-      try { loaded.push(await this.load(r)); ok.push(r); r.error = null; } catch (e) { r.error = (e as Error).message; throw e; }
+      try {
+        loaded.push(await this.load(r));
+      } catch (e) {
+        this.store.images.recordError(r.id, (e as Error).message);
+        throw e;
+      }
     }
     const out = await m.classifier.predict(loaded.map((l) => l.prepared.input));
     const K = out.numClasses;
-    ok.forEach((r, i) => {
-      r.predictions = topK(out.probabilities, 5, i * K, K).map((c) => ({
-        classIndex: c, label: this.label(c), probability: out.probabilities[i * K + c], logit: out.logits[i * K + c],
-      }));
-      r.predictedBy = m.id;
-    });
+    this.store.transaction(() => todo.forEach((r, i) => {
+      this.store.predictions.save({
+        imageId: r.id, modelId: m.dbId,
+        topK: topK(out.probabilities, 5, i * K, K).map((c) => ({ classIndex: c, probability: out.probabilities[i * K + c], logit: out.logits[i * K + c] })),
+      });
+    }));
+    this.changed();
   }
 
-  private predictJob(lib: LibRec): Job | null {
-    if (!this.model || !lib.imageIds.length) return null;
-    const batch = this.model.classifier.info.batch.size;
+  private predictJob(libraryId: number): Job | null {
+    if (!this.model) return null;
+    const m = this.model;
+    const recs = this.store.images.allOf(libraryId).filter((r) => !r.error && !r.missing && !this.store.predictions.get(r.id, m.dbId));
+    if (!recs.length) return null;
+    const batch = m.classifier.info.batch.size;
     const items: JobItem[] = [];
-    for (let i = 0; i < lib.imageIds.length; i += batch) {
-      const recs = lib.imageIds.slice(i, i + batch).map((id) => this.images.get(id)!);
+    for (let i = 0; i < recs.length; i += batch) {
+      const group = recs.slice(i, i + batch);
       items.push({
-        label: recs.length === 1 ? recs[0].relPath : `${recs[0].relPath} (+${recs.length - 1})`,
+        label: group.length === 1 ? group[0].relPath : `${group[0].relPath} (+${group.length - 1})`,
         run: async () => {
           try {
-            await this.predict(recs);
+            await this.predict(group);
           } catch {
             // One bad file must not spoil its batch: predict the rest one by one, recording the bad one.
             const failed: string[] = [];
-            for (const r of recs) await this.predict([r]).catch((e: Error) => failed.push(`${r.relPath}: ${e.message}`));
+            for (const r of group) await this.predict([r]).catch((e: Error) => failed.push(`${r.relPath}: ${e.message}`));
             if (failed.length) throw new SaliencyError(failed.join('; '), 'BAD_IMAGE');
           }
-          for (const r of recs) this.emit({ type: 'image', imageId: r.id });
+          for (const r of group) this.emit({ type: 'image', imageId: String(r.id) });
         },
       });
     }
-    return this.jobs.add(`Predict ${lib.imageIds.length} images of ${lib.name}`, items);
+    return this.jobs.add(`Predict ${recs.length} images of ${this.store.libraries.get(libraryId)?.name ?? 'library'}`, items);
   }
 
-  private async explain(rec: ImageRec, method: string, target: Target | undefined, seed: number, signal: AbortSignal): Promise<void> {
+  private async explain(rec: ImageRecord, method: string, target: Target | undefined, seed: number, signal: AbortSignal): Promise<void> {
     const m = this.requireModel();
     const explainer = getExplainer(method);
     const loaded = await this.load(rec);
     await this.predict([rec]);
-    const t = target ?? { classIndex: rec.predictions![0].classIndex, score: 'logit' as const };
-    if (t.classIndex >= m.classifier.info.numClasses) {
-      throw new SaliencyError(`target class ${t.classIndex} is out of range: the model has ${m.classifier.info.numClasses} classes`, 'BAD_REQUEST');
-    }
+    const t = target ?? { classIndex: this.prediction(rec.id)![0].classIndex, score: 'logit' as const };
     const settings = explainer.settings({});
     const e = await explainer.explain(loaded.prepared, t, settings, seed, { model: m.classifier, signal });
-    const id = `exp-${Date.now().toString(36)}-${++this.explCounter}`;
-    // A re-run of the same method and target replaces the older map.
-    const list = (this.byImage.get(rec.id) ?? []).filter((x) => {
-      const old = this.explanations.get(x)!;
-      return !(old.modelId === m.id && old.method === method && old.target.classIndex === t.classIndex && old.target.score === t.score);
-    });
-    list.push(id);
-    this.byImage.set(rec.id, list);
-    this.explanations.set(id, {
-      id, imageId: rec.id, modelId: m.id, method, target: t, targetLabel: this.label(t.classIndex), millis: e.millis,
-      evaluations: e.evaluations, seed, settings: e.settings, map: e.map, transform: loaded.prepared.transform,
-    });
-    this.emit({ type: 'image', imageId: rec.id });
+    const run = this.store.runs.ensure({ modelId: m.dbId, method, settings: e.settings, seed, appVersion: APP_VERSION });
+    this.store.explanations.save({ imageId: rec.id, runId: run.id, imageSha256: rec.sha256, explanation: e });
+    this.changed(rec.id);
   }
 
-  private explanation(id: string): ExplRec {
-    const e = this.explanations.get(id);
+  private storedExplanation(id: string): StoredExplanation {
+    const e = this.store.explanations.get(asId('explanation', id));
     if (!e) throw new SaliencyError(`no explanation with id "${id}"`, 'NOT_FOUND');
     return e;
+  }
+
+  /** Where a map made by a model lies on an image (from the stored model info and image size). */
+  private transformOf(imageId: number, modelId: number): ImageTransform {
+    const img = this.image(imageId);
+    const info = this.store.models.get(modelId)?.info as unknown as ModelInfo | undefined;
+    if (!info || img.width === null || img.height === null) throw new SaliencyError(`image ${img.relPath} or its model is not fully recorded`, 'NOT_FOUND');
+    return planTransform(img.width, img.height, info.input.width, info.input.height, info.resize);
   }
 
   private encodeMap(map: Map2D, t: ImageTransform, maxSide: number): MapDataT {
@@ -278,55 +311,47 @@ export class ApiService {
     };
   }
 
-  /** Mean of min-max normalised maps weighted per method (the latest map of each method). */
-  private ensembleMap(imageId: string, weights: Record<string, number>): { map: Map2D; transform: ImageTransform; used: string[] } {
-    const latest = new Map<string, ExplRec>();
-    for (const e of this.explanationsOf(imageId)) latest.set(e.method, e);
+  private asExplanation(e: StoredExplanation): Explanation {
+    return { method: e.method, target: { classIndex: e.targetClass, score: e.scoreKind }, map: e.map, evaluations: e.evaluations, settings: e.settings, seed: e.seed, extras: e.extras, millis: e.millis };
+  }
+
+  /** The weighted ensemble of an image's latest map per method (for the top-1 class when maps disagree on the target). */
+  private ensembleOf(imageId: number, weights: Record<string, number>): { map: Map2D; used: string[]; modelId: number } {
+    const expl = this.explanationsOf(imageId);
+    const top = this.prediction(imageId)?.[0]?.classIndex;
+    const latest = new Map<string, StoredExplanationSummary>();
+    for (const e of expl) if (top === undefined || e.targetClass === top) latest.set(e.method, e);
     const members = [...latest.values()].filter((e) => (weights[e.method] ?? 0) > 0);
     if (!members.length) {
       throw new SaliencyError(`the image has no map of a method with a weight above 0 (it has: ${[...latest.keys()].join(', ') || 'none'})`, 'NOT_FOUND');
     }
-    const { width, height } = members[0].map;
-    const sum = new Float32Array(width * height);
-    let total = 0;
-    for (const e of members) {
-      const w = weights[e.method];
-      const n = scaleMap(e.map.data, 'normalised');
-      for (let i = 0; i < sum.length; i++) sum[i] += w * n[i];
-      total += w;
-    }
-    for (let i = 0; i < sum.length; i++) sum[i] /= total;
-    return { map: { width, height, data: sum }, transform: members[0].transform, used: members.map((e) => e.method) };
+    const stored = members.map((e) => this.store.explanations.get(e.id)!);
+    const ens = buildEnsemble(stored.map((e) => this.asExplanation(e)), { combiner: 'weighted', weights: Object.fromEntries(members.map((e) => [e.method, weights[e.method]])) });
+    return { map: ens.map, used: members.map((e) => e.method), modelId: stored[0].modelId };
   }
 
-  private ratingsSummary(libraryId?: string): Res<'ratings.summary'> {
-    const inLib = (explId: string) => {
-      const e = this.explanations.get(explId);
-      return e && (!libraryId || this.images.get(e.imageId)?.libraryId === libraryId);
-    };
-    const methodOf = (id: string) => this.explanations.get(id)!.method;
-    const methods = new Set<string>();
-    const likert = new Map<string, number[]>();
-    for (const r of this.likert.filter((r) => inLib(r.explanationId))) {
-      const m = methodOf(r.explanationId);
-      methods.add(m);
-      likert.set(m, [...(likert.get(m) ?? []), r.score]);
+  /** Method of every explanation of the active model in a library (or everywhere). */
+  private methodsById(libraryId?: string): Map<number, { method: string; imageId: number }> {
+    const inLib = libraryId ? new Set(this.store.images.allOf(asId('library', libraryId)).map((r) => r.id)) : null;
+    const out = new Map<number, { method: string; imageId: number }>();
+    for (const e of this.store.explanations.list({ modelId: this.model?.dbId })) {
+      if (!inLib || inLib.has(e.imageId)) out.set(e.id, { method: e.method, imageId: e.imageId });
     }
-    const comparisons = this.pairwise.filter((r) => inLib(r.a) && inLib(r.b)).map((r) => ({ a: methodOf(r.a), b: methodOf(r.b), winner: r.winner }));
-    for (const c of comparisons) { methods.add(c.a); methods.add(c.b); }
-    const bt = bradleyTerry(comparisons);
-    return [...methods].sort().map((method) => {
-      const scores = likert.get(method) ?? [];
-      const mine = comparisons.filter((c) => c.a === method || c.b === method);
-      return {
-        method,
-        likertMean: scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : null,
-        likertCount: scores.length,
-        pairwiseWins: mine.filter((c) => (c.winner === 'a' ? c.a : c.winner === 'b' ? c.b : null) === method).length,
-        pairwiseCount: mine.length,
-        bradleyTerry: bt.get(method) ?? null,
-      };
-    });
+    return out;
+  }
+
+  private ratingRows(libraryId?: string) {
+    const methods = this.methodsById(libraryId);
+    const likert = this.store.ratings.list().filter((r) => methods.has(r.explanationId)).map((r) => ({ method: methods.get(r.explanationId)!.method, score: r.likert }));
+    const pairwise = this.store.ratings.choices()
+      .filter((c) => methods.has(c.explanationA) && methods.has(c.explanationB))
+      .map((c) => {
+        const a = methods.get(c.explanationA)!.method;
+        const b = methods.get(c.explanationB)!.method;
+        return { a, b, winner: c.winner === 'a' ? a : c.winner === 'b' ? b : 'tie' };
+      })
+      .filter((r) => r.a !== r.b);
+    return { likert, pairwise };
   }
 
   private readonly handlers: { [M in MethodName]: (req: ParsedReq<M>) => Promise<Res<M>> } = {
@@ -337,7 +362,7 @@ export class ApiService {
       models: ['builtin:demo', 'builtin:known-evidence'],
       methods: EXPLAINER_NAMES,
       colormaps: [...COLORMAP_NAMES],
-      features: { persistence: 'memory', metrics: true, ensembles: true, reports: false },
+      features: { persistence: this.store.path, metrics: true, ensembles: true, reports: false },
     }),
 
     'model.load': async ({ spec }) => this.modelSummary(await this.loadModel(spec)),
@@ -346,76 +371,67 @@ export class ApiService {
       let root: string;
       try {
         root = await realpath(path.resolve(p));
-        if (!(await stat(root)).isDirectory()) throw new SaliencyError(`${p}: is a file, not a folder`, 'BAD_REQUEST');
-      } catch (e) {
-        if (e instanceof SaliencyError) throw e;
+      } catch {
         throw new SaliencyError(`${p}: folder not found`, 'NOT_FOUND');
       }
-      const id = hashId('lib', root, 12);
-      const files = await scanFolder(root);
-      const lib: LibRec = this.libraries.get(id) ?? { id, path: root, name: path.basename(root) || root, imageCount: 0, errors: [], imageIds: [] };
-      lib.imageIds = files.map((f) => {
-        const imgId = hashId('img', f.path);
-        if (!this.images.has(imgId)) {
-          this.images.set(imgId, { id: imgId, libraryId: id, path: f.path, relPath: f.relPath, name: f.name, groundTruth: null, predictions: null, predictedBy: null, transform: null, error: null });
-        }
-        return imgId;
-      });
-      lib.imageCount = lib.imageIds.length;
-      this.libraries.set(id, lib);
-      await this.assignGroundTruth(lib);
-      this.predictJob(lib);
-      const { imageIds: _, ...pub } = lib;
-      this.emit({ type: 'library', library: pub });
-      return pub;
+      if (!(await stat(root)).isDirectory()) throw new SaliencyError(`${p}: is a file, not a folder`, 'BAD_REQUEST');
+      // Thumbnails are made on demand by the file routes: opening 10,000 images stays quick.
+      const { library } = await importFolder(this.store, root, { thumbnails: false });
+      this.changed();
+      this.predictJob(library.id);
+      const info = this.libraryInfo(library.id);
+      this.emit({ type: 'library', library: info });
+      return info;
     },
 
-    'library.list': async () => [...this.libraries.values()].map(({ imageIds: _, ...pub }) => pub),
+    'library.list': async () => this.store.libraries.list().map((l) => this.libraryInfo(l.id)),
 
     'images.list': async ({ libraryId, offset, limit, filter }) => {
-      const lib = this.library(libraryId);
+      const lib = this.libraryInfo(asId('library', libraryId));
+      const modelId = this.model?.dbId;
+      const q: ImageQuery = { libraryId: Number(lib.id), modelId, method: filter.method, rated: filter.rated };
+      if (modelId !== undefined && filter.predictedClass !== undefined) q.predictedClass = filter.predictedClass;
+      if (modelId !== undefined && (filter.correct === 'yes' || filter.correct === 'no')) q.correct = filter.correct === 'yes';
+      let items = this.listing(q);
       const text = filter.text?.toLowerCase();
-      const items: ImageSummaryT[] = [];
-      let total = 0;
-      for (const id of lib.imageIds) {
-        const rec = this.images.get(id)!;
-        if (text && !rec.relPath.toLowerCase().includes(text)) continue;
-        const needSummary = filter.predictedClass !== undefined || filter.correct || filter.method || filter.rated !== undefined;
-        const s = needSummary || (total >= offset && items.length < limit) ? this.summary(rec) : null;
-        if (s && filter.predictedClass !== undefined && s.predicted?.classIndex !== filter.predictedClass) continue;
-        if (s && filter.correct && (filter.correct === 'unknown' ? s.correct !== null : s.correct !== (filter.correct === 'yes'))) continue;
-        if (s && filter.method && !s.methods.includes(filter.method)) continue;
-        if (s && filter.rated !== undefined && s.rated !== filter.rated) continue;
-        if (total >= offset && items.length < limit) items.push(s!);
-        total++;
-      }
-      return { total, offset, items };
+      if (text) items = items.filter((i) => i.relPath.toLowerCase().includes(text));
+      if (filter.correct === 'unknown') items = items.filter((i) => i.predictedClass === null || this.groundTruth(i) === null);
+      return { total: items.length, offset, items: items.slice(offset, offset + limit).map((r) => this.summary(r)) };
     },
 
     'image.get': async ({ imageId }) => {
       const rec = this.image(imageId);
+      const loaded = await this.load(rec);
       await this.predict([rec]);
-      const t = rec.transform!;
+      const t = loaded.prepared.transform;
       return {
         image: this.summary(rec), width: t.originalWidth, height: t.originalHeight, crop: t.crop,
-        predictions: rec.predictions!,
-        explanations: this.explanationsOf(imageId).map(({ map: _m, transform: _t, ...s }) => s),
+        predictions: this.prediction(rec.id)!,
+        explanations: this.explanationsOf(rec.id).map((e): ExplanationSummaryT => {
+          const run = this.store.runs.get(e.runId);
+          return {
+            id: String(e.id), imageId: String(e.imageId), modelId: String(e.modelId), method: e.method,
+            target: { classIndex: e.targetClass, score: e.scoreKind }, targetLabel: this.label(e.targetClass),
+            millis: e.millis, evaluations: e.evaluations, seed: run?.seed ?? 0, settings: run?.settings ?? {},
+          };
+        }),
       };
     },
 
     'image.open': async ({ path: p }) => {
       let real: string;
       try { real = await realpath(path.resolve(p)); } catch { throw new SaliencyError(`${p}: file not found`, 'NOT_FOUND'); }
-      const lib = [...this.libraries.values()].find((l) => real.startsWith(l.path + path.sep));
+      const lib = this.store.libraries.list().find((l) => real.startsWith(l.root + path.sep));
       if (!lib) throw new SaliencyError(`${p}: the path is outside every registered library; open its folder as a library first`, 'PATH_OUTSIDE_LIBRARY');
-      const rec = this.images.get(hashId('img', real));
-      if (!rec) throw new SaliencyError(`${p}: not an image of library "${lib.name}" (rescan the library if it is new)`, 'NOT_FOUND');
+      const rel = path.relative(lib.root, real).split(path.sep).join('/');
+      const rec = this.store.images.allOf(lib.id).find((r) => r.relPath === rel);
+      if (!rec) throw new SaliencyError(`${p}: not an image of library "${lib.name}" (open the library again to rescan it)`, 'NOT_FOUND');
       return this.summary(rec);
     },
 
     'map.get': async ({ explanationId, maxSide }) => {
-      const e = this.explanation(explanationId);
-      return this.encodeMap(e.map, e.transform, maxSide);
+      const e = this.storedExplanation(explanationId);
+      return this.encodeMap(e.map, this.transformOf(e.imageId, e.modelId), maxSide);
     },
 
     'jobs.start': async ({ libraryId, imageIds, methods, target, seed }) => {
@@ -428,13 +444,14 @@ export class ApiService {
       if (target && target.classIndex >= m.classifier.info.numClasses) {
         throw new SaliencyError(`target class ${target.classIndex} is out of range: the model has ${m.classifier.info.numClasses} classes`, 'BAD_REQUEST');
       }
-      const ids = libraryId ? this.library(libraryId).imageIds : imageIds!;
-      const recs = ids.map((id) => this.image(id));
+      const recs = libraryId
+        ? this.store.images.allOf(asId('library', libraryId)).filter((r) => !r.error && !r.missing)
+        : imageIds!.map((id) => this.image(id));
       const items: JobItem[] = recs.flatMap((rec) => methods.map((method) => ({
         label: `${rec.relPath} · ${method}`,
         run: (signal: AbortSignal) => this.explain(rec, method, target, seed, signal),
       })));
-      const what = libraryId ? `library ${this.library(libraryId).name}` : recs.length === 1 ? recs[0].relPath : `${recs.length} images`;
+      const what = libraryId ? `library ${this.libraryInfo(Number(libraryId)).name}` : recs.length === 1 ? recs[0].relPath : `${recs.length} images`;
       return this.jobs.add(`${methods.join(', ')} on ${what}`, items);
     },
     'jobs.list': async () => this.jobs.list(),
@@ -443,23 +460,21 @@ export class ApiService {
     'jobs.cancel': async ({ jobId }) => this.jobs.cancel(jobId),
 
     'ratings.queue': async ({ libraryId, rater, mode, blind, seed, limit }) => {
-      const lib = this.library(libraryId);
       const random = new Random(seed);
       const rng = () => random.next();
       const items: Res<'ratings.queue'>['items'] = [];
-      for (const imageId of lib.imageIds) {
-        const expl = this.explanationsOf(imageId);
+      const likertDone = new Set(this.store.ratings.list({ rater }).map((r) => r.explanationId));
+      const pairDone = new Set(this.store.ratings.choices({ rater }).flatMap((c) => [`${c.explanationA}:${c.explanationB}`, `${c.explanationB}:${c.explanationA}`]));
+      for (const img of this.store.images.allOf(asId('library', libraryId))) {
+        const expl = this.explanationsOf(img.id);
         if (mode === 'likert') {
-          for (const e of expl) {
-            const done = this.likert.some((r) => r.explanationId === e.id && r.rater === rater);
-            items.push({ imageId, explanationIds: [e.id], labels: [blind ? 'Map' : e.method], done });
-          }
+          for (const e of expl) items.push({ imageId: String(img.id), explanationIds: [String(e.id)], labels: [blind ? 'Map' : e.method], done: likertDone.has(e.id) });
         } else {
           for (let i = 0; i < expl.length; i++) for (let j = i + 1; j < expl.length; j++) {
             let [a, b] = [expl[i], expl[j]];
+            if (a.method === b.method) continue;
             if (blind && rng() < 0.5) [a, b] = [b, a];
-            const done = this.pairwise.some((r) => r.rater === rater && ((r.a === a.id && r.b === b.id) || (r.a === b.id && r.b === a.id)));
-            items.push({ imageId, explanationIds: [a.id, b.id], labels: blind ? ['Map A', 'Map B'] : [a.method, b.method], done });
+            items.push({ imageId: String(img.id), explanationIds: [String(a.id), String(b.id)], labels: blind ? ['Map A', 'Map B'] : [a.method, b.method], done: pairDone.has(`${a.id}:${b.id}`) });
           }
         }
       }
@@ -469,93 +484,149 @@ export class ApiService {
     },
 
     'ratings.likert': async ({ explanationId, rater, score, blind }) => {
-      this.explanation(explanationId);
-      const i = this.likert.findIndex((r) => r.explanationId === explanationId && r.rater === rater);
-      const rec = { explanationId, rater, score, blind, at: Date.now() };
-      if (i >= 0) this.likert[i] = rec; else this.likert.push(rec);
-      this.emit({ type: 'image', imageId: this.explanation(explanationId).imageId });
+      const e = this.storedExplanation(explanationId);
+      this.store.ratings.rate({ rater, explanationId: e.id, likert: score, comment: blind ? 'blind' : undefined });
+      this.changed(e.imageId);
       return { ok: true as const };
     },
 
-    'ratings.pairwise': async ({ a, b, winner, rater, blind }) => {
-      const ea = this.explanation(a);
-      const eb = this.explanation(b);
+    'ratings.pairwise': async ({ a, b, winner, rater }) => {
+      const ea = this.storedExplanation(a);
+      const eb = this.storedExplanation(b);
       if (ea.imageId !== eb.imageId) throw new SaliencyError('a and b must be maps of the same image', 'BAD_REQUEST');
-      const i = this.pairwise.findIndex((r) => r.rater === rater && ((r.a === a && r.b === b) || (r.a === b && r.b === a)));
-      const rec = { a, b, winner, rater, blind, at: Date.now() };
-      if (i >= 0) this.pairwise[i] = rec; else this.pairwise.push(rec);
-      this.emit({ type: 'image', imageId: ea.imageId });
+      this.store.ratings.choose({ rater, explanationA: ea.id, explanationB: eb.id, winner });
+      this.changed(ea.imageId);
       return { ok: true as const };
     },
 
-    'ratings.summary': async ({ libraryId }) => this.ratingsSummary(libraryId),
+    'ratings.summary': async ({ libraryId }) => {
+      const { likert, pairwise } = this.ratingRows(libraryId);
+      const bt = pairwise.length ? fitBradleyTerry(pairwise) : null;
+      const methods = [...new Set([...likert.map((r) => r.method), ...pairwise.flatMap((r) => [r.a, r.b])])].sort();
+      return methods.map((method) => {
+        const scores = likert.filter((r) => r.method === method).map((r) => r.score);
+        const mine = pairwise.filter((r) => r.a === method || r.b === method);
+        const k = bt ? bt.methods.indexOf(method) : -1;
+        return {
+          method,
+          likertMean: scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : null,
+          likertCount: scores.length,
+          pairwiseWins: mine.filter((r) => r.winner === method).length,
+          pairwiseCount: mine.length,
+          bradleyTerry: bt && k >= 0 ? bt.strengths[k] : null,
+        };
+      });
+    },
 
     'annotations.get': async ({ imageId }) => {
-      this.image(imageId);
-      return this.annotations.get(imageId) ?? { imageId, boxes: [], mask: null, caption: '', concepts: [], author: '' };
+      const rec = this.image(imageId);
+      const out: Res<'annotations.get'> = { imageId, boxes: [], mask: null, caption: '', concepts: [], author: '' };
+      const W = rec.width ?? 1;
+      const H = rec.height ?? 1;
+      for (const a of this.store.annotations.list(rec.id)) {
+        out.author = a.author;
+        if (a.kind === 'box') {
+          // Stored in original-image pixels (what metrics and reports use); the UI works in fractions.
+          for (const b of a.data as { x: number; y: number; width: number; height: number; label?: string }[]) {
+            out.boxes.push({ x: b.x / W, y: b.y / H, w: b.width / W, h: b.height / H, label: b.label ?? '' });
+          }
+        } else if (a.kind === 'mask' && a.blob) {
+          const { width, height } = a.data as { width: number; height: number };
+          out.mask = { width, height, runs: encodeRuns(a.blob) };
+        } else if (a.kind === 'caption') out.caption = (a.data as { text: string }).text;
+        else if (a.kind === 'concepts') out.concepts = (a.data as { words: string[] }).words;
+      }
+      return out;
     },
     'annotations.save': async (a) => {
       const rec = this.image(a.imageId);
-      this.annotations.set(rec.id, a);
+      const W = rec.width ?? 1;
+      const H = rec.height ?? 1;
+      this.store.transaction(() => {
+        for (const old of this.store.annotations.list(rec.id)) this.store.annotations.remove(old.id);
+        const author = a.author;
+        if (a.boxes.length) {
+          this.store.annotations.add({ imageId: rec.id, kind: 'box', author, data: a.boxes.map((b) => ({ x: b.x * W, y: b.y * H, width: b.w * W, height: b.h * H, label: b.label })) });
+        }
+        if (a.mask) {
+          this.store.annotations.add({ imageId: rec.id, kind: 'mask', author, data: { width: a.mask.width, height: a.mask.height }, blob: decodeRuns(a.mask.runs, a.mask.width * a.mask.height) });
+        }
+        if (a.caption.trim()) this.store.annotations.add({ imageId: rec.id, kind: 'caption', author, data: { text: a.caption } });
+        if (a.concepts.length) this.store.annotations.add({ imageId: rec.id, kind: 'concepts', author, data: { words: a.concepts } });
+      });
       return { ok: true as const };
     },
 
     'ensemble.derive': async ({ source, manual, libraryId }) => {
+      let set: WeightSet;
       if (source === 'manual') {
         if (!manual || !Object.keys(manual).length) throw new SaliencyError('manual weights need a "manual" object of method -> weight', 'BAD_REQUEST');
-        return { weights: normaliseWeights(manual), note: 'set by hand' };
-      }
-      if (source === 'metrics') {
-        const expl = [...this.explanations.values()].filter((e) => e.modelId === this.model?.id && (!libraryId || this.images.get(e.imageId)?.libraryId === libraryId));
-        // Faithfulness per method: mean (insertion AUC - deletion AUC) over up to 8 maps per method.
-        const perMethod = new Map<string, ExplRec[]>();
-        for (const e of expl) perMethod.set(e.method, [...(perMethod.get(e.method) ?? []), e].slice(0, 8));
-        if (!perMethod.size) throw new SaliencyError('no explanations yet: run a job first', 'NOT_FOUND');
-        const raw: Record<string, number> = {};
-        for (const [method, list] of perMethod) {
-          let s = 0;
-          for (const e of list) {
-            const c = await deletionInsertion(this.requireModel().classifier, (await this.load(this.image(e.imageId))).prepared, e.map, e.target, 16);
-            s += c.insertionAuc - c.deletionAuc;
-          }
-          raw[method] = Math.max(0, s / list.length);
+        set = manualWeights(manual);
+      } else if (source === 'metrics') {
+        // Faithfulness per method: deletion and insertion AUC over up to 8 maps per method.
+        const m = this.requireModel();
+        const perMethod = new Map<string, number[]>();
+        for (const [id, { method }] of this.methodsById(libraryId)) {
+          const ids = perMethod.get(method) ?? [];
+          if (ids.length < 8) ids.push(id);
+          perMethod.set(method, ids);
         }
-        return { weights: normaliseWeights(raw), note: `mean (insertion AUC - deletion AUC) per method over up to 8 maps each, negatives set to 0` };
+        if (!perMethod.size) throw new SaliencyError('no explanations yet: run a job first', 'NOT_FOUND');
+        const rows = [];
+        for (const [method, ids] of perMethod) {
+          for (const id of ids) {
+            const e = this.store.explanations.get(id)!;
+            const c = await deletionInsertion(m.classifier, (await this.load(this.image(e.imageId))).prepared, e.map, { classIndex: e.targetClass, score: e.scoreKind }, 16);
+            rows.push({ method, value: c.deletionAuc, higherIsBetter: false, metric: 'deletion' }, { method, value: c.insertionAuc, higherIsBetter: true, metric: 'insertion' });
+          }
+        }
+        set = weightsFromMetrics(rows);
+      } else {
+        const { likert, pairwise } = this.ratingRows(libraryId);
+        if (source === 'likert') {
+          if (!likert.length) throw new SaliencyError('no Likert ratings yet: rate some maps first', 'NOT_FOUND');
+          set = weightsFromLikert(likert);
+        } else {
+          if (!pairwise.length) throw new SaliencyError('no pairwise choices yet: compare some maps first', 'NOT_FOUND');
+          set = weightsFromPairwise(pairwise);
+        }
       }
-      const summary = this.ratingsSummary(libraryId);
-      if (source === 'likert') {
-        const rated = summary.filter((s) => s.likertMean !== null);
-        if (!rated.length) throw new SaliencyError('no Likert ratings yet: rate some maps first', 'NOT_FOUND');
-        return { weights: normaliseWeights(Object.fromEntries(rated.map((s) => [s.method, s.likertMean! - 1]))), note: `mean Likert score - 1 from ${rated.reduce((a, s) => a + s.likertCount, 0)} ratings` };
-      }
-      const compared = summary.filter((s) => s.bradleyTerry !== null);
-      if (!compared.length) throw new SaliencyError('no pairwise choices yet: compare some maps first', 'NOT_FOUND');
-      return { weights: normaliseWeights(Object.fromEntries(compared.map((s) => [s.method, s.bradleyTerry!]))), note: `Bradley-Terry strengths from ${this.pairwise.length} choices` };
+      const p = set.provenance as { kind?: string; ratings?: number; comparisons?: number };
+      const note = source === 'likert' ? `mean Likert score above 1, from ${p.ratings} ratings`
+        : source === 'bradley-terry' ? `Bradley-Terry strengths from ${p.comparisons} choices`
+        : source === 'metrics' ? 'deletion and insertion AUC per method (up to 8 maps each)' : 'set by hand';
+      return { weights: set.weights, note };
     },
 
     'ensemble.preview': async ({ imageId, weights, maxSide }) => {
-      this.image(imageId);
-      const { map, transform, used } = this.ensembleMap(imageId, weights);
-      return { ...this.encodeMap(map, transform, maxSide), used };
+      const rec = this.image(imageId);
+      const { map, used, modelId } = this.ensembleOf(rec.id, weights);
+      return { ...this.encodeMap(map, this.transformOf(rec.id, modelId), maxSide), used };
     },
 
     'ensemble.save': async ({ name, weights, source }) => {
-      const id = hashId('ens', name, 10);
-      const i = this.ensembles.findIndex((e) => e.id === id);
-      const rec = { id, name, source, weights: normaliseWeights(weights) };
-      if (i >= 0) this.ensembles[i] = rec; else this.ensembles.push(rec);
-      return { id, name };
+      const id = this.store.weightSets.save({
+        name, source: source === 'likert' || source === 'bradley-terry' ? 'ratings' : source, weights: normaliseWeights(weights),
+        provenance: { from: source, savedBy: 'app', createdAt: new Date().toISOString() },
+      });
+      return { id: String(id), name };
     },
-    'ensemble.list': async () => this.ensembles.map((e) => ({ ...e })),
+    'ensemble.list': async () => this.store.weightSets.list().map((w) => ({ id: String(w.id), name: w.name, source: w.source, weights: w.weights })),
 
     'metrics.curves': async ({ explanationIds, steps }) => {
       const m = this.requireModel();
       const out: Res<'metrics.curves'> = [];
       for (const id of explanationIds) {
-        const e = this.explanation(id);
+        const e = this.storedExplanation(id);
         const loaded = await this.load(this.image(e.imageId));
-        out.push({ explanationId: id, method: e.method, ...(await deletionInsertion(m.classifier, loaded.prepared, e.map, e.target, steps)) });
+        const c = await deletionInsertion(m.classifier, loaded.prepared, e.map, { classIndex: e.targetClass, score: e.scoreKind }, steps);
+        this.store.transaction(() => {
+          this.store.metrics.save({ explanationId: e.id, name: 'deletion', value: c.deletionAuc, curve: c.deletion, settings: { steps } });
+          this.store.metrics.save({ explanationId: e.id, name: 'insertion', value: c.insertionAuc, curve: c.insertion, settings: { steps } });
+        });
+        out.push({ explanationId: id, method: e.method, ...c });
       }
+      this.changed();
       return out;
     },
 
@@ -565,10 +636,11 @@ export class ApiService {
   };
 }
 
+type StoredExplanationSummary = ReturnType<Store['explanations']['list']>[number];
+
 function shuffle<T>(a: T[], rng: () => number): void {
   for (let i = a.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
     [a[i], a[j]] = [a[j], a[i]];
   }
 }
-

@@ -60,7 +60,7 @@ describe.skipIf(!HAS_DATA)('API transport: validation, token, limits, library bo
     await service.jobs.idle();
   });
 
-  afterAll(async () => { await server?.close(); });
+  afterAll(async () => { await server?.close(); service?.close(); });
 
   it('answers a well-formed request', async () => {
     const r = await post('images.list', { libraryId });

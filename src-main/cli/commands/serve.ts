@@ -23,7 +23,8 @@ Options:
   --model SPEC      model to load at start: builtin:demo (default) or an .onnx file
   --library DIR     folder to open at start (default: the bundled demo samples)
   --port N          port (default: a free one)
-  --data DIR        folder for the app's files (default: ~/.saliency-studio)
+  --data DIR        folder for the app's database and files (default: ~/.saliency-studio)
+  --db FILE         database file (default: <data>/studio.db)
   --renderer DIR    built renderer (default: out/renderer)
   --quiet           print only the address`,
   async run(argv) {
@@ -34,6 +35,7 @@ Options:
         library: { type: 'string' },
         port: { type: 'string', default: '0' },
         data: { type: 'string', default: path.join(os.homedir(), '.saliency-studio') },
+        db: { type: 'string' },
         renderer: { type: 'string', default: DEFAULT_RENDERER },
         quiet: { type: 'boolean', default: false },
       },
@@ -41,7 +43,7 @@ Options:
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, not "${values.port}"`);
     mkdirSync(values.data!, { recursive: true });
-    const service = new ApiService({ mode: 'browser', dataDir: values.data!, model: values.model });
+    const service = new ApiService({ mode: 'browser', dataDir: values.data!, dbFile: values.db, model: values.model });
     try {
       await service.init();
     } catch (e) {
@@ -51,7 +53,7 @@ Options:
     const library = values.library ?? resourcePath('demo', 'samples');
     if (existsSync(library)) {
       const lib = await service.call('library.open', { path: library });
-      if (!values.quiet) console.error(`library: ${lib.path} (${lib.imageCount} images)`);
+      if (!values.quiet) console.error(`library: ${lib.path} (${lib.imageCount} images); database: ${service.store.path}`);
     } else if (values.library) {
       console.error(`saliency serve: library folder not found: ${library}`);
     }
@@ -64,6 +66,7 @@ Options:
       process.once('SIGTERM', stop);
     });
     await server.close();
+    service.close();
     return 0;
   },
 };

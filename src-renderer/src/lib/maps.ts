@@ -18,23 +18,4 @@ export function paintMap(canvas: HTMLCanvasElement, m: MapDataT, values: Float32
   ctx.putImageData(img, 0, 0);
 }
 
-/** Run-length encoding of a binary mask (runs alternate 0,1,0,... starting with zeros). */
-export function encodeRuns(mask: Uint8Array): number[] {
-  const runs: number[] = [];
-  let cur = 0;
-  let n = 0;
-  for (const v of mask) {
-    const b = v ? 1 : 0;
-    if (b === cur) n++;
-    else { runs.push(n); cur = b; n = 1; }
-  }
-  runs.push(n);
-  return runs;
-}
-
-export function decodeRuns(runs: number[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let p = 0;
-  runs.forEach((n, i) => { if (i % 2) out.fill(1, p, p + n); p += n; });
-  return out;
-}
+export { decodeRuns, encodeRuns } from '../../../src-main/api/mask-runs.ts';
