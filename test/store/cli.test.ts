@@ -36,22 +36,16 @@ describe.skipIf(!HAS_DATA)('saliency library / jobs (CLI)', () => {
     const add = await run(['library', 'add', lib, '--db', db]);
     expect(add.code, add.stderr).toBe(0);
     expect(add.stdout).toMatch(/library 1 .*pics: 4 files: 4 new, 0 changed, .* 1 with errors/);
-    const list = await run(['library', 'list', '--db', db]);
-    expect(list.stdout).toMatch(/1 {2}.*pics {2}3 images, 1 errors, 0 missing/);
     const errors = await run(['library', 'list', '1', '--status', 'error', '--db', db]);
     expect(errors.stdout).toMatch(/broken\.png .*ERROR: not a readable image/);
     const scan = await run(['library', 'scan', '--db', db]);
     expect(scan.stdout).toMatch(/4 files: 0 new, 0 changed, 4 unchanged/);
-    expect((await run(['jobs', '--db', db])).stdout).toMatch(/no jobs/);
   });
 
   it('exits 2 with a clear message on bad usage', async () => {
     const noModel = await run(['run', '--library', lib, '--db', db]);
     expect(noModel.code).toBe(2);
     expect(noModel.stderr).toMatch(/--library, --model and --method are required/);
-    const badLib = await run(['library', 'list', '42', '--db', db]);
-    expect(badLib.code).toBe(2);
-    expect(badLib.stderr).toMatch(/no library "42"/);
     const badJob = await run(['jobs', 'cancel', '9', '--db', db]);
     expect(badJob.stderr).toMatch(/no job 9/);
   });
