@@ -191,6 +191,8 @@ describe('store: paged image queries', () => {
     expect(store.images.count({ rated: false })).toBe(24);
     expect(store.images.count({ rated: true, rater: 'bob' })).toBe(0);
     expect(() => store.images.page({ correct: true })).toThrow(/needs a model/);
+    expect(store.images.byPath(path.join(dir, 'lib', 'img007.png'))!.id).toBe(images[7].id);
+    expect(store.images.byPath(path.join(dir, 'other', 'img007.png'))).toBeUndefined();
   });
 
   it('lists unreadable and vanished images only when asked', () => {

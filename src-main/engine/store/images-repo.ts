@@ -146,6 +146,19 @@ export class ImagesRepo {
     return r && toImage(r);
   }
 
+  /** The image at an absolute file path, in whichever library holds it (index lookup, not a scan). */
+  byPath(file: string): ImageRecord | undefined {
+    const abs = path.resolve(file);
+    const libs = this.db.prepare('SELECT id, root FROM libraries').all() as { id: number; root: string }[];
+    const stmt = this.db.prepare('SELECT i.*, l.root FROM images i JOIN libraries l ON l.id = i.library_id WHERE i.library_id = ? AND i.rel_path = ?');
+    for (const lib of libs) {
+      if (!abs.startsWith(lib.root + path.sep)) continue;
+      const r = stmt.get(lib.id, path.relative(lib.root, abs)) as ImageRow | undefined;
+      if (r) return toImage(r);
+    }
+    return undefined;
+  }
+
   /** Every image row of a library (the scanner's view of what it knew). */
   allOf(libraryId: number): ImageRecord[] {
     return (this.db.prepare('SELECT i.*, l.root FROM images i JOIN libraries l ON l.id = i.library_id WHERE i.library_id = ? ORDER BY i.id')
