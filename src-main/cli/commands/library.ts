@@ -43,9 +43,12 @@ export const libraryCommand: Command = {
       const thumbnails = !values['no-thumbnails'];
       if (sub === 'add') {
         if (rest.length !== 1) throw new SaliencyError(`library add needs one folder\n\n${USAGE}`, 'BAD_USAGE');
-        const bar = progressBar(0, 'scan ');
-        const { library, scan } = await importFolder(store, rest[0], { name: values.name, labelsSource: values.labels as 'auto' | 'none' | undefined, thumbnails, onProgress: () => bar.tick() });
-        bar.done();
+        let bar: ReturnType<typeof progressBar> | undefined;
+        const { library, scan } = await importFolder(store, rest[0], {
+          name: values.name, labelsSource: values.labels as 'auto' | 'none' | undefined, thumbnails,
+          onProgress: (p) => { bar ??= progressBar(p.total - p.done + 1, 'scan '); bar.tick(); },
+        });
+        bar?.done();
         console.log(`library ${library.id} ${library.root}: ${describe(scan)}`);
         return 0;
       }
