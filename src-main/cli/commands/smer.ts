@@ -10,11 +10,10 @@ import { getExplainer } from '../../engine/explain/registry.ts';
 import { type Box, formatBox, parseBox, validateBox } from '../../engine/concepts/box.ts';
 import { captionWithEndpoint } from '../../engine/concepts/captioner.ts';
 import { DEFAULT_CAPTION_PROMPT, OpenAiEndpoint } from '../../engine/concepts/endpoint.ts';
-import { boxEnergy, boxRemovalCurve } from '../../engine/concepts/grounding.ts';
+import { boxEnergy, boxRemovalCurve, orderBoxesByConcepts } from '../../engine/concepts/grounding.ts';
 import { limeText } from '../../engine/concepts/lime-text.ts';
 import { aopcReport, type CaptionPipeline, fitCaptions } from '../../engine/concepts/pipeline.ts';
 import { smerExplain, smerGlobalRanking } from '../../engine/concepts/smer.ts';
-import { conceptWords } from '../../engine/concepts/words.ts';
 
 const OPTIONS = {
   ...MODEL_OPTIONS,
@@ -186,11 +185,8 @@ async function runExplain(values: Values, model: Classifier, p: CaptionPipeline)
     }
     if (boxes.length) {
       // Boxes of the best concepts first (SMER's order), so the removal curve is AOPC-like.
-      const rank = (concept: string) => {
-        const i = ranked.findIndex((r) => conceptWords(concept).includes(r.word));
-        return i < 0 ? ranked.length : i;
-      };
-      boxes.sort((a, b) => rank(a.concept) - rank(b.concept));
+      const ordered = orderBoxesByConcepts(boxes, ranked.map((r) => r.word));
+      boxes.splice(0, boxes.length, ...ordered);
       const target = { classIndex: doc.modelClass, score: parseScore(values.score, 'probability') };
       const explainer = getExplainer(values.map ?? 'gradcam');
       const map = (await explainer.explain(prepared, target, explainer.settings({}), 0, { model })).map;

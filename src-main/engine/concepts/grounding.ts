@@ -7,6 +7,17 @@ import type { ImageTransform, Map2D, PlanarImage, Target } from '../types.ts';
 import { SaliencyError } from '../types.ts';
 import { topK } from '../util/math.ts';
 import { type Box, validateBox } from './box.ts';
+import { conceptWords } from './words.ts';
+
+/** Boxes of the best concepts first (concepts compared as caption words); boxes of unranked concepts last. */
+export function orderBoxesByConcepts<T extends { concept: string }>(boxes: readonly T[], rankedWords: readonly string[]): T[] {
+  const rank = (concept: string) => {
+    const words = conceptWords(concept);
+    const i = rankedWords.findIndex((w) => words.includes(w));
+    return i < 0 ? rankedWords.length : i;
+  };
+  return [...boxes].sort((a, b) => rank(a.concept) - rank(b.concept));
+}
 
 /** A pixel mask on a width x height grid covering the model input: 1 where the pixel centre is in the box. */
 export function boxMask(box: Box, t: ImageTransform, width = t.inputWidth, height = t.inputHeight): Uint8Array {

@@ -61,3 +61,9 @@ export function smerGlobalRanking(model: ConceptModel, classIndex: number): { wo
     .map((word) => ({ word, score: smerWord(model, word).scores[classIndex] }))
     .sort((a, b) => b.score - a.score || (a.word < b.word ? -1 : 1));
 }
+
+/** The caption's distinct words, best first for the class predicted for the caption. */
+export function smerConceptOrder(model: ConceptModel, words: readonly string[]): string[] {
+  const e = smerExplain(model, words);
+  return [...e.words].sort((a, b) => b.scores[e.predicted] - a.scores[e.predicted] || (a.word < b.word ? -1 : 1)).map((r) => r.word);
+}

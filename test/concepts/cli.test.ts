@@ -1,0 +1,60 @@
+// saliency smer fit|explain|aopc on the real captions and MobileNetV2 (the command object, run in-process).
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { HAS_DATA, MODELS, REPO, model } from '../helpers/data.ts';
+import { smer } from '../../src-main/cli/commands/smer.ts';
+
+const CAPTIONS = path.join(REPO, 'resources/captions/imagenet-samples.json');
+const BASE = ['--captions', CAPTIONS, '--model', model(MODELS.mobilenet), '--json'];
+
+async function run(args: string[]): Promise<{ code: number; json: any }> {
+  const out: string[] = [];
+  const spy = vi.spyOn(console, 'log').mockImplementation((s: unknown) => { out.push(String(s)); });
+  try {
+    const code = await smer.run(args);
+    return { code, json: out.length ? JSON.parse(out.join('\n')) : null };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe('saliency smer: usage errors', () => {
+  afterEach(() => vi.restoreAllMocks());
+  it('names a missing subcommand, captions file, image or endpoint setting', async () => {
+    await expect(smer.run([])).rejects.toThrow(/needs a subcommand: fit, explain, aopc or caption/);
+    await expect(smer.run(['caption', '--captions', CAPTIONS])).rejects.toThrow(/--base-url is required/);
+    await expect(smer.run(['caption', '--captions', CAPTIONS, '--base-url', 'http://127.0.0.1:9/v1'])).rejects.toThrow(/--vision-model is required/);
+  });
+});
+
+describe.skipIf(!HAS_DATA)('saliency smer on real captions', () => {
+  it('fit: accuracy, fidelity on every caption, top concepts', async () => {
+    const { code, json } = await run(['fit', ...BASE, '--top', '3']);
+    expect(code).toBe(0);
+    expect(json.documents).toBe(62);
+    expect(json.fidelity.violations).toEqual([]);
+    expect(json.fidelity.worst).toBeLessThan(1e-9);
+    expect(json.testAccuracy).toBeGreaterThan(json.majorityTestAccuracy);
+    expect(json.topConcepts.dog.map((r: { word: string }) => r.word)).toContain('dog');
+  });
+
+  it('aopc: SMER, LIME, LIME-own and random curves with a paired verdict', async () => {
+    const { code, json } = await run(['aopc', ...BASE, '--lime-samples', '200', '--max-k', '4']);
+    expect(code).toBe(0);
+    for (const c of [json.smer, json.limeCurve, json.limeLocal, json.random]) expect(c.drops).toHaveLength(5);
+    expect(['higher', 'lower', 'no clear difference']).toContain(json.smerVsLime.verdict);
+    expect(json.smer.aopc).toBeGreaterThan(json.random.aopc);
+  });
+
+  it('explain: per-word scores, LIME weights, stored boxes grounded on the CNN', async () => {
+    const { code, json } = await run(['explain', ...BASE, '--image', 'n01843383_toucan.JPEG', '--box', 'bird=125,100,500,375']);
+    expect(code).toBe(0);
+    expect(json.caption).toBe('toucan with big beak eating papaya');
+    expect(json.fidelityError).toBeLessThan(1e-9);
+    expect(json.smer.map((w: { word: string }) => w.word).sort()).toEqual(['beak', 'big', 'eat', 'papaya', 'toucan']);
+    expect(json.grounding).toHaveLength(4);
+    expect(json.removal.boxes.scores).toHaveLength(5);
+    await expect(smer.run(['explain', ...BASE, '--image', 'n01843383_toucan.JPEG', '--box', 'bird=0,0,900,10'])).rejects.toThrow(/outside the 500x375 image/);
+    await expect(smer.run(['explain', ...BASE, '--image', 'nope.JPEG'])).rejects.toThrow(/nope\.JPEG is not among the 62 usable captions/);
+  });
+});
