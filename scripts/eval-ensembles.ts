@@ -8,6 +8,7 @@
 //
 // Usage: node --import tsx scripts/eval-ensembles.ts [--part known,real] [--images 10] [--steps 30]
 //          [--models squeezenet,mobilenet,shufflenet] [--known-images 40] [--out out/eval-ensembles]
+//          [--threads 2] [--lime 300 (LIME and KernelSHAP samples)] [--rise 1000 (masks)]
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,7 +30,8 @@ const { values: args } = parseArgs({
   options: {
     part: { type: 'string', default: 'known,real' }, images: { type: 'string', default: '10' }, steps: { type: 'string', default: '30' },
     models: { type: 'string', default: 'squeezenet,mobilenet,shufflenet' }, 'known-images': { type: 'string', default: '40' },
-    out: { type: 'string', default: 'out/eval-ensembles' },
+    out: { type: 'string', default: 'out/eval-ensembles' }, threads: { type: 'string', default: '2' },
+    lime: { type: 'string', default: '300' }, rise: { type: 'string', default: '1000' },
   },
 });
 const SEED = 7;
@@ -37,9 +39,9 @@ const SEED = 7;
 /** The single methods with budgets small enough for minutes, not hours, on 2 shared cores. */
 const SINGLES: [string, Record<string, unknown>][] = [
   ['gradcam', {}],
-  ['lime', { samples: 300, segments: 50 }],
-  ['kernelshap', { samples: 300, segments: 50 }],
-  ['rise', { masks: 1000 }],
+  ['lime', { samples: Number(args.lime), segments: 50 }],
+  ['kernelshap', { samples: Number(args.lime), segments: 50 }],
+  ['rise', { masks: Number(args.rise) }],
 ];
 
 /** Every ensemble evaluated; `weights: 'metrics'` = leave-one-image-out weights from deletion + insertion. */
@@ -87,7 +89,7 @@ function table(title: string, rows: { name: string; s: Scores[]; note?: string }
 }
 
 async function realModel(key: keyof typeof MODELS, files: { filename: string }[], steps: number) {
-  const model = await Classifier.load(modelPath(MODELS[key]), { batchSize: 16 });
+  const model = await Classifier.load(modelPath(MODELS[key]), { batchSize: 16, threads: Number(args.threads) });
   const perImage: { file: string; target: Target; singles: Explanation[]; scores: Record<string, Scores>; random: Scores }[] = [];
   const t0 = performance.now();
   for (const { filename } of files) {
@@ -149,7 +151,7 @@ async function main() {
   await mkdir(args.out!, { recursive: true });
   const report: string[] = [];
   if (parts.includes('known')) {
-    const known = await knownEvidenceBenchmark({ images: Number(args['known-images']), seed: SEED });
+    const known = await knownEvidenceBenchmark({ images: Number(args['known-images']), seed: SEED, threads: Number(args.threads) });
     report.push(known.text);
     await writeFile(path.join(args.out!, 'known-evidence.json'), JSON.stringify(known.json, null, 2));
     console.log(known.text);

@@ -7,6 +7,7 @@ import type { Explanation, PreparedImage } from '../src-main/engine/explain/type
 import { getExplainer } from '../src-main/engine/explain/registry.ts';
 import { prepareDecoded } from '../src-main/engine/image/prepare.ts';
 import { Classifier } from '../src-main/engine/model/classifier.ts';
+import { resolveModelSpec } from '../src-main/engine/model/builtin.ts';
 import { buildKnownEvidenceModel, generateKnownEvidence, KE_SIZE, type KnownEvidenceImage } from '../src-main/engine/model/known-evidence.ts';
 import { pointingGame } from '../src-main/engine/metrics/pointing-game.ts';
 import { energyPointingGame } from '../src-main/engine/metrics/energy-pointing-game.ts';
@@ -56,9 +57,11 @@ async function localisation(image: PreparedImage, target: Target, map: Map2D, tr
 
 const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 
-export async function knownEvidenceBenchmark(opts: { images: number; seed: number }) {
+export async function knownEvidenceBenchmark(opts: { images: number; seed: number; threads?: number }) {
   const t0 = performance.now();
-  const model = await Classifier.load({ bytes: buildKnownEvidenceModel(), name: 'known-evidence' }, { batchSize: 32 });
+  // The bundled builtin:known-evidence file; the generator's own bytes (identical by construction) if it is absent.
+  const source = await Promise.resolve().then(() => resolveModelSpec('builtin:known-evidence')).catch(() => ({ bytes: buildKnownEvidenceModel(), name: 'known-evidence' }));
+  const model = await Classifier.load(source, { batchSize: 32, threads: opts.threads });
   const truth = generateKnownEvidence(opts.images, opts.seed);
   const items: { truth: KnownEvidenceImage; image: PreparedImage; target: Target; singles: Explanation[] }[] = [];
   for (const [i, t] of truth.entries()) {
