@@ -216,7 +216,9 @@ export class PartitionShap implements Explainer<PartitionShapSettings> {
     for (const it of queue.items()) total += (it.f11 - it.f00) * it.weight;
     const expected = f11 - f00;
     ctx.onProgress?.({ fraction: 1 });
-    const finestLevel = Math.max(...queue.items().map((it) => it.node.level), ...nodes.filter((n) => n.d !== 0).map((n) => n.level), 0);
+    let finestLevel = 0;
+    for (const it of queue.items()) finestLevel = Math.max(finestLevel, it.node.level);
+    for (const n of nodes) if (n.d !== 0) finestLevel = Math.max(finestLevel, n.level);
     return {
       method: this.name, target, map, evaluations: evals, settings, seed,
       extras: {
