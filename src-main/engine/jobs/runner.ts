@@ -113,7 +113,9 @@ export class JobRunner {
         if (status instanceof Error) {
           store.jobs.setStatus(jobId, 'paused', { pid: null, error: status.message });
           reject(status);
-        } else resolve(this.finish(status));
+        } else {
+          try { resolve(this.finish(status)); } catch (e) { reject(e); }
+        }
       };
       this.cancelNow = () => end('cancelled');
 
