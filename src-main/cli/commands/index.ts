@@ -8,6 +8,7 @@ import { libraryCommand } from './library.ts';
 import { runCommand } from './run.ts';
 import { jobsCommand } from './jobs.ts';
 import { smer } from './smer.ts';
+import { evaluate } from './evaluate.ts';
 
 export const COMMANDS: Command[] = [
   predict,
@@ -18,4 +19,5 @@ export const COMMANDS: Command[] = [
   runCommand,
   jobsCommand,
   smer,
+  evaluate,
 ];

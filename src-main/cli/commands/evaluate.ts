@@ -1,0 +1,213 @@
+// saliency evaluate: metrics (faithfulness, localisation, robustness, complexity, sanity, agreement) of the maps
+// of one or more methods, per image and summarised, as CSV and JSON.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Command } from '../command.ts';
+import { MODEL_OPTIONS, MODEL_USAGE, collectImages, describeModel, intOption, loadModelFromArgs, parseScore, parseTarget } from '../common.ts';
+import { forEachImage } from '../image-loop.ts';
+import { parseSettings } from './explain.ts';
+import { predictTopK } from '../../engine/predict.ts';
+import { EXPLAINER_NAMES, getExplainer } from '../../engine/explain/registry.ts';
+import type { Explanation, PreparedImage } from '../../engine/explain/types.ts';
+import { METRIC_NAMES, getMetric } from '../../engine/metrics/registry.ts';
+import type { Annotation, MetricResult } from '../../engine/metrics/types.ts';
+import { SaliencyError } from '../../engine/types.ts';
+
+export interface EvaluationRow {
+  image: string;
+  method: string;
+  metric: string;
+  value: number;
+  higherIsBetter: boolean;
+  control: number | null;
+  /** Whether the map scored better than the random-map control (faithfulness metrics). */
+  beatsControl: boolean | null;
+  millis: number;
+  curve?: MetricResult['curve'];
+  controlCurve?: MetricResult['curve'];
+  extras?: Record<string, unknown>;
+}
+
+export interface SummaryRow {
+  method: string; metric: string; higherIsBetter: boolean; n: number; mean: number; std: number; median: number;
+  controlMean: number | null; shareBeatingControl: number | null;
+}
+
+const csvCell = (v: unknown) => {
+  const s = v === null || v === undefined ? '' : typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+export const toCsv = (header: string[], rows: unknown[][]) => [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
+
+export function summarise(rows: EvaluationRow[]): SummaryRow[] {
+  const groups = new Map<string, EvaluationRow[]>();
+  for (const r of rows) {
+    const k = `${r.method}\u0000${r.metric}`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  return [...groups.values()].map((g) => {
+    const v = g.map((r) => r.value).filter(Number.isFinite).sort((a, b) => a - b);
+    const mean = v.reduce((a, b) => a + b, 0) / v.length;
+    const controls = g.filter((r) => r.control !== null);
+    return {
+      method: g[0].method, metric: g[0].metric, higherIsBetter: g[0].higherIsBetter, n: v.length, mean,
+      std: Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, v.length - 1)),
+      median: v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2,
+      controlMean: controls.length ? controls.reduce((a, r) => a + r.control!, 0) / controls.length : null,
+      shareBeatingControl: controls.length ? controls.filter((r) => r.beatsControl).length / controls.length : null,
+    };
+  });
+}
+
+/** Boxes file: {"<image file name>": [[x0, y0, x1, y1], ...]} in original-image pixels. */
+async function readBoxes(file: string): Promise<Map<string, [number, number, number, number][]>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw new SaliencyError(`--boxes ${file}: ${(e as Error).message}`, 'BAD_ANNOTATION');
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new SaliencyError(`--boxes ${file}: expected {"image.jpg": [[x0,y0,x1,y1], ...]}`, 'BAD_ANNOTATION');
+  const out = new Map<string, [number, number, number, number][]>();
+  for (const [name, boxes] of Object.entries(parsed)) {
+    if (!Array.isArray(boxes) || !boxes.every((b) => Array.isArray(b) && b.length === 4 && b.every((v) => typeof v === 'number'))) {
+      throw new SaliencyError(`--boxes ${file}: "${name}" must be a list of [x0, y0, x1, y1]`, 'BAD_ANNOTATION');
+    }
+    out.set(path.basename(name), boxes as [number, number, number, number][]);
+  }
+  return out;
+}
+
+/** Boxes in original pixels -> the model-input grid (through the crop). */
+function boxesToInput(boxes: [number, number, number, number][], image: PreparedImage): Annotation {
+  const t = image.transform;
+  const sx = t.inputWidth / t.crop.width;
+  const sy = t.inputHeight / t.crop.height;
+  return { boxes: boxes.map(([x0, y0, x1, y1]) => [(x0 - t.crop.x) * sx, (y0 - t.crop.y) * sy, (x1 - t.crop.x) * sx, (y1 - t.crop.y) * sy]) };
+}
+
+function row(image: string, method: string, r: MetricResult, withCurves: boolean): EvaluationRow {
+  const control = r.control ? r.control.value : null;
+  return {
+    image, method, metric: r.metric, value: r.value, higherIsBetter: r.higherIsBetter, control,
+    beatsControl: control === null ? null : r.higherIsBetter ? r.value > control : r.value < control,
+    millis: Math.round(r.millis),
+    ...(withCurves ? { curve: r.curve, controlCurve: r.control?.curve, extras: r.extras } : {}),
+  };
+}
+
+export const evaluate: Command = {
+  name: 'evaluate',
+  summary: 'evaluation metrics of saliency maps (deletion, insertion, AOPC, ROAD, pointing game, ...) as CSV/JSON tables',
+  usage: `Usage: saliency evaluate <image|folder...> --model <file> --out <dir> [options]
+
+  --method <list>      comma-separated, default gradcam; known: ${EXPLAINER_NAMES.join(', ')}
+  --metric <list>      comma-separated, default deletion,insertion; known: ${METRIC_NAMES.join(', ')}
+                       (spearman and topk-iou compare every pair of methods)
+  --target <t>         top1 (default), a class index, or a label
+  --score <s>          probability (default, as RISE) or logit: the score the curves follow
+  --seed <n>           seed of every random choice (default 0): the same seed gives the same numbers
+  --set x.key=value    a method or metric setting, repeatable (e.g. --set rise.masks=2000 --set deletion.steps=100)
+  --boxes <file.json>  ground truth for pointing games: {"image.jpg": [[x0,y0,x1,y1], ...]} in original pixels
+  --no-curves          leave the curves out of per-image.json
+
+${MODEL_USAGE}
+
+Faithfulness metrics are also computed on a seeded random map (the control). Writes <out>/per-image.csv and
+per-image.json (with the curves), and <out>/summary.csv and summary.json (per method and metric: n, mean, std,
+median, control mean, share of images beating the control). Exit status: 0 all done, 1 some failed, 2 bad usage.`,
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv, allowPositionals: true,
+      options: {
+        ...MODEL_OPTIONS, out: { type: 'string', short: 'o' }, method: { type: 'string' }, metric: { type: 'string' },
+        target: { type: 'string' }, score: { type: 'string' }, seed: { type: 'string' }, set: { type: 'string', multiple: true },
+        boxes: { type: 'string' }, 'no-curves': { type: 'boolean' },
+      },
+    });
+    if (!values.out) throw new SaliencyError('--out <dir> is required', 'BAD_USAGE');
+    const list = (v: string | undefined, d: string) => (v ?? d).split(',').map((s) => s.trim()).filter(Boolean);
+    const methods = list(values.method, 'gradcam');
+    const explainers = methods.map((m) => getExplainer(m));
+    const metricNames = list(values.metric, 'deletion,insertion');
+    const metrics = metricNames.map((m) => getMetric(m));
+    const custom = parseSettings(values.set ?? []);
+    for (const k of Object.keys(custom)) {
+      if (!methods.includes(k) && !metricNames.includes(k)) throw new SaliencyError(`--set names "${k}", which is neither among --method nor --metric`, 'BAD_SETTING');
+    }
+    const methodSettings = explainers.map((e, i) => e.settings(custom[methods[i]] ?? {}));
+    const metricSettings = metrics.map((m, i) => m.settings(custom[metricNames[i]] ?? {}));
+    const pairwise = metrics.some((m) => m.tags.needs.referenceMap);
+    if (pairwise && methods.length < 2) throw new SaliencyError(`agreement metrics compare methods: give at least two with --method`, 'BAD_USAGE');
+    const seed = intOption(values.seed, 'seed', 0) ?? 0;
+    const score = parseScore(values.score, 'probability');
+    const boxes = values.boxes ? await readBoxes(values.boxes) : undefined;
+    if (!boxes && metrics.some((m) => m.tags.needs.annotations)) throw new SaliencyError(`${metrics.filter((m) => m.tags.needs.annotations).map((m) => m.name).join(', ')} need --boxes`, 'BAD_USAGE');
+    const withCurves = !values['no-curves'];
+
+    const model = await loadModelFromArgs(values);
+    const targetArg = parseTarget(values.target, model);
+    const files = await collectImages(positionals);
+    if (!values.json) console.error(describeModel(model));
+    await mkdir(values.out, { recursive: true });
+
+    const rows: EvaluationRow[] = [];
+    const skipped: { file: string; metric: string; reason: string }[] = [];
+    const errors = await forEachImage(files, model, async (file, img) => {
+      const image = img.prepared;
+      const [predictions] = await predictTopK(model, [image.input], 1);
+      const target = { classIndex: targetArg === 'top1' ? predictions[0].classIndex : targetArg, score };
+      const name = path.basename(file);
+      const boxList = boxes?.get(name);
+      const annotation = boxList ? boxesToInput(boxList, image) : undefined;
+      const maps: Explanation[] = [];
+      for (let i = 0; i < explainers.length; i++) maps.push(await explainers[i].explain(image, target, methodSettings[i], seed, { model }));
+      for (let j = 0; j < metrics.length; j++) {
+        const metric = metrics[j];
+        if (metric.tags.needs.annotations && !annotation) {
+          skipped.push({ file, metric: metric.name, reason: 'no boxes for this image' });
+          continue;
+        }
+        if (metric.tags.needs.referenceMap) {
+          for (let a = 0; a < maps.length; a++) for (let b = a + 1; b < maps.length; b++) {
+            const r = await metric.compute({ image, target, map: maps[a].map, reference: maps[b].map }, metricSettings[j], seed);
+            rows.push(row(file, `${methods[a]}|${methods[b]}`, r, withCurves));
+          }
+          continue;
+        }
+        for (let i = 0; i < maps.length; i++) {
+          const r = await metric.compute({
+            image, target, map: maps[i].map, model, annotation,
+            explainer: { explainer: explainers[i], settings: methodSettings[i], seed },
+          }, metricSettings[j], seed);
+          rows.push(row(file, methods[i], r, withCurves));
+        }
+      }
+      if (!values.json) {
+        const mine = rows.filter((r) => r.image === file);
+        console.log(`${file}: ${predictions[0].label} — ${mine.map((r) => `${r.method} ${r.metric} ${r.value.toFixed(4)}${r.control !== null ? ` (control ${r.control.toFixed(4)})` : ''}`).join('; ')}`);
+      }
+    });
+    const summary = summarise(rows);
+    const out = values.out;
+    await writeFile(path.join(out, 'per-image.csv'), toCsv(
+      ['image', 'method', 'metric', 'value', 'control', 'beats_control', 'higher_is_better', 'millis'],
+      rows.map((r) => [r.image, r.method, r.metric, r.value, r.control, r.beatsControl, r.higherIsBetter, r.millis])));
+    await writeFile(path.join(out, 'summary.csv'), toCsv(
+      ['method', 'metric', 'higher_is_better', 'n', 'mean', 'std', 'median', 'control_mean', 'share_beating_control'],
+      summary.map((s) => [s.method, s.metric, s.higherIsBetter, s.n, s.mean, s.std, s.median, s.controlMean, s.shareBeatingControl])));
+    const info = model.info;
+    const meta = {
+      model: { name: info.name, sha256: info.sha256, preset: info.preset.name, resize: info.resize },
+      methods, methodSettings, metrics: metricNames, metricSettings, score, seed,
+      tags: Object.fromEntries(metrics.map((m) => [m.name, { ...m.tags, description: m.description }])),
+    };
+    await writeFile(path.join(out, 'per-image.json'), JSON.stringify({ ...meta, rows, skipped, errors }, null, 1));
+    await writeFile(path.join(out, 'summary.json'), JSON.stringify({ ...meta, summary, images: files.length, errors }, null, 2));
+    if (values.json) console.log(JSON.stringify({ summary, errors }, null, 2));
+    else for (const s of summary) console.log(`${s.method.padEnd(16)} ${s.metric.padEnd(20)} mean ${s.mean.toFixed(4)} ± ${s.std.toFixed(4)} (n=${s.n})${s.controlMean !== null ? `  control ${s.controlMean.toFixed(4)}, beats control on ${(100 * s.shareBeatingControl!).toFixed(0)}%` : ''}`);
+    await model.dispose();
+    return errors.length ? 1 : 0;
+  },
+};
