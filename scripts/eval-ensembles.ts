@@ -4,7 +4,7 @@
 //  2. real ImageNet models on sample images: deletion AUC (lower better), insertion AUC (higher better) and
 //     insertion - deletion for every single method and every ensemble, with the winner stated plainly.
 // Weighted ensembles on real images use weights from measured faithfulness (deletion + insertion) of the
-// OTHER images (leave-one-image-out), so no image's own score leaks into its weights.
+// images evaluated before (uniform for the first), so no image's own score leaks into its weights.
 //
 // Usage: node --import tsx scripts/eval-ensembles.ts [--part known,real] [--images 10] [--steps 30]
 //          [--models squeezenet,mobilenet,shufflenet] [--known-images 40] [--out out/eval-ensembles]
@@ -20,6 +20,7 @@ import { deletion } from '../src-main/engine/metrics/deletion.ts';
 import { insertion } from '../src-main/engine/metrics/insertion.ts';
 import { buildEnsemble } from '../src-main/engine/ensemble/build.ts';
 import { weightsFromMetrics, type MetricRow } from '../src-main/engine/ensemble/weights/from-metrics.ts';
+import { manualWeights } from '../src-main/engine/ensemble/weights/manual.ts';
 import type { EnsembleSpec } from '../src-main/engine/ensemble/types.ts';
 import type { Map2D, Target } from '../src-main/engine/types.ts';
 import { argmax } from '../src-main/engine/util/math.ts';
@@ -88,9 +89,15 @@ function table(title: string, rows: { name: string; s: Scores[]; note?: string }
   return lines.join('\n');
 }
 
-async function realModel(key: keyof typeof MODELS, files: { filename: string }[], steps: number) {
+type ImageResult = { file: string; target: Target; scores: Record<string, Scores>; random: Scores; weights: Record<string, number> };
+
+/** Per image: the single methods, their faithfulness, then every ensemble. Metric weights for image k come from
+ * the single methods' deletion + insertion on images 0..k-1 (uniform for the first image), so results can be
+ * written after every image and no image's own scores leak into its weights. */
+async function realModel(key: keyof typeof MODELS, files: { filename: string }[], steps: number, onImage: (done: ImageResult[], seconds: number) => Promise<void>) {
   const model = await Classifier.load(modelPath(MODELS[key]), { batchSize: 16, threads: Number(args.threads) });
-  const perImage: { file: string; target: Target; singles: Explanation[]; scores: Record<string, Scores>; random: Scores }[] = [];
+  const done: ImageResult[] = [];
+  const history: MetricRow[] = [];
   const t0 = performance.now();
   for (const { filename } of files) {
     const { prepared } = await prepareImageFile(sample(filename), model);
@@ -108,28 +115,23 @@ async function realModel(key: keyof typeof MODELS, files: { filename: string }[]
       scores[e.method] = r.scores;
       if (r.control) random = r.control;
     }));
-    perImage.push({ file: filename, target, singles, scores, random: random! });
-    process.stderr.write(`  ${key}: ${perImage.length}/${files.length} images, singles done (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
-  }
-  // Ensembles, with leave-one-image-out metric weights.
-  const rowsOf = (img: (typeof perImage)[number]): MetricRow[] => Object.entries(img.scores).flatMap(([method, s]) => [
-    { method, metric: 'deletion', value: s.deletion, higherIsBetter: false, image: img.file },
-    { method, metric: 'insertion', value: s.insertion, higherIsBetter: true, image: img.file },
-  ]);
-  const usedWeights: Record<string, Record<string, number>> = {};
-  for (const img of perImage) {
-    const others = perImage.filter((o) => o !== img).flatMap(rowsOf);
-    const w = weightsFromMetrics(others.length ? others : rowsOf(img), { name: `loo-${img.file}` });
-    usedWeights[img.file] = w.weights;
-    const { prepared } = await prepareImageFile(sample(img.file), model);
+    const w = history.length
+      ? weightsFromMetrics(history, { name: `previous-${done.length}-images` })
+      : manualWeights(Object.fromEntries(SINGLES.map(([n]) => [n, 1])), { name: 'uniform', note: 'first image: no earlier measurements' });
     await Promise.all(ENSEMBLES.map(async (c) => {
-      const e = buildEnsemble(img.singles, { ...c.spec, ...(c.weights ? { weights: w } : {}) });
-      img.scores[c.label] = (await faithfulness(model, prepared, img.target, e.map, steps)).scores;
+      const e = buildEnsemble(singles, { ...c.spec, ...(c.weights ? { weights: w } : {}) });
+      scores[c.label] = (await faithfulness(model, prepared, target, e.map, steps)).scores;
     }));
-    process.stderr.write(`  ${key}: ensembles of ${img.file} done (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
+    for (const e of singles) {
+      history.push({ method: e.method, metric: 'deletion', value: scores[e.method].deletion, higherIsBetter: false, image: filename });
+      history.push({ method: e.method, metric: 'insertion', value: scores[e.method].insertion, higherIsBetter: true, image: filename });
+    }
+    done.push({ file: filename, target, scores, random: random!, weights: w.weights });
+    const seconds = (performance.now() - t0) / 1000;
+    process.stderr.write(`  ${key}: ${done.length}/${files.length} images (${seconds.toFixed(0)} s)\n`);
+    await onImage(done, seconds);
   }
   await model.dispose();
-  return { perImage, usedWeights, seconds: (performance.now() - t0) / 1000 };
 }
 
 function verdict(key: string, perImage: { scores: Record<string, Scores> }[]): string {
@@ -166,20 +168,20 @@ async function main() {
       const files = Array.from({ length: n }, (_, k) => all[Math.floor(((k + 0.5) * all.length) / n)]);
       const steps = Number(args.steps);
       for (const key of args.models!.split(',') as (keyof typeof MODELS)[]) {
-        const r = await realModel(key, files, steps);
-        const rows = [
-          ...SINGLES.map(([name]) => ({ name, s: r.perImage.map((p) => p.scores[name]) })),
-          ...ENSEMBLES.map((c) => ({ name: `ensemble: ${c.label}`, s: r.perImage.map((p) => p.scores[c.label]) })),
-          { name: 'random map (chance)', s: r.perImage.map((p) => p.random) },
-        ];
-        const text = table(`${key} (${MODELS[key]}): ${r.perImage.length} images, ${steps} steps, target = top-1 probability, ${r.seconds.toFixed(0)} s`, rows)
-          + `\n\n${verdict(key, r.perImage)}\n`;
+        let text = '';
+        await realModel(key, files, steps, async (done, seconds) => {
+          const rows = [
+            ...SINGLES.map(([name]) => ({ name, s: done.map((p) => p.scores[name]) })),
+            ...ENSEMBLES.map((c) => ({ name: `ensemble: ${c.label}`, s: done.map((p) => p.scores[c.label]) })),
+            { name: 'random map (chance)', s: done.map((p) => p.random) },
+          ];
+          text = table(`${key} (${MODELS[key]}): ${done.length} images, ${steps} steps, target = top-1 probability, ${seconds.toFixed(0)} s`, rows)
+            + `\n\n${verdict(key, done)}\n`;
+          await writeFile(path.join(args.out!, `${key}.md`), text);
+          await writeFile(path.join(args.out!, `${key}.json`), JSON.stringify({ model: MODELS[key], steps, singles: SINGLES, ensembles: ENSEMBLES, images: done }, null, 2));
+        });
         report.push(text);
         console.log(text);
-        await writeFile(path.join(args.out!, `${key}.json`), JSON.stringify({
-          model: MODELS[key], steps, singles: SINGLES, ensembles: ENSEMBLES, weightsPerImage: r.usedWeights,
-          images: r.perImage.map((p) => ({ file: p.file, target: p.target, scores: p.scores, random: p.random })),
-        }, null, 2));
       }
     }
   }
