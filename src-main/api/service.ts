@@ -11,6 +11,7 @@ import { deletionInsertion } from './curves.ts';
 import { decodeRuns, encodeRuns } from './mask-runs.ts';
 import { SaliencyError, type ImageTransform, type Map2D, type Target } from '../engine/types.ts';
 import { Classifier, type ModelInfo } from '../engine/model/classifier.ts';
+import { BUILTIN_MODELS, isBuiltinSpec, resolveModelSpec } from '../engine/model/builtin.ts';
 import { prepareImageFile, type LoadedImage } from '../engine/image/prepare.ts';
 import { planTransform } from '../engine/image/load-image.ts';
 import { mapToOriginal } from '../engine/image/upsample.ts';
@@ -102,17 +103,11 @@ export class ApiService {
   // ---- models ----
 
   private async loadModel(spec: string): Promise<ModelHandle> {
-    let file = spec;
-    if (spec.startsWith('builtin:')) {
-      // The built-in models' module is written by another engineer; import it lazily so the app runs without it.
-      const builtinModule = '../engine/model/builtin.ts';
-      const mod = await import(builtinModule).catch(() => null) as { resolveModelSpec?: (s: string) => string | Promise<string> } | null;
-      if (!mod?.resolveModelSpec) throw new SaliencyError(`built-in models are not available in this build (asked for "${spec}")`, 'NOT_AVAILABLE');
-      file = await mod.resolveModelSpec(spec);
-    } else if (!file.toLowerCase().endsWith('.onnx')) {
+    if (!isBuiltinSpec(spec) && !spec.toLowerCase().endsWith('.onnx')) {
       throw new SaliencyError(`a model is "builtin:<name>" or a path to an .onnx file, not "${spec}"`, 'BAD_REQUEST');
     }
-    const classifier = await Classifier.load(file, { name: spec.startsWith('builtin:') ? spec : undefined });
+    const file = resolveModelSpec(spec);
+    const classifier = await Classifier.load(file, { name: isBuiltinSpec(spec) ? spec : undefined });
     const rec = this.store.models.ensure(classifier.info);
     this.model = { id: String(rec.id), dbId: rec.id, spec, classifier };
     this.changed();
@@ -359,7 +354,7 @@ export class ApiService {
       version: APP_VERSION,
       mode: this.options.mode ?? 'browser',
       model: this.model ? this.modelSummary(this.model) : null,
-      models: ['builtin:demo', 'builtin:known-evidence'],
+      models: BUILTIN_MODELS.map((b) => b.spec),
       methods: EXPLAINER_NAMES,
       colormaps: [...COLORMAP_NAMES],
       features: { persistence: this.store.path, metrics: true, ensembles: true, reports: false },
@@ -447,7 +442,10 @@ export class ApiService {
       const recs = libraryId
         ? this.store.images.allOf(asId('library', libraryId)).filter((r) => !r.error && !r.missing)
         : imageIds!.map((id) => this.image(id));
-      const items: JobItem[] = recs.flatMap((rec) => methods.map((method) => ({
+      // A library job skips maps that already exist (same method and target); a job on chosen images re-runs them.
+      const exists = (rec: ImageRecord, method: string) => Boolean(libraryId) && this.explanationsOf(rec.id)
+        .some((e) => e.method === method && (target ? e.targetClass === target.classIndex && e.scoreKind === target.score : e.targetClass === this.prediction(rec.id)?.[0]?.classIndex));
+      const items: JobItem[] = recs.flatMap((rec) => methods.filter((method) => !exists(rec, method)).map((method) => ({
         label: `${rec.relPath} · ${method}`,
         run: (signal: AbortSignal) => this.explain(rec, method, target, seed, signal),
       })));

@@ -8,6 +8,7 @@ import type { Command } from '../command.ts';
 import { ApiService } from '../../api/service.ts';
 import { startServer } from '../../api/server.ts';
 import { resourcePath } from '../../engine/resources.ts';
+import { builtinSamplesDir, isBuiltinSpec } from '../../engine/model/builtin.ts';
 
 const DEFAULT_RENDERER = fileURLToPath(new URL('../../../out/renderer', import.meta.url));
 
@@ -21,7 +22,9 @@ per-launch token; requests without it are refused). Build the renderer first: np
 
 Options:
   --model SPEC      model to load at start: builtin:demo (default) or an .onnx file
-  --library DIR     folder to open at start (default: the bundled demo samples)
+  --library DIR     folder to open at start (default: the built-in model's bundled samples)
+  --explain LIST    methods to run on the start-up library right away (default: gradcam for the bundled
+                    samples, none for a --library folder; "none" to skip)
   --port N          port (default: a free one)
   --data DIR        folder for the app's database and files (default: ~/.saliency-studio)
   --db FILE         database file (default: <data>/studio.db)
@@ -33,6 +36,7 @@ Options:
       options: {
         model: { type: 'string', default: 'builtin:demo' },
         library: { type: 'string' },
+        explain: { type: 'string' },
         port: { type: 'string', default: '0' },
         data: { type: 'string', default: path.join(os.homedir(), '.saliency-studio') },
         db: { type: 'string' },
@@ -50,10 +54,17 @@ Options:
       console.error(`saliency serve: could not load model ${values.model}: ${(e as Error).message}\n(the app starts without a model; load one from the Library screen)`);
     }
     const server = await startServer({ service, rendererDir: values.renderer!, port, token: process.env.SALIENCY_TOKEN || undefined });
-    const library = values.library ?? resourcePath('demo', 'samples');
+    // Default library: the samples bundled with the built-in model (the demo digits for builtin:demo).
+    const library = values.library ?? (isBuiltinSpec(values.model!) ? builtinSamplesDir(values.model!) : resourcePath('demo', 'samples'));
     if (existsSync(library)) {
       const lib = await service.call('library.open', { path: library });
       if (!values.quiet) console.error(`library: ${lib.path} (${lib.imageCount} images); database: ${service.store.path}`);
+      // A new user sees maps, not only predictions, within seconds of opening the bundled samples.
+      const methods = (values.explain ?? (values.library ? 'none' : 'gradcam')).split(',').map((m) => m.trim()).filter((m) => m && m !== 'none');
+      if (methods.length) {
+        await service.call('jobs.start', { libraryId: lib.id, methods, seed: 0 })
+          .catch((e: Error) => console.error(`saliency serve: could not start ${methods.join(', ')}: ${e.message}`));
+      }
     } else if (values.library) {
       console.error(`saliency serve: library folder not found: ${library}`);
     }
