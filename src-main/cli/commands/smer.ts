@@ -9,6 +9,7 @@ import { prepareImageFile } from '../../engine/image/prepare.ts';
 import { getExplainer } from '../../engine/explain/registry.ts';
 import { type Box, formatBox, parseBox, validateBox } from '../../engine/concepts/box.ts';
 import { captionWithEndpoint } from '../../engine/concepts/captioner.ts';
+import { readCaptionFile } from '../../engine/concepts/captions-file.ts';
 import { DEFAULT_CAPTION_PROMPT, OpenAiEndpoint } from '../../engine/concepts/endpoint.ts';
 import { boxEnergy, boxRemovalCurve, orderBoxesByConcepts } from '../../engine/concepts/grounding.ts';
 import { limeText } from '../../engine/concepts/lime-text.ts';
@@ -139,6 +140,18 @@ function parseBoxOption(spec: string): { concept: string; box: Box } {
   return { concept: spec.slice(0, at).trim(), box: parseBox(spec.slice(at + 1)) };
 }
 
+/** Cheap checks before the model is loaded and every caption labelled. */
+async function checkExplainArgs(values: Values): Promise<void> {
+  const name = values.image;
+  if (!name) throw new SaliencyError('--image <filename from the captions file> is required', 'BAD_USAGE');
+  if (!values.captions) throw new SaliencyError('--captions <json> is required', 'BAD_USAGE');
+  const data = await readCaptionFile(values.captions);
+  if (!data.captions.some((c) => c.filename === name || path.basename(c.filename) === name)) {
+    throw new SaliencyError(`${name} has no caption in ${values.captions}`, 'NOT_FOUND');
+  }
+  for (const b of values.box ?? []) parseBoxOption(b);
+}
+
 async function runExplain(values: Values, model: Classifier, p: CaptionPipeline): Promise<number> {
   const name = values.image;
   if (!name) throw new SaliencyError('--image <filename from the captions file> is required', 'BAD_USAGE');
@@ -247,6 +260,7 @@ export const smer: Command = {
     const sub = positionals[0];
     if (!['fit', 'explain', 'aopc', 'caption'].includes(sub)) throw new SaliencyError(`smer needs a subcommand: fit, explain, aopc or caption (got ${sub ? `"${sub}"` : 'none'})`, 'BAD_USAGE');
     if (sub === 'caption') return runCaption(values);
+    if (sub === 'explain') await checkExplainArgs(values);
     const model = await loadModelFromArgs(values);
     try {
       const p = await pipelineFrom(values, model);
