@@ -1,0 +1,51 @@
+// Ensembles of stored explanations, saved as explanations of their own (method "ensemble:<combiner>"), so
+// that they are evaluated, rated and reported like any single method.
+import type { Store } from '../store/store.ts';
+import type { Explanation } from '../explain/types.ts';
+import type { StoredExplanation } from '../store/results-repo.ts';
+import { buildEnsemble } from '../ensemble/index.ts';
+import type { EnsembleSpec } from '../ensemble/types.ts';
+import { SaliencyError } from '../types.ts';
+
+export interface EnsembleStoredOptions {
+  modelId: number;
+  imageIds: number[];
+  /** Ensemble specs, e.g. [{ combiner: 'mean' }, { combiner: 'borda' }]. */
+  specs: EnsembleSpec[];
+  /** Member methods (default: every single method the image has for the model). */
+  members?: string[];
+}
+
+export function asExplanation(e: StoredExplanation): Explanation {
+  return {
+    method: e.method, target: { classIndex: e.targetClass, score: e.scoreKind }, map: e.map, native: e.native ?? undefined,
+    evaluations: e.evaluations, settings: e.settings, seed: e.seed, extras: e.extras, millis: e.millis,
+  };
+}
+
+/** Builds and saves the ensembles for each image; returns the new explanation ids (per image, per spec). */
+export function ensembleStored(store: Store, opts: EnsembleStoredOptions): { ids: number[]; skipped: { imageId: number; reason: string }[] } {
+  const ids: number[] = [];
+  const skipped: { imageId: number; reason: string }[] = [];
+  for (const imageId of opts.imageIds) {
+    const all = store.explanations.list({ imageId, modelId: opts.modelId }).filter((e) => !e.method.startsWith('ensemble'));
+    // One member per method (the latest), all explaining the same class: the most explained one.
+    const counts = new Map<number, number>();
+    for (const e of all) counts.set(e.targetClass, (counts.get(e.targetClass) ?? 0) + 1);
+    const target = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
+    const latest = new Map<string, number>();
+    for (const e of all) if (e.targetClass === target && (!opts.members || opts.members.includes(e.method))) latest.set(e.method, e.id);
+    if (latest.size < 2) {
+      skipped.push({ imageId, reason: `needs maps of at least two methods for one class (has: ${[...latest.keys()].join(', ') || 'none'})` });
+      continue;
+    }
+    const members = [...latest.values()].map((id) => store.explanations.get(id)!);
+    for (const spec of opts.specs) {
+      const ens = buildEnsemble(members.map(asExplanation), spec);
+      const run = store.runs.ensure({ modelId: opts.modelId, method: ens.method, settings: { ...ens.settings, members: members.map((m) => m.method) }, seed: ens.seed });
+      ids.push(store.explanations.save({ imageId, runId: run.id, imageSha256: members[0].imageSha256, explanation: ens }));
+    }
+  }
+  if (ids.length === 0 && skipped.length) throw new SaliencyError(`no ensemble could be built: ${skipped[0].reason}`, 'NOT_FOUND');
+  return { ids, skipped };
+}
