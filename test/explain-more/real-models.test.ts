@@ -58,6 +58,22 @@ describe.skipIf(!HAS_DATA)('real models (SqueezeNet 1.1, ShuffleNetV2)', () => {
     for (const x of conv) expect(x.correlation).toBeGreaterThan(0.3);
   });
 
+  it('concurrent methods share the scheduler\'s batches and still give the same maps bit for bit', async () => {
+    const image = images[0];
+    const target = await topTarget(squeeze, image);
+    const alone = await run(squeeze, image, target, 'rise', { masks: 24 }, 4);
+    const occAlone = await run(squeeze, image, target, 'occlusion', { window: 112, stride: 56 }, 0);
+    schedulerFor(squeeze).clearCache();
+    const rise = getExplainer('rise');
+    const occ = getExplainer('occlusion');
+    const [r, o] = await Promise.all([
+      rise.explain(image, target, rise.settings({ masks: 24 }), 4, { model: squeeze }),
+      occ.explain(image, target, occ.settings({ window: 112, stride: 56 }), 0, { model: squeeze }),
+    ]);
+    expect(Buffer.from(r.map.data.buffer).equals(Buffer.from(alone.map.data.buffer))).toBe(true);
+    expect(Buffer.from(o.map.data.buffer).equals(Buffer.from(occAlone.map.data.buffer))).toBe(true);
+  });
+
   it('Partition SHAP: reproducible, efficient (sums to f(x) - f(baseline)), partial maps', async () => {
     const image = images[1];
     for (const score of ['logit', 'probability'] as const) {
