@@ -13,6 +13,35 @@ import { ARTIFACTS, HAS_CHROMIUM, buildRenderer, callApi, launchChromium, serve,
 const SAMPLES = ['n01440764_tench.JPEG', 'n02085620_Chihuahua.JPEG', 'n02123045_tabby.JPEG', 'n02690373_airliner.JPEG', 'n03417042_garbage_truck.JPEG', 'n07753592_banana.JPEG'];
 const METHODS = ['gradcam', 'ablationcam'];
 
+beforeAll(() => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  if (HAS_CHROMIUM) buildRenderer();
+});
+
+describe.skipIf(!HAS_CHROMIUM)('first run, as the README says: saliency serve with no options', () => {
+  it('opens on the bundled samples with predictions and Grad-CAM maps within a minute', async () => {
+    const t0 = Date.now();
+    const server = await serve([]);
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
+      await page.goto(server.openUrl);
+      await page.getByTestId('tile').first().waitFor({ timeout: 60_000 });
+      await expect.poll(() => page.locator('.tile-methods').count(), { timeout: 60_000 }).toBeGreaterThan(0);
+      await page.screenshot({ path: path.join(ARTIFACTS, '00-first-run-library.png') });
+      await page.locator('.tile-methods').first().click();
+      await page.getByTestId('explanation').first().locator('canvas').waitFor({ timeout: 30_000 });
+      const seconds = (Date.now() - t0) / 1000;
+      console.log(`first run: maps visible ${seconds.toFixed(1)} s after starting saliency serve (model ${await page.getByTestId('model-name').textContent()})`);
+      expect(seconds).toBeLessThan(60);
+      await page.screenshot({ path: path.join(ARTIFACTS, '00-first-run-image.png') });
+    } finally {
+      await browser.close();
+      await server.stop();
+    }
+  });
+});
+
 describe.skipIf(!HAS_CHROMIUM || !HAS_DATA)('the app in Chromium against saliency serve', () => {
   let server: Served;
   let browser: Browser;
@@ -21,12 +50,10 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_DATA)('the app in Chromium against salienc
   const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     folder = mkdtempSync(path.join(os.tmpdir(), 'saliency-e2e-lib-'));
     const available = new Set(readdirSync(path.join(DATA, 'imagenet-samples')));
     for (const f of SAMPLES.filter((s) => available.has(s))) copyFileSync(path.join(DATA, 'imagenet-samples', f), path.join(folder, f));
     copyFileSync(path.join(DATA, 'imagenet-samples', 'manifest.csv'), path.join(folder, 'manifest.csv'));
-    buildRenderer();
     // A missing --library folder is reported and skipped: the test opens its folder through the UI.
     server = await serve(['--model', model(MODELS.mobilenet), '--library', path.join(folder, 'none')]);
     browser = await launchChromium();
@@ -88,7 +115,8 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_DATA)('the app in Chromium against salienc
     await page.keyboard.press('r');
     await page.getByTestId('rater').fill('e2e-rater');
     await page.getByTestId('start-rating').click();
-    await page.getByTestId('rate-map').first().waitFor();
+    await page.getByTestId('rate-map').first().locator('canvas').waitFor();
+    await page.waitForFunction(() => [...(globalThis as any).document.querySelectorAll('.rate-one img')].every((i: any) => i.complete && i.naturalWidth > 0));
     // Blind: no method name is shown.
     for (const m of METHODS) expect(await page.locator('.rate-one figcaption').textContent()).not.toContain(m);
     await shot('04-rate-likert');
@@ -103,7 +131,8 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_DATA)('the app in Chromium against salienc
 
     await page.locator('input[type="radio"][value="pairwise"]').check();
     await page.getByTestId('start-rating').click();
-    await page.getByTestId('rate-map').nth(1).waitFor();
+    await page.getByTestId('rate-map').nth(1).locator('canvas').waitFor();
+    await page.waitForFunction(() => [...(globalThis as any).document.querySelectorAll('.rate-pair img')].every((i: any) => i.complete && i.naturalWidth > 0));
     await shot('05-rate-pairwise');
     for (let i = 0; i < SAMPLES.length; i++) {
       await page.keyboard.press(i % 3 === 2 ? 'ArrowRight' : 'ArrowLeft');

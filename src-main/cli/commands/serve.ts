@@ -7,7 +7,6 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from '../command.ts';
 import { ApiService } from '../../api/service.ts';
 import { startServer } from '../../api/server.ts';
-import { resourcePath } from '../../engine/resources.ts';
 import { builtinSamplesDir, isBuiltinSpec } from '../../engine/model/builtin.ts';
 
 const DEFAULT_RENDERER = fileURLToPath(new URL('../../../out/renderer', import.meta.url));
@@ -21,7 +20,8 @@ Serves the Saliency Studio app on http://127.0.0.1:<port>/ and prints the addres
 per-launch token; requests without it are refused). Build the renderer first: npm run build:renderer
 
 Options:
-  --model SPEC      model to load at start: builtin:demo (default) or an .onnx file
+  --model SPEC      model to load at start: builtin:demo (default; builtin:known-evidence if the demo
+                    model is not built) or an .onnx file
   --library DIR     folder to open at start (default: the built-in model's bundled samples)
   --explain LIST    methods to run on the start-up library right away (default: gradcam for the bundled
                     samples, none for a --library folder; "none" to skip)
@@ -34,7 +34,7 @@ Options:
     const { values } = parseArgs({
       args: argv,
       options: {
-        model: { type: 'string', default: 'builtin:demo' },
+        model: { type: 'string' },
         library: { type: 'string' },
         explain: { type: 'string' },
         port: { type: 'string', default: '0' },
@@ -47,16 +47,24 @@ Options:
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, not "${values.port}"`);
     mkdirSync(values.data!, { recursive: true });
-    const service = new ApiService({ mode: 'browser', dataDir: values.data!, dbFile: values.db, model: values.model });
-    try {
-      await service.init();
-    } catch (e) {
-      console.error(`saliency serve: could not load model ${values.model}: ${(e as Error).message}\n(the app starts without a model; load one from the Library screen)`);
+    const service = new ApiService({ mode: 'browser', dataDir: values.data!, dbFile: values.db });
+    // Without --model: the demo model, or the known-evidence one where the demo model is not built.
+    const candidates = values.model ? [values.model] : ['builtin:demo', 'builtin:known-evidence'];
+    let loaded: string | null = null;
+    for (const spec of candidates) {
+      try {
+        await service.call('model.load', { spec });
+        loaded = spec;
+        break;
+      } catch (e) {
+        console.error(`saliency serve: could not load model ${spec}: ${(e as Error).message}`);
+      }
     }
+    if (!loaded) console.error('(the app starts without a model; load one from the Library screen)');
     const server = await startServer({ service, rendererDir: values.renderer!, port, token: process.env.SALIENCY_TOKEN || undefined });
     // Default library: the samples bundled with the built-in model (the demo digits for builtin:demo).
-    const library = values.library ?? (isBuiltinSpec(values.model!) ? builtinSamplesDir(values.model!) : resourcePath('demo', 'samples'));
-    if (existsSync(library)) {
+    const library = values.library ?? (loaded && isBuiltinSpec(loaded) ? builtinSamplesDir(loaded) : '');
+    if (library && existsSync(library)) {
       const lib = await service.call('library.open', { path: library });
       if (!values.quiet) console.error(`library: ${lib.path} (${lib.imageCount} images); database: ${service.store.path}`);
       // A new user sees maps, not only predictions, within seconds of opening the bundled samples.
