@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HAS_DATA, MODELS, REPO, model } from '../helpers/data.ts';
 import { smer } from '../../src-main/cli/commands/smer.ts';
+import { ReplayServer } from './replay-server.ts';
 
 const CAPTIONS = path.join(REPO, 'resources/captions/imagenet-samples.json');
 const BASE = ['--captions', CAPTIONS, '--model', model(MODELS.mobilenet), '--json'];
@@ -56,5 +57,23 @@ describe.skipIf(!HAS_DATA)('saliency smer on real captions', () => {
     expect(json.removal.boxes.scores).toHaveLength(5);
     await expect(smer.run(['explain', ...BASE, '--image', 'nope.JPEG'])).rejects.toThrow(/nope\.JPEG has no caption in/);
     await expect(smer.run(['explain', ...BASE, '--image', 'n01843383_toucan.JPEG', '--box', 'bird=1,2,3'])).rejects.toThrow(/expected a box as four integers/);
+  });
+
+  it('fit --embedding endpoint: word vectors from an embeddings server, fidelity still exact', async () => {
+    const server = await ReplayServer.start();
+    try {
+      // Deterministic dense vectors from the word's characters (a stand-in for a real embedding model).
+      const vector = (w: string) => Array.from({ length: 16 }, (_, i) => Math.sin([...w].reduce((h, ch) => h * 31 + ch.charCodeAt(0), 7) * (i + 1)));
+      const answer = (body: { input: string[] }) => ({ body: JSON.stringify({ data: body.input.map((w, index) => ({ index, embedding: vector(w) })) }) });
+      server.reply(answer, answer, answer, answer, answer);
+      const { code, json } = await run(['fit', ...BASE, '--embedding', 'endpoint', '--base-url', server.baseUrl, '--embedding-model', 'nomic-embed-text']);
+      expect(code).toBe(0);
+      expect(json.embedding).toEqual({ name: `endpoint ${server.baseUrl}`, dim: 16 });
+      expect(server.requests.length).toBe(Math.ceil(218 / 64));
+      expect(json.fidelity.violations).toEqual([]);
+      expect(json.fidelity.worst).toBeLessThan(1e-9);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -160,3 +160,28 @@ describe('box parsing', () => {
     expect(() => validateBox({ xMin: 20, yMin: 0, xMax: 10, yMax: 10 }, 640, 480)).toThrow(/empty or inverted/);
   });
 });
+
+describe('word vectors from an embeddings endpoint', () => {
+  it('fetches each distinct word once, in batches, and keeps them by word', async () => {
+    const { VectorEmbedding, meanVector } = await import('../../src-main/engine/concepts/embedding.ts');
+    const server = await ReplayServer.start();
+    try {
+      const answer = (body: { input: string[] }) => ({
+        body: JSON.stringify({ object: 'list', data: body.input.map((w, index) => ({ object: 'embedding', index, embedding: [w.length, w.charCodeAt(0), 1] })) }),
+      });
+      server.reply(answer, answer);
+      const ep = new OpenAiEndpoint({ baseUrl: server.baseUrl, model: 'llava', embeddingModel: 'nomic-embed-text', retries: 0 });
+      const emb = await VectorEmbedding.fromEndpoint(ep, ['dog', 'cat', 'dog', 'zebra'], { batch: 2 });
+      expect(server.requests.map((r) => r.body)).toEqual([
+        { model: 'nomic-embed-text', input: ['cat', 'dog'] },
+        { model: 'nomic-embed-text', input: ['zebra'] },
+      ]);
+      expect(emb.dim).toBe(3);
+      expect(Array.from(emb.vector('zebra'))).toEqual([5, 122, 1]);
+      expect(Array.from(meanVector(emb, ['dog', 'zebra']))).toEqual([4, (100 + 122) / 2, 1]);
+      expect(() => emb.vector('horse')).toThrow(/"horse" is not in the .* vocabulary/);
+    } finally {
+      await server.close();
+    }
+  });
+});

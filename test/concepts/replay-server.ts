@@ -13,13 +13,14 @@ export interface Recorded { url: string; headers: http.IncomingHttpHeaders; body
 
 export class ReplayServer {
   readonly requests: Recorded[] = [];
-  private queue: Reply[] = [];
+  private queue: (Reply | ((body: any) => Reply))[] = [];
   private server = http.createServer((req, res) => {
     let raw = '';
     req.on('data', (c) => (raw += c));
     req.on('end', () => {
       this.requests.push({ url: req.url ?? '', headers: req.headers, body: raw ? JSON.parse(raw) : null });
-      const reply = this.queue.shift() ?? { status: 500, body: '{"error":"no reply queued"}' };
+      const next = this.queue.shift() ?? { status: 500, body: '{"error":"no reply queued"}' };
+      const reply = typeof next === 'function' ? next(this.requests[this.requests.length - 1].body) : next;
       const send = () => {
         if (res.destroyed) return;
         res.writeHead(reply.status ?? 200, { 'content-type': 'application/json' });
@@ -40,7 +41,8 @@ export class ReplayServer {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
   }
 
-  reply(...replies: Reply[]): void {
+  /** Queues answers, each a fixed reply or one computed from the request body. */
+  reply(...replies: (Reply | ((body: any) => Reply))[]): void {
     this.queue.push(...replies);
   }
 
