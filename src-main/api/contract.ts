@@ -121,6 +121,8 @@ export const FilterSchema = z.strictObject({
   predictedClass: ClassIndex.optional(),
   correct: z.enum(['yes', 'no', 'unknown']).optional(),
   method: z.string().max(64).optional(),
+  /** Has a stored metric of this name (e.g. deletion, insertion) on one of its maps. */
+  metric: z.string().max(64).optional(),
   rated: z.boolean().optional(),
 });
 

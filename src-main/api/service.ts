@@ -384,7 +384,7 @@ export class ApiService {
     'images.list': async ({ libraryId, offset, limit, filter }) => {
       const lib = this.libraryInfo(asId('library', libraryId));
       const modelId = this.model?.dbId;
-      const q: ImageQuery = { libraryId: Number(lib.id), modelId, method: filter.method, rated: filter.rated };
+      const q: ImageQuery = { libraryId: Number(lib.id), modelId, method: filter.method, metric: filter.metric, rated: filter.rated };
       if (modelId !== undefined && filter.predictedClass !== undefined) q.predictedClass = filter.predictedClass;
       if (modelId !== undefined && (filter.correct === 'yes' || filter.correct === 'no')) q.correct = filter.correct === 'yes';
       let items = this.listing(q);

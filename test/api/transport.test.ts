@@ -27,12 +27,12 @@ async function post(method: string, body: string | object, headers: Record<strin
 }
 
 /** Raw request, for headers fetch will not let us set (Host) and paths it would normalise (".."). */
-function raw(pathname: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+function raw(pathname: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port: server.port, path: pathname, method: 'GET', headers }, (res) => {
       let text = '';
       res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, text }));
+      res.on('end', () => resolve({ status: res.statusCode!, text, headers: res.headers }));
     });
     req.on('error', reject);
     req.end();
@@ -127,6 +127,16 @@ describe.skipIf(!HAS_DATA)('API transport: validation, token, limits, library bo
     // Files are served by image id only.
     const f = await raw(`/files/image/${encodeURIComponent('../../etc/passwd')}?token=${server.token}`);
     expect(f.status).toBe(400);
+  });
+
+  it('serves the renderer with a strict Content-Security-Policy (no inline or remote scripts)', async () => {
+    const r = await raw('/');
+    expect(r.status).toBe(200);
+    const csp = String(r.headers['content-security-policy']);
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("object-src 'none'");
+    expect(csp).toContain(`connect-src 'self' ws://127.0.0.1:${server.port}`);
+    expect(csp).not.toMatch(/script-src[^;]*(unsafe|\*)/);
   });
 
   it('refuses requests addressed to another host name (DNS rebinding)', async () => {

@@ -101,4 +101,28 @@ describe('captions file', () => {
     const a = (await readCaptionFile(file)).captions[0];
     expect(a).toEqual({ filename: 'a.png', caption: 'Yellow taxis in city traffic', author: 'model:llava:7b', prompt: 'Name the colour.' });
   });
+
+  it('saliency smer caption: stores what it got, reports the failure, exit status 1', async () => {
+    const { smer } = await import('../../src-main/cli/commands/smer.ts');
+    server.reply({ body: fixture('chat-caption-parts.json') }, { body: fixture('chat-box-prose.json').replace('The dog is in the box (10, 20, 200, 220) near the centre.', '') });
+    const logs: string[] = [];
+    const errors: string[] = [];
+    const log = console.log;
+    const error = console.error;
+    console.log = (s: unknown) => { logs.push(String(s)); };
+    console.error = (s: unknown) => { errors.push(String(s)); };
+    let code: number;
+    try {
+      code = await smer.run(['caption', '--captions', file, '--base-url', server.baseUrl, '--vision-model', 'qwen2-vl', '--retries', '0', '--prompt', 'Seven words, please.']);
+    } finally {
+      console.log = log;
+      console.error = error;
+    }
+    expect(code).toBe(1);
+    expect(logs.join('\n')).toContain('captioned 1, kept 0 existing, failed 1');
+    expect(errors.join('\n')).toMatch(/c\.png: .*message content is empty/);
+    expect(server.requests[0].body.messages[0].content[0].text).toBe('Seven words, please.');
+    const after = await readCaptionFile(file);
+    expect(after.captions.map((c) => c.caption)).toEqual(['red square on white paper', 'Yellow taxis in city traffic', '']);
+  });
 });

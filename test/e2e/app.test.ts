@@ -70,6 +70,8 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_DATA)('the app in Chromium against salienc
     await page.goto(server.openUrl);
     // The token is moved out of the address bar.
     await expect.poll(() => page.url()).not.toContain('token=');
+    // The renderer has no Node: no require, no process, nothing but the API client.
+    expect(await page.evaluate(() => [typeof (globalThis as any).require, typeof (globalThis as any).process, typeof (globalThis as any).saliency])).toEqual(['undefined', 'undefined', 'undefined']);
     await page.getByTestId('folder-input').fill(folder);
     await page.getByTestId('open-folder').click();
     await page.getByTestId('tile').first().waitFor();

@@ -14,7 +14,8 @@ export function paintMap(canvas: HTMLCanvasElement, m: MapDataT, values: Float32
   canvas.height = m.height;
   const ctx = canvas.getContext('2d')!;
   const img = ctx.createImageData(m.width, m.height);
-  colouriseMap(scaleMap(values, scale), colormap, opacity, img.data);
+  // Alpha grows with the value: weak evidence lets the image show through.
+  colouriseMap(scaleMap(values, scale), colormap, opacity, img.data, true);
   ctx.putImageData(img, 0, 0);
 }
 
