@@ -76,4 +76,24 @@ describe.skipIf(!HAS_DATA)('saliency smer on real captions', () => {
       await server.close();
     }
   });
+
+  it('explain --locate: boxes for the top concepts from the vision endpoint, a bad box named, not fatal', async () => {
+    const server = await ReplayServer.start();
+    try {
+      const chat = (content: string) => ({ body: JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content } }] }) });
+      server.reply(chat('125, 100, 500, 375'), chat('30, 215, 628, 370'));
+      const { code, json } = await run(['explain', ...BASE, '--image', 'n01843383_toucan.JPEG', '--locate', '2', '--base-url', server.baseUrl, '--vision-model', 'llava:7b']);
+      expect(code).toBe(0);
+      expect(server.requests).toHaveLength(2);
+      const [first, second] = json.smer.map((w: { word: string }) => w.word);
+      expect(server.requests[0].body.messages[0].content[0].text).toContain(`"${first}"`);
+      expect(server.requests[0].body.messages[0].content[0].text).toContain('500 pixels wide and 375 pixels high');
+      expect(json.locateErrors).toEqual([{ concept: second, code: 'BOX_OUTSIDE_IMAGE', error: expect.stringContaining('[30, 215, 628, 370] lies outside the 500x375 image') }]);
+      const located = json.grounding.find((g: { source: string }) => g.source === 'model:llava:7b');
+      expect(located.box).toEqual({ xMin: 125, yMin: 100, xMax: 500, yMax: 375 });
+      expect(located.concept).toBe(first);
+    } finally {
+      await server.close();
+    }
+  });
 });

@@ -187,14 +187,17 @@ async function runExplain(values: Values, model: Classifier, p: CaptionPipeline)
     for (const b of boxes) validateBox(b.box, original.width, original.height, `box for "${b.concept}"`);
     if (locate) {
       const endpoint = endpointFrom(values, 'vision');
+      const locateErrors: { concept: string; error: string; code: string }[] = [];
       for (const r of ranked.slice(0, locate)) {
         try {
-          boxes.push({ concept: r.word, box: await endpoint.locate(original, r.word), source: 'endpoint' });
+          boxes.push({ concept: r.word, box: await endpoint.locate(original, r.word), source: `model:${values['vision-model']}` });
         } catch (err) {
           if (!(err instanceof SaliencyError)) throw err;
+          locateErrors.push({ concept: r.word, error: err.message, code: err.code });
           lines.push(`  box for "${r.word}" from the endpoint: ${err.message}`);
         }
       }
+      out.locateErrors = locateErrors;
     }
     if (boxes.length) {
       // Boxes of the best concepts first (SMER's order), so the removal curve is AOPC-like.
