@@ -20,6 +20,12 @@ export function reportJob(j: JobRecord): void {
   console.log(`job ${j.id} ${j.status}: ${j.counts.done}/${j.counts.total} done, ${j.counts.error} errors, ${j.counts.pending} pending${j.error ? ` (${j.error})` : ''}`);
 }
 
+/** Methods, ensembles and metrics of a job, in one word list. */
+function describeParams(j: JobRecord): string {
+  const items = [...j.params.methods, ...(j.params.ensembles ?? []).map((e) => `ensemble:${e.combiner}`)].join(',');
+  return j.params.metrics?.length ? `${items} (metrics ${j.params.metrics.join(',')})` : items;
+}
+
 const jobIds = (rest: string[]) => rest.map((r) => {
   if (!/^\d+$/.test(r)) throw new SaliencyError(`"${r}" is not a job id`, 'BAD_USAGE');
   return Number(r);
@@ -43,7 +49,7 @@ export const jobsCommand: Command = {
         if (jobs.length === 0) console.log('no jobs');
         for (const j of jobs) {
           const status = crashed.has(j.id) ? 'running (process gone)' : j.status;
-          console.log(`${String(j.id).padStart(4)}  ${status.padEnd(22)} ${j.counts.done}/${j.counts.total} done, ${j.counts.error} errors  ${j.params.methods.join(',')}  ${j.modelPath}`);
+          console.log(`${String(j.id).padStart(4)}  ${status.padEnd(22)} ${j.counts.done}/${j.counts.total} done, ${j.counts.error} errors  ${describeParams(j)}  ${j.modelPath}`);
         }
         return 0;
       }

@@ -9,12 +9,18 @@ import { createExplainJob } from '../../engine/jobs/create-job.ts';
 import { JobRunner } from '../../engine/jobs/runner.ts';
 import { reportJob } from './jobs.ts';
 import { SaliencyError, type ScoreKind } from '../../engine/types.ts';
+import { parseSettings } from './explain.ts';
+import { intOption, resolveModel } from '../common.ts';
 
 const USAGE = `Usage: saliency run --library <id|folder> --model <file.onnx> --method gradcam[,ablationcam:probability,...]
+                    [--metric deletion,insertion,...] [--ensemble mean,borda,...] [--set name.key=value ...]
                     [--score logit|probability] [--seed N] [--workers N] [--db FILE]
 
 Explains every readable image of the library with each method (target: the model's top-1 class) in worker
-threads, storing maps, predictions and runs in the database. A folder that is not a library yet is added; a library is rescanned first.
+threads, storing maps, predictions and runs in the database. --metric: computed for every map (faithfulness
+metrics with their random-map control). --ensemble: per image, the methods' maps combined (stored as
+method ensemble:<combiner>) and measured too. --set lime.samples=300, --set deletion.steps=20 or
+--set mean.<option>=... sets a method's, a metric's or an ensemble's setting; --seed seeds explainers and metrics. A folder that is not a library yet is added; a library is rescanned first.
 Ctrl-C pauses after the images in flight; a killed run loses nothing committed: finish it with
 saliency jobs resume. Exit code 0: all done; 1: some items failed (saliency jobs errors <id>).`;
 
@@ -28,12 +34,23 @@ export const runCommand: Command = {
       options: {
         library: { type: 'string' }, model: { type: 'string' }, method: { type: 'string' }, score: { type: 'string' },
         seed: { type: 'string' }, workers: { type: 'string' }, db: { type: 'string' },
+        metric: { type: 'string' }, ensemble: { type: 'string' }, set: { type: 'string', multiple: true },
       },
     });
     if (!values.library || !values.model || !values.method) throw new SaliencyError(`--library, --model and --method are required\n\n${USAGE}`, 'BAD_USAGE');
     if (values.score && values.score !== 'logit' && values.score !== 'probability') throw new SaliencyError('--score must be "logit" or "probability"', 'BAD_USAGE');
     const workers = values.workers !== undefined ? Number(values.workers) : undefined;
     if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) throw new SaliencyError(`--workers must be a positive integer`, 'BAD_USAGE');
+    const list = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+    const methods = list(values.method);
+    const metrics = list(values.metric);
+    const ensembles = list(values.ensemble);
+    const custom = parseSettings(values.set ?? []);
+    const methodNames = methods.map((m) => m.split(':')[0]);
+    for (const k of Object.keys(custom)) {
+      if (![...methodNames, ...metrics, ...ensembles].includes(k)) throw new SaliencyError(`--set names "${k}", which is none of --method, --metric or --ensemble`, 'BAD_SETTING');
+    }
+    const seed = intOption(values.seed, 'seed', 0);
     const store = openStore(values.db);
     try {
       let libraryId: number;
@@ -48,11 +65,15 @@ export const runCommand: Command = {
         const scan = await scanLibrary(store, libraryId);
         if (scan.added + scan.changed + scan.removed > 0) console.log(`library ${libraryId}: ${scan.added} new, ${scan.changed} changed, ${scan.removed} removed files`);
       }
+      const pick = (names: string[]) => Object.fromEntries(Object.entries(custom).filter(([k]) => names.includes(k)));
       const job = await createExplainJob(store, {
-        libraryId, modelPath: values.model, methods: values.method.split(',').filter(Boolean),
-        score: values.score as ScoreKind | undefined, seed: values.seed !== undefined ? Number(values.seed) : undefined,
+        libraryId, modelPath: await resolveModel(values.model), methods, score: values.score as ScoreKind | undefined, seed,
+        settings: pick(methodNames), metrics, metricSettings: pick(metrics),
+        ensembles: ensembles.map((combiner) => (custom[combiner] ? { combiner, options: custom[combiner] } : { combiner })),
       });
-      console.log(`job ${job.id}: ${job.counts.total} items (${job.counts.total / job.params.methods.length} images x ${job.params.methods.join(', ')})`);
+      const perImage = job.params.methods.length + ensembles.length;
+      const what = [...job.params.methods, ...ensembles.map((e) => `ensemble:${e}`)].join(', ');
+      console.log(`job ${job.id}: ${job.counts.total} items (${job.counts.total / perImage} images x ${what})${metrics.length ? `, metrics ${metrics.join(', ')}` : ''}`);
       return await runInForeground(store, job.id, { workers });
     } finally {
       store.close();

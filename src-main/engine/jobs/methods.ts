@@ -20,3 +20,8 @@ export function parseMethodSpec(spec: string, defaultScore: ScoreKind): MethodSp
 export function explainerFor(name: string): Explainer<Record<string, unknown>> {
   return getExplainer(name) as Explainer<Record<string, unknown>>;
 }
+
+/** Items of a job's ensemble stage are named 'ensemble:<combiner>'. */
+export function isEnsembleItem(method: string): boolean {
+  return method.startsWith('ensemble:');
+}

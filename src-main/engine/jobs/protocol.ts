@@ -1,18 +1,35 @@
 // Messages between the job runner (main thread) and its workers (one ONNX session each).
 import type { ModelInfo } from '../model/classifier.ts';
+import type { MetricInput } from '../store/results-repo.ts';
 import type { TopKEntry } from '../store/results-repo.ts';
 import type { Map2D, ScoreKind } from '../types.ts';
 
-export interface WorkerInit { modelPath: string; threads: number }
+export interface WorkerInit {
+  modelPath: string;
+  threads: number;
+  /** Metrics computed for every explanation (validated settings per name) with this seed. */
+  metrics: { names: string[]; settings: Record<string, Record<string, unknown>>; seed: number };
+}
 
-/** One image and the items (methods) to explain on it; the target is the model's top-1 class. */
+/** Explain the image with a method (target: the model's top-1 class), then compute the job's metrics. */
+export interface ExplainItem { kind: 'explain'; itemId: number; method: string; score: ScoreKind; settings: Record<string, unknown>; seed: number }
+/** Compute the job's metrics for a map made in the main thread (an ensemble). */
+export interface JudgeItem {
+  kind: 'judge'; itemId: number;
+  explanation: { method: string; targetClass: number; score: ScoreKind; map: Map2D; settings: Record<string, unknown>; seed: number };
+}
+
+/** One image and its items, done in order. */
 export interface ImageTask {
   type: 'task';
   taskId: number;
   path: string;
-  items: { itemId: number; method: string; score: ScoreKind; settings: Record<string, unknown>; seed: number }[];
+  items: (ExplainItem | JudgeItem)[];
   topK: number;
 }
+
+/** Metric rows as the store takes them, explanationId left 0: the runner fills it in when it saves the map. */
+export interface MetricsOutcome { rows: MetricInput[]; errors: { metric: string; error: string }[] }
 
 export interface ItemResult {
   type: 'result';
@@ -24,12 +41,16 @@ export interface ItemResult {
     method: string; targetClass: number; score: ScoreKind; map: Map2D; native: Map2D | null; evaluations: number;
     settings: Record<string, unknown>; seed: number; extras: Record<string, unknown>; millis: number;
   };
+  metrics: MetricsOutcome;
 }
+
+export interface JudgeResult { type: 'judged'; taskId: number; itemId: number; metrics: MetricsOutcome; millis: number }
 
 export type ToWorker = ImageTask | { type: 'stop' };
 export type FromWorker =
   | { type: 'ready'; info: ModelInfo }
   | ItemResult
+  | JudgeResult
   | { type: 'item-error'; taskId: number; itemId: number; message: string; code: string }
   | { type: 'task-done'; taskId: number }
   | { type: 'fatal'; message: string; code: string };

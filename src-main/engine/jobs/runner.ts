@@ -1,6 +1,8 @@
 // Running a batch job with worker threads. The main thread hands out one image (with its methods) at a
-// time to each worker and is the only writer: each item's result is stored together with the item's
-// status in one transaction. Killing the process loses at most the items in flight, which are still
+// time to each worker and is the only writer: each item's result (map, metric rows) is stored together
+// with the item's status in one transaction. An image's ensemble items come after its methods: the main
+// thread builds them from the stored maps, the same worker computes their metrics, and each is saved with
+// its metrics and status in one transaction too (saves are upserts, so redoing an item never duplicates). Killing the process loses at most the items in flight, which are still
 // 'pending', so running the job again does exactly the missing ones. Pause and cancel take effect between
 // images, whether asked in this process (pause(), cancel()) or by another (`saliency jobs cancel`, seen by
 // polling the job's status).
@@ -9,9 +11,11 @@ import type { Worker } from 'node:worker_threads';
 import type { Store } from '../store/store.ts';
 import type { JobCounts, JobItem, JobRecord, JobStatus } from '../store/jobs-repo.ts';
 import type { RunRecord } from '../store/results-repo.ts';
+import { buildStoredEnsembles, saveBuiltEnsemble, type BuiltEnsemble } from '../pipeline/ensemble-stored.ts';
+import type { EnsembleSpec } from '../ensemble/types.ts';
 import { SaliencyError } from '../types.ts';
-import { parseMethodSpec } from './methods.ts';
-import type { FromWorker, ImageTask, ItemResult, WorkerInit } from './protocol.ts';
+import { isEnsembleItem, parseMethodSpec } from './methods.ts';
+import type { FromWorker, ImageTask, ItemResult, JudgeResult, MetricsOutcome, WorkerInit } from './protocol.ts';
 import { startTsWorker } from './ts-worker.ts';
 
 export type JobEvent =
@@ -47,12 +51,20 @@ interface Slot { worker: Worker; ready: boolean; task: Task | null }
 
 /** Jobs being run in this process (database file + job id): the pid check cannot tell two runners here apart. */
 const ACTIVE = new Set<string>();
-interface Task { id: number; imageId: number; items: JobItem[]; open: Set<number>; predictionSaved: boolean }
+interface Task {
+  id: number; imageId: number; items: JobItem[]; open: Set<number>; predictionSaved: boolean;
+  /** 'explain': the methods are with a worker; 'ensemble': the ensembles' metrics are. */
+  phase: 'explain' | 'ensemble';
+  /** Ensembles built, waiting for their metrics before they are saved. */
+  built: Map<number, BuiltEnsemble>;
+}
 
 export class JobRunner {
   private stopping: 'pause' | 'cancel' | null = null;
   private counts!: JobCounts;
   private modelId = 0;
+  private job!: JobRecord;
+  private runIds?: number[];
 
   constructor(private store: Store, readonly jobId: number, private opts: RunJobOptions = {}) {}
 
@@ -79,15 +91,16 @@ export class JobRunner {
   private async runClaimed(job: JobRecord): Promise<JobRecord> {
     const { store, jobId } = this;
     this.modelId = job.modelId;
+    this.job = job;
     const runs = new Map<number, RunRecord>();
     const pending = store.jobs.pendingItems(jobId, { retryErrors: this.opts.retryErrors });
-    for (const it of pending) if (!runs.has(it.runId)) runs.set(it.runId, store.runs.get(it.runId)!);
+    for (const it of pending) if (it.runId !== null && !runs.has(it.runId)) runs.set(it.runId, store.runs.get(it.runId)!);
     this.counts = { ...job.counts, pending: pending.length, error: job.counts.error - (this.opts.retryErrors ? pending.filter((p) => p.status === 'error').length : 0) };
     const tasks: Task[] = [];
     for (const it of pending) {
       const last = tasks[tasks.length - 1];
       if (last && last.imageId === it.imageId) { last.items.push(it); last.open.add(it.id); }
-      else tasks.push({ id: tasks.length + 1, imageId: it.imageId, items: [it], open: new Set([it.id]), predictionSaved: false });
+      else tasks.push({ id: tasks.length + 1, imageId: it.imageId, items: [it], open: new Set([it.id]), predictionSaved: false, phase: 'explain', built: new Map() });
     }
     const nWorkers = Math.max(1, Math.min(this.opts.workers ?? Math.max(1, Math.floor(os.cpus().length / 2)), tasks.length || 1));
     const threads = this.opts.threadsPerWorker ?? Math.max(1, Math.floor(os.cpus().length / nWorkers));
@@ -119,20 +132,39 @@ export class JobRunner {
       };
       this.cancelNow = () => end('cancelled');
 
+      /** The task's methods, or (once they are stored) its ensembles' metrics; null when nothing is left for a worker. */
+      const messageFor = (task: Task): ImageTask | null => {
+        const methods = task.items.filter((it) => task.open.has(it.id) && !isEnsembleItem(it.method));
+        if (task.phase === 'explain' && methods.length > 0) {
+          return {
+            type: 'task', taskId: task.id, path: task.items[0].path, topK: this.opts.topK ?? 5,
+            items: methods.map((it) => {
+              const m = parseMethodSpec(it.method, job.params.score);
+              const run = runs.get(it.runId!)!;
+              return { kind: 'explain', itemId: it.id, method: m.name, score: m.score, settings: run.settings, seed: run.seed };
+            }),
+          };
+        }
+        task.phase = 'ensemble';
+        this.buildEnsembles(task);
+        if (task.built.size === 0) return null;
+        return {
+          type: 'task', taskId: task.id, path: task.items[0].path, topK: this.opts.topK ?? 5,
+          items: [...task.built].map(([itemId, b]) => ({
+            kind: 'judge', itemId,
+            explanation: { method: b.explanation.method, targetClass: b.explanation.target.classIndex, score: b.explanation.target.score, map: b.explanation.map, settings: b.explanation.settings, seed: b.explanation.seed },
+          })),
+        };
+      };
+
       const dispatch = (slot: Slot) => {
         if (settled || !slot.ready || slot.task) return;
         if (this.stopping === 'cancel') return end('cancelled');
-        if (this.stopping === null && nextTask < tasks.length) {
+        while (this.stopping === null && nextTask < tasks.length) {
           const task = tasks[nextTask++];
+          const msg = messageFor(task);
+          if (!msg) continue; // its ensembles were stored here (no metrics to compute)
           slot.task = task;
-          const msg: ImageTask = {
-            type: 'task', taskId: task.id, path: task.items[0].path, topK: this.opts.topK ?? 5,
-            items: task.items.map((it) => {
-              const m = parseMethodSpec(it.method, job.params.score);
-              const run = runs.get(it.runId)!;
-              return { itemId: it.id, method: m.name, score: m.score, settings: run.settings, seed: run.seed };
-            }),
-          };
           slot.worker.postMessage(msg);
           return;
         }
@@ -150,18 +182,28 @@ export class JobRunner {
             return dispatch(slot);
           case 'result':
             return this.commitResult(slot.task!, m);
+          case 'judged':
+            return this.commitJudged(slot.task!, m);
           case 'item-error':
             return this.commitError(slot.task!, m.itemId, m.message, m.code);
-          case 'task-done':
+          case 'task-done': {
+            // the same worker goes on with the image's ensembles (it still has the image decoded)
+            const task = slot.task!;
+            const next = task.phase === 'explain' && this.stopping !== 'cancel' ? messageFor(task) : null;
+            if (next) { slot.worker.postMessage(next); return; }
             slot.task = null;
             return dispatch(slot);
+          }
           case 'fatal':
             return end(new SaliencyError(`worker could not start: ${m.message}`, m.code));
         }
       };
 
       const spawn = (): Slot => {
-        const init: WorkerInit = { modelPath: job.modelPath, threads };
+        const init: WorkerInit = {
+          modelPath: job.modelPath, threads,
+          metrics: { names: job.params.metrics ?? [], settings: job.params.metricSettings ?? {}, seed: job.params.seed },
+        };
         const worker = startTsWorker(new URL('./worker.ts', import.meta.url), init as unknown as Record<string, unknown>);
         const slot: Slot = { worker, ready: false, task: null };
         worker.on('message', (m: FromWorker) => {
@@ -191,19 +233,71 @@ export class JobRunner {
     this.store.transaction(() => {
       if (!task.predictionSaved) this.store.predictions.save({ imageId: item.imageId, modelId: this.modelId, topK: m.prediction });
       const explanationId = this.store.explanations.save({
-        imageId: item.imageId, runId: item.runId, imageSha256: m.sha256,
+        imageId: item.imageId, runId: item.runId!, imageSha256: m.sha256,
         explanation: {
           method: e.method, target: { classIndex: e.targetClass, score: e.score }, map: e.map, native: e.native ?? undefined,
           evaluations: e.evaluations, settings: e.settings, seed: e.seed, extras: e.extras, millis: e.millis,
         },
       });
-      this.store.jobs.completeItem(item.id, explanationId, e.millis);
+      this.storeOutcome(item, explanationId, e.millis, m.metrics);
     });
     task.predictionSaved = true;
-    task.open.delete(m.itemId);
-    this.counts.done++;
+    this.closeItem(task, item, m.metrics);
+  }
+
+  /** An ensemble with its metrics: saved (upsert), its metric rows and its item status in one transaction. */
+  private commitJudged(task: Task, m: JudgeResult): void {
+    const built = task.built.get(m.itemId);
+    if (!task.open.has(m.itemId) || !built) return;
+    const item = task.items.find((i) => i.id === m.itemId)!;
+    this.store.transaction(() => this.storeOutcome(item, saveBuiltEnsemble(this.store, built), built.explanation.millis, m.metrics));
+    task.built.delete(m.itemId);
+    this.closeItem(task, item, m.metrics);
+  }
+
+  /** Inside the item's transaction: its metric rows, then its status. A failed metric makes the item an error
+   *  (shown, redone by --retry-errors) that still links its stored map and the metrics that worked. */
+  private storeOutcome(item: JobItem, explanationId: number, millis: number, metrics: MetricsOutcome): void {
+    for (const row of metrics.rows) this.store.metrics.save({ ...row, explanationId });
+    this.store.jobs.completeItem(item.id, explanationId, millis);
+    if (metrics.errors.length) this.store.jobs.failItem(item.id, metricErrorText(metrics));
+  }
+
+  private closeItem(task: Task, item: JobItem, metrics: MetricsOutcome): void {
+    task.open.delete(item.id);
     this.counts.pending--;
-    this.emit({ type: 'progress', counts: { ...this.counts }, itemId: item.id, ok: true });
+    if (metrics.errors.length === 0) {
+      this.counts.done++;
+      this.emit({ type: 'progress', counts: { ...this.counts }, itemId: item.id, ok: true });
+      return;
+    }
+    this.counts.error++;
+    this.emit({ type: 'item-error', itemId: item.id, imageId: item.imageId, method: item.method, error: metricErrorText(metrics) });
+    this.emit({ type: 'progress', counts: { ...this.counts }, itemId: item.id, ok: false });
+  }
+
+  /** Builds the task's open ensemble items from the maps stored for this job; one that cannot be built fails. */
+  private buildEnsembles(task: Task): void {
+    const specs = (this.job.params.ensembles ?? []) as unknown as EnsembleSpec[];
+    const methodNames = this.job.params.methods.map((m) => parseMethodSpec(m, this.job.params.score).name);
+    const runIds = (this.runIds ??= this.store.jobs.runIds(this.jobId));
+    for (const item of task.items) {
+      if (!task.open.has(item.id) || !isEnsembleItem(item.method) || task.built.has(item.id)) continue;
+      const spec = specs.find((s) => `ensemble:${s.combiner}` === item.method);
+      try {
+        if (!spec) throw new SaliencyError(`job ${this.jobId} has no ensemble spec for ${item.method}`, 'BAD_JOB');
+        const { built, skipped } = buildStoredEnsembles(this.store, { modelId: this.modelId, imageIds: [item.imageId], specs: [spec], members: methodNames, runIds });
+        if (skipped.length) throw new SaliencyError(`${item.method}: ${skipped[0].reason}`, 'NO_MEMBERS');
+        task.built.set(item.id, built[0]);
+      } catch (e) {
+        if (!(e instanceof SaliencyError)) throw e;
+        this.commitError(task, item.id, e.message, e.code);
+      }
+    }
+    // without metrics there is nothing for a worker to do: each ensemble is saved with its status right away
+    if (!this.job.params.metrics?.length) {
+      for (const [itemId, built] of [...task.built]) this.commitJudged(task, { type: 'judged', taskId: task.id, itemId, metrics: { rows: [], errors: [] }, millis: 0 });
+    }
   }
 
   private commitError(task: Task, itemId: number, message: string, code: string): void {
@@ -234,6 +328,10 @@ export class JobRunner {
   private emit(e: JobEvent): void {
     this.opts.onEvent?.(e);
   }
+}
+
+function metricErrorText(m: MetricsOutcome): string {
+  return m.errors.map((e) => `metric ${e.metric}: ${e.error}`).join('; ');
 }
 
 /** Runs (or resumes) a job to completion, pause or cancel. */

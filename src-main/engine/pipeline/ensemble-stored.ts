@@ -14,6 +14,8 @@ export interface EnsembleStoredOptions {
   specs: EnsembleSpec[];
   /** Member methods (default: every single method the image has for the model). */
   members?: string[];
+  /** Only maps of these runs (e.g. a batch job's), default any run of the model. */
+  runIds?: number[];
 }
 
 export function asExplanation(e: StoredExplanation): Explanation {
@@ -23,12 +25,23 @@ export function asExplanation(e: StoredExplanation): Explanation {
   };
 }
 
-/** Builds and saves the ensembles for each image; returns the new explanation ids (per image, per spec). */
-export function ensembleStored(store: Store, opts: EnsembleStoredOptions): { ids: number[]; skipped: { imageId: number; reason: string }[] } {
-  const ids: number[] = [];
+export interface BuiltEnsemble {
+  imageId: number;
+  spec: EnsembleSpec;
+  /** What runs.ensure needs (the run depends on the member methods). */
+  run: { modelId: number; method: string; settings: Record<string, unknown>; seed: number };
+  imageSha256: string | null;
+  explanation: Explanation;
+}
+
+/** Builds the ensembles of each image from its stored maps without saving them (a batch job saves each one
+ *  with its metrics and its item status in one transaction). */
+export function buildStoredEnsembles(store: Store, opts: EnsembleStoredOptions): { built: BuiltEnsemble[]; skipped: { imageId: number; reason: string }[] } {
+  const built: BuiltEnsemble[] = [];
   const skipped: { imageId: number; reason: string }[] = [];
   for (const imageId of opts.imageIds) {
-    const all = store.explanations.list({ imageId, modelId: opts.modelId }).filter((e) => !e.method.startsWith('ensemble'));
+    const all = store.explanations.list({ imageId, modelId: opts.modelId })
+      .filter((e) => !e.method.startsWith('ensemble') && (!opts.runIds || opts.runIds.includes(e.runId)));
     // One member per method (the latest), all explaining the same class: the most explained one.
     const counts = new Map<number, number>();
     for (const e of all) counts.set(e.targetClass, (counts.get(e.targetClass) ?? 0) + 1);
@@ -42,10 +55,25 @@ export function ensembleStored(store: Store, opts: EnsembleStoredOptions): { ids
     const members = [...latest.values()].map((id) => store.explanations.get(id)!);
     for (const spec of opts.specs) {
       const ens = buildEnsemble(members.map(asExplanation), spec);
-      const run = store.runs.ensure({ modelId: opts.modelId, method: ens.method, settings: { ...ens.settings, members: members.map((m) => m.method) }, seed: ens.seed });
-      ids.push(store.explanations.save({ imageId, runId: run.id, imageSha256: members[0].imageSha256, explanation: ens }));
+      built.push({
+        imageId, spec, imageSha256: members[0].imageSha256, explanation: ens,
+        run: { modelId: opts.modelId, method: ens.method, settings: { ...ens.settings, members: members.map((m) => m.method) }, seed: ens.seed },
+      });
     }
   }
+  return { built, skipped };
+}
+
+/** Saves a built ensemble (an upsert: building the same one again keeps its id); returns the explanation id. */
+export function saveBuiltEnsemble(store: Store, b: BuiltEnsemble): number {
+  const run = store.runs.ensure(b.run);
+  return store.explanations.save({ imageId: b.imageId, runId: run.id, imageSha256: b.imageSha256, explanation: b.explanation });
+}
+
+/** Builds and saves the ensembles for each image; returns the new explanation ids (per image, per spec). */
+export function ensembleStored(store: Store, opts: EnsembleStoredOptions): { ids: number[]; skipped: { imageId: number; reason: string }[] } {
+  const { built, skipped } = buildStoredEnsembles(store, opts);
+  const ids = built.map((b) => saveBuiltEnsemble(store, b));
   if (ids.length === 0 && skipped.length) throw new SaliencyError(`no ensemble could be built: ${skipped[0].reason}`, 'NOT_FOUND');
   return { ids, skipped };
 }

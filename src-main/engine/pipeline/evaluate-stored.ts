@@ -34,8 +34,9 @@ export async function computeMetrics(model: Classifier, image: PreparedImage, e:
     if (signal?.aborted) throw new SaliencyError('cancelled', 'CANCELLED');
     try {
       // Metrics that re-run the explainer need one: ensembles have none to re-run.
-      const explainer = metric.tags.needs.explainerReruns && !e.method.startsWith('ensemble')
-        ? { explainer: getExplainer(e.method), settings: e.settings, seed: e.seed } : undefined;
+      const rerun = metric.tags.needs.explainerReruns;
+      if (rerun && e.method.startsWith('ensemble')) throw new SaliencyError(`${metric.name} re-runs the explainer, and ${e.method} has none to re-run`, 'BAD_METRIC');
+      const explainer = rerun ? { explainer: getExplainer(e.method), settings: e.settings, seed: e.seed } : undefined;
       const r = await metric.compute({ image, target, map: e.map, model, explainer, signal }, settings, seed);
       out.rows.push({ explanationId: e.id, name: metric.name, value: r.value, curve: r.curve ?? null, randomValue: r.control?.value ?? null, seed, settings: r.settings });
     } catch (err) {

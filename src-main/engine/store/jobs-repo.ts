@@ -1,4 +1,4 @@
-// Batch jobs and their items (one image x one method each). An item is 'pending' until its result is
+// Batch jobs and their items (one image x one method or one ensemble each). An item is 'pending' until its result is
 // committed together with status 'done' (or 'error') in one transaction, so after a crash the pending items
 // are exactly the work left; UNIQUE(job, image, method) rules out duplicate items.
 import path from 'node:path';
@@ -17,6 +17,11 @@ export interface JobParams {
   seed: number;
   /** Partial settings per method name. */
   settings: Record<string, Record<string, unknown>>;
+  /** Metrics computed for every explanation of the job (absent: none), and their filled settings per name. */
+  metrics?: string[];
+  metricSettings?: Record<string, Record<string, unknown>>;
+  /** Ensemble specs built per image from the job's methods (engine/ensemble EnsembleSpec), one item each. */
+  ensembles?: { combiner: string; [k: string]: unknown }[];
 }
 
 export interface JobCounts { total: number; pending: number; done: number; error: number }
@@ -27,7 +32,8 @@ export interface JobRecord {
 }
 
 export interface JobItem {
-  id: number; jobId: number; imageId: number; method: string; runId: number; status: 'pending' | 'done' | 'error';
+  /** runId is null for an ensemble item (method 'ensemble:<combiner>'): its run depends on the members. */
+  id: number; jobId: number; imageId: number; method: string; runId: number | null; status: 'pending' | 'done' | 'error';
   error: string | null; explanationId: number | null;
   /** The image file and the content hash the library knows. */
   path: string; sha256: string | null;
@@ -50,7 +56,7 @@ const toJob = (r: JobRow): JobRecord => ({
 export class JobsRepo {
   constructor(private db: Database.Database) {}
 
-  create(x: { libraryId: number | null; modelId: number; modelPath: string; params: JobParams; items: { imageId: number; method: string; runId: number }[] }): JobRecord {
+  create(x: { libraryId: number | null; modelId: number; modelPath: string; params: JobParams; items: { imageId: number; method: string; runId: number | null }[] }): JobRecord {
     const id = this.db.transaction(() => {
       const jobId = Number(this.db.prepare(`INSERT INTO jobs (kind, library_id, model_id, model_path, params, status) VALUES ('explain', ?, ?, ?, ?, 'queued')`)
         .run(x.libraryId, x.modelId, x.modelPath, canonicalJson(x.params)).lastInsertRowid);
@@ -107,12 +113,17 @@ export class JobsRepo {
         JOIN images i ON i.id = ji.image_id JOIN libraries l ON l.id = i.library_id
       WHERE ji.job_id = ? AND (ji.status = 'pending' OR (? AND ji.status = 'error')) ORDER BY ji.image_id, ji.id`)
       .all(jobId, opts.retryErrors ? 1 : 0) as
-      { id: number; job_id: number; image_id: number; method: string; run_id: number; status: JobItem['status']; error: string | null;
+      { id: number; job_id: number; image_id: number; method: string; run_id: number | null; status: JobItem['status']; error: string | null;
         explanation_id: number | null; sha256: string | null; rel_path: string; root: string }[])
       .map((r) => ({
         id: r.id, jobId: r.job_id, imageId: r.image_id, method: r.method, runId: r.run_id, status: r.status, error: r.error,
         explanationId: r.explanation_id, path: path.join(r.root, r.rel_path), sha256: r.sha256,
       }));
+  }
+
+  /** The runs of a job's method items (ensemble items have none until built). */
+  runIds(jobId: number): number[] {
+    return (this.db.prepare('SELECT DISTINCT run_id FROM job_items WHERE job_id = ? AND run_id IS NOT NULL ORDER BY run_id').all(jobId) as { run_id: number }[]).map((r) => r.run_id);
   }
 
   /** Item errors of a job, for display. */

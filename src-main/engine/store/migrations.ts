@@ -184,6 +184,31 @@ CREATE TABLE job_items (
 CREATE INDEX job_items_status ON job_items(job_id, status);
 `,
   },
+  {
+    version: 2,
+    name: 'ensemble job items: run_id is null until the ensemble is built',
+    // SQLite cannot drop NOT NULL in place: the table is rebuilt (nothing references job_items).
+    sql: `
+CREATE TABLE job_items_v2 (
+  id INTEGER PRIMARY KEY,
+  job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+  method TEXT NOT NULL,       -- method spec as given, e.g. 'gradcam' or 'gradcam:probability', or 'ensemble:<combiner>'
+  run_id INTEGER REFERENCES runs(id), -- null for an ensemble item: its run depends on the members (see explanation_id)
+  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done', 'error')),
+  explanation_id INTEGER REFERENCES explanations(id) ON DELETE SET NULL,
+  error TEXT,
+  millis REAL,
+  updated_at TEXT,
+  UNIQUE (job_id, image_id, method)
+);
+INSERT INTO job_items_v2 (id, job_id, image_id, method, run_id, status, explanation_id, error, millis, updated_at)
+  SELECT id, job_id, image_id, method, run_id, status, explanation_id, error, millis, updated_at FROM job_items;
+DROP TABLE job_items;
+ALTER TABLE job_items_v2 RENAME TO job_items;
+CREATE INDEX job_items_status ON job_items(job_id, status);
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
