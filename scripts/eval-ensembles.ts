@@ -6,10 +6,10 @@
 // Weighted ensembles on real images use weights from measured faithfulness (deletion + insertion) of the
 // images evaluated before (uniform for the first), so no image's own score leaks into its weights.
 //
-// Usage: node --import tsx scripts/eval-ensembles.ts [--part known,real] [--images 10] [--steps 30]
+// Usage: node --import tsx scripts/eval-ensembles.ts [--part known,real|render] [--images 10] [--steps 30]
 //          [--models squeezenet,mobilenet,shufflenet] [--known-images 40] [--out out/eval-ensembles]
 //          [--threads 2] [--lime 300 (LIME and KernelSHAP samples)] [--rise 1000 (masks)]
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Classifier } from '../src-main/engine/model/classifier.ts';
@@ -136,16 +136,30 @@ async function realModel(key: keyof typeof MODELS, files: { filename: string }[]
 
 function verdict(key: string, perImage: { scores: Record<string, Scores> }[]): string {
   const gain = (name: string) => perImage.map((p) => p.scores[name].insertion - p.scores[name].deletion);
-  const singles = SINGLES.map(([n]) => n);
   const best = (names: string[]) => names.map((n) => ({ n, g: mean(gain(n)) })).sort((a, b) => b.g - a.g)[0];
-  const s = best(singles);
+  const s = best(SINGLES.map(([n]) => n));
+  const compare = (name: string) => {
+    const g = mean(gain(name));
+    const better = gain(name).filter((v, i) => v > gain(s.n)[i]).length;
+    return `${name} (${fmt(g)}): ${g - s.g >= 0 ? '+' : ''}${fmt(g - s.g)} vs the best single method `
+      + `(${(((g - s.g) / Math.abs(s.g)) * 100).toFixed(1)}%), better on ${better}/${perImage.length} images`;
+  };
   const e = best(ENSEMBLES.map((c) => c.label));
-  const sg = gain(s.n), eg = gain(e.n);
-  const better = eg.filter((v, i) => v > sg[i]).length;
-  const who = e.g > s.g ? `the ensemble "${e.n}" wins` : e.g === s.g ? 'tie' : `the single method "${s.n}" wins`;
-  return `${key}: ${who}. Best single: ${s.n} (insertion - deletion ${fmt(s.g)}); best ensemble: ${e.n} (${fmt(e.g)}); `
-    + `difference ${e.g - s.g >= 0 ? '+' : ''}${fmt(e.g - s.g)} (${(((e.g - s.g) / Math.abs(s.g)) * 100).toFixed(1)}% of the best single); `
-    + `the ensemble is better on ${better}/${perImage.length} images.`;
+  const who = e.g > s.g ? `an ensemble wins ("${e.n}")` : e.g === s.g ? 'tie' : `the single method "${s.n}" wins`;
+  return `${key}: ${who}. Best single method: ${s.n} (insertion - deletion ${fmt(s.g)}).\n`
+    + `  best ensemble ${compare(e.n)}.\n`
+    + `  plain mean (no selection among ensembles) ${compare('mean')}.`;
+}
+
+/** The table and verdict of one model from its per-image results. */
+function realTable(key: keyof typeof MODELS, done: ImageResult[], steps: number, seconds: number): string {
+  const rows = [
+    ...SINGLES.map(([name]) => ({ name, s: done.map((p) => p.scores[name]) })),
+    ...ENSEMBLES.map((c) => ({ name: `ensemble: ${c.label}`, s: done.map((p) => p.scores[c.label]) })),
+    { name: 'random map (chance)', s: done.map((p) => p.random) },
+  ];
+  return table(`${key} (${MODELS[key]}): ${done.length} images, ${steps} steps, target = top-1 probability${seconds ? `, ${seconds.toFixed(0)} s` : ''}`, rows)
+    + `\n\n${verdict(key, done)}\n`;
 }
 
 async function main() {
@@ -157,6 +171,15 @@ async function main() {
     report.push(known.text);
     await writeFile(path.join(args.out!, 'known-evidence.json'), JSON.stringify(known.json, null, 2));
     console.log(known.text);
+  }
+  if (parts.includes('render')) {
+    // Re-print the tables from <out>/<model>/<model>.json files written by earlier runs (e.g. one process per model).
+    for (const key of args.models!.split(',') as (keyof typeof MODELS)[]) {
+      const saved = JSON.parse(await readFile(path.join(args.out!, key, `${key}.json`), 'utf8')) as { steps: number; seconds?: number; images: ImageResult[] };
+      const text = realTable(key, saved.images, saved.steps, saved.seconds ?? 0);
+      report.push(text);
+      console.log(text);
+    }
   }
   if (parts.includes('real')) {
     if (!HAS_DATA) {
@@ -170,15 +193,9 @@ async function main() {
       for (const key of args.models!.split(',') as (keyof typeof MODELS)[]) {
         let text = '';
         await realModel(key, files, steps, async (done, seconds) => {
-          const rows = [
-            ...SINGLES.map(([name]) => ({ name, s: done.map((p) => p.scores[name]) })),
-            ...ENSEMBLES.map((c) => ({ name: `ensemble: ${c.label}`, s: done.map((p) => p.scores[c.label]) })),
-            { name: 'random map (chance)', s: done.map((p) => p.random) },
-          ];
-          text = table(`${key} (${MODELS[key]}): ${done.length} images, ${steps} steps, target = top-1 probability, ${seconds.toFixed(0)} s`, rows)
-            + `\n\n${verdict(key, done)}\n`;
+          text = realTable(key, done, steps, seconds);
           await writeFile(path.join(args.out!, `${key}.md`), text);
-          await writeFile(path.join(args.out!, `${key}.json`), JSON.stringify({ model: MODELS[key], steps, singles: SINGLES, ensembles: ENSEMBLES, images: done }, null, 2));
+          await writeFile(path.join(args.out!, `${key}.json`), JSON.stringify({ model: MODELS[key], steps, seconds, singles: SINGLES, ensembles: ENSEMBLES, images: done }, null, 2));
         });
         report.push(text);
         console.log(text);
