@@ -4,6 +4,7 @@
 // per-pixel random map is printed too (a per-pixel map scatters single-pixel holes, a strong artefact of its own).
 // Usage: node --import tsx scripts/eval-faithfulness.ts [--images 30] [--models squeezenet,mobilenet,shufflenet]
 //          [--methods gradcam,lime,rise] [--steps 50] [--seed 0] [--set rise.masks=2000 ...] [--out file.json]
+//        or --table a.json,b.json,... to print one table from the --out files of several runs (e.g. one per model).
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
       images: { type: 'string', default: '30' }, models: { type: 'string', default: 'squeezenet,mobilenet,shufflenet' },
       methods: { type: 'string', default: 'gradcam,lime,rise' }, steps: { type: 'string', default: '50' },
       seed: { type: 'string', default: '0' }, set: { type: 'string', multiple: true }, out: { type: 'string' },
+      table: { type: 'string' },
     },
   });
   const count = Number(values.images);
@@ -44,6 +46,11 @@ async function main(): Promise<void> {
   const iS = insertion.settings({ steps: Number(values.steps) });
   const results: Result[] = [];
   const t0 = performance.now();
+  if (values.table) {
+    for (const f of values.table.split(',')) results.push(...(JSON.parse((await import('node:fs')).readFileSync(f, 'utf8')) as { results: Result[] }).results);
+    printTable(results, values.steps!, seed, t0);
+    return;
+  }
   for (const name of values.models!.split(',')) {
     const model = await Classifier.load(path.join(data, 'models', MODEL_FILES[name] ?? name), { batchSize: 8 });
     const explainers = methods.map((m) => ({ name: m, explainer: getExplainer(m) }));
@@ -72,11 +79,18 @@ async function main(): Promise<void> {
     process.stderr.write('\n');
     await model.dispose();
   }
+  printTable(results, values.steps!, seed, t0);
+  if (values.out) await writeFile(values.out, JSON.stringify({ settings: { ...values, custom }, results }, null, 1));
+}
+
+function printTable(results: Result[], steps: string, seed: number, t0: number): void {
   const pct = (n: number, d: number) => `${((100 * n) / d).toFixed(0)}%`.padStart(5);
   const mean = (v: number[]) => (v.reduce((a, b) => a + b, 0) / v.length).toFixed(3);
-  console.log(`\nDeletion/insertion (RISE protocol, ${values.steps} steps, target = top-1 probability, seed ${seed}); ${count} images per model`);
+  const models = [...new Set(results.map((r) => r.model))];
+  const methods = [...new Set(results.map((r) => r.method))];
+  console.log(`\nDeletion/insertion (RISE protocol, ${steps} steps, target = top-1 probability, seed ${seed})`);
   console.log('model       method    n   del<ctrl ins>ctrl   both  (per-pixel: both)   del AUC (ctrl)   ins AUC (ctrl)  target');
-  for (const name of values.models!.split(',')) {
+  for (const name of models) {
     for (const method of methods) {
       const r = results.filter((x) => x.model === name && x.method === method);
       if (r.length === 0) continue;
@@ -88,8 +102,8 @@ async function main(): Promise<void> {
         `${mean(r.map((x) => x.del))} (${mean(r.map((x) => x.delCtrl))})    ${mean(r.map((x) => x.ins))} (${mean(r.map((x) => x.insCtrl))})   ${both / r.length >= 0.8 ? 'PASS' : 'FAIL'}`);
     }
   }
-  console.log(`total ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-  if (values.out) await writeFile(values.out, JSON.stringify({ settings: { ...values, custom }, results }, null, 1));
+  const all = results.filter((x) => x.del < x.delCtrl && x.ins > x.insCtrl).length;
+  console.log(`all: both better than the control on ${all}/${results.length} (${((100 * all) / results.length).toFixed(0)}%); ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
 
 await main();

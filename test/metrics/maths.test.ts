@@ -186,6 +186,16 @@ describe('baselines, regions, settings, registry', () => {
     expect(baselineImage(img, 'mean', new Random(1)).data[0]).toBeCloseTo(123.675, 3);
     expect(baselineImage(img, 'uniform', new Random(1)).data).toEqual(baselineImage(img, 'uniform', new Random(1)).data);
     expect(randomMap(4, 4, new Random(2)).data).toEqual(randomMap(4, 4, new Random(2)).data);
+    // The smooth control: 7 cells along the longer side, upsampled; neighbouring pixels differ little.
+    const smooth = randomMap(70, 35, new Random(3), 7);
+    expect([smooth.width, smooth.height]).toEqual([70, 35]);
+    let jump = 0;
+    for (let i = 1; i < 70; i++) jump = Math.max(jump, Math.abs(smooth.data[i] - smooth.data[i - 1]));
+    expect(jump).toBeLessThan(0.2);
+    const pixel = randomMap(70, 35, new Random(3), 0);
+    let pjump = 0;
+    for (let i = 1; i < 70; i++) pjump = Math.max(pjump, Math.abs(pixel.data[i] - pixel.data[i - 1]));
+    expect(pjump).toBeGreaterThan(0.5);
   });
   it('regions: patches cover every pixel once; order by total relevance', () => {
     const r = gridRegions(10, 7, 4);

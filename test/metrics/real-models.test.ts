@@ -70,4 +70,15 @@ describe.skipIf(!HAS_DATA)('metrics on SqueezeNet 1.1 with Grad-CAM', () => {
       expect(del.curve!.y).toHaveLength(51);
     }
   });
+
+  it('AOPC MoRF over SLIC superpixels: Grad-CAM above its control', async () => {
+    const { image, target } = cases[0];
+    const e = await gradcam.explain(image, target, settings, 1, { model: m });
+    const metric = getMetric('aopc-morf');
+    const r = await metric.compute({ image, target, map: e.map, model: m }, metric.settings({ superpixels: 50, steps: 20 }), 2);
+    expect(r.extras!.regions as number).toBeGreaterThan(30);
+    expect(r.curve!.y).toHaveLength(21);
+    expect(r.curve!.xLabel).toMatch(/SLIC/);
+    expect(r.value).toBeGreaterThan(r.control!.value);
+  });
 });

@@ -10,12 +10,15 @@ import { baselineImage, parseBaseline, type Baseline } from './perturb.ts';
 import { pixelCurve } from './curve.ts';
 import { gridRegions, regionOrder, segmentRegions } from './regions.ts';
 import { Random } from '../util/random.ts';
+import { slic } from '../explain/segment/slic.ts';
 import type { Metric } from './types.ts';
 
 export type AopcSettings = {
   /** Patch side in pixels (ignored when `segments` is given). */
   patch: number;
-  /** Segment label per pixel (superpixels) instead of patches. */
+  /** Superpixels instead of patches: about this many SLIC segments of the image (0 = patches). */
+  superpixels: number;
+  /** Or a given segment label per pixel (e.g. the segmentation LIME used). */
   segments?: Int32Array;
   /** L: regions perturbed in total (0 = all regions). */
   steps: number;
@@ -26,12 +29,13 @@ function aopcMetric(morf: boolean): Metric<AopcSettings> {
   const name = morf ? 'aopc-morf' : 'aopc-lerf';
   return defineMetric<AopcSettings>({
     name,
-    description: `AOPC ${morf ? 'MoRF' : 'LeRF'} (Samek et al.): mean over k=0..L of f(x) - f(x_k), regions (16x16 patches or superpixels) perturbed ${morf ? 'most' : 'least'} relevant first with uniform noise. ${morf ? 'Higher' : 'Lower'} is better.`,
+    description: `AOPC ${morf ? 'MoRF' : 'LeRF'} (Samek et al.): mean over k=0..L of f(x) - f(x_k), regions (16x16 patches, or SLIC superpixels) perturbed ${morf ? 'most' : 'least'} relevant first with uniform noise. ${morf ? 'Higher' : 'Lower'} is better.`,
     tags: TAGS.faithfulness(morf),
     settings: (p) => {
       if (p.segments !== undefined && !(p.segments instanceof Int32Array)) throw new SaliencyError('setting segments must be an Int32Array of labels', 'BAD_SETTING');
       return {
         patch: intSetting(p.patch, 16, 'patch'),
+        superpixels: intSetting(p.superpixels, 0, 'superpixels', 0),
         ...(p.segments ? { segments: p.segments } : {}),
         steps: intSetting(p.steps, 0, 'steps', 0),
         baseline: parseBaseline(p.baseline ?? 'uniform'),
@@ -39,7 +43,9 @@ function aopcMetric(morf: boolean): Metric<AopcSettings> {
     },
     async run(input, map, s, seed) {
       const image = input.image.input;
-      const regions = s.segments ? segmentRegions(s.segments, image.width, image.height) : gridRegions(image.width, image.height, s.patch);
+      const regions = s.segments ? segmentRegions(s.segments, image.width, image.height)
+        : s.superpixels > 0 ? { ...segmentRegions(slic(image, { segments: s.superpixels }).labels, image.width, image.height), description: `SLIC superpixels (~${s.superpixels})` }
+          : gridRegions(image.width, image.height, s.patch);
       const { order, cumulative } = regionOrder(map, regions, Random.derive(seed, 'ties'), morf);
       const L = s.steps === 0 ? regions.pixels.length : Math.min(s.steps, regions.pixels.length);
       const counts = cumulative.slice(0, L + 1);
