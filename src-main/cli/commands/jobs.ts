@@ -9,7 +9,8 @@ import { SaliencyError } from '../../engine/types.ts';
 
 const USAGE = `Usage:
   saliency jobs [list] [--db FILE]
-  saliency jobs resume [<id> ...] [--workers N] [--retry-errors] [--db FILE]   (no id: every unfinished job)
+  saliency jobs resume [<id> ...] [--workers N] [--retry-errors] [--db FILE]   (no id: every unfinished job;
+                                  --retry-errors also redoes the failed items of a done job)
   saliency jobs pause <id> [--db FILE]      (a job running in another process stops after its images in flight)
   saliency jobs cancel <id> [--db FILE]
   saliency jobs errors <id> [--db FILE]

@@ -79,7 +79,7 @@ export class JobRunner {
     const { store, jobId } = this;
     const key = `${store.path}#${jobId}`;
     if (ACTIVE.has(key)) throw new SaliencyError(`job ${jobId} is already running in this process`, 'JOB_BUSY');
-    const job = store.jobs.claim(jobId, process.pid, processAlive);
+    const job = store.jobs.claim(jobId, process.pid, processAlive, { retryErrors: this.opts.retryErrors });
     ACTIVE.add(key);
     try {
       return await this.runClaimed(job);

@@ -94,14 +94,15 @@ export class JobsRepo {
       .run({ id, status, setPid: extra.pid !== undefined ? 1 : 0, pid: extra.pid ?? null, setError: extra.error !== undefined ? 1 : 0, error: extra.error ?? null });
   }
 
-  /** Marks the job as run by this process; refuses when another live process is running it. */
-  claim(id: number, pid: number, isAlive: (pid: number) => boolean): JobRecord {
+  /** Marks the job as run by this process; refuses when another live process is running it. A done job is
+   *  taken again only to retry its failed items (retryErrors). */
+  claim(id: number, pid: number, isAlive: (pid: number) => boolean, opts: { retryErrors?: boolean } = {}): JobRecord {
     this.db.transaction(() => {
       const job = this.find(id);
       if (job.status === 'running' && job.pid !== null && job.pid !== pid && isAlive(job.pid)) {
         throw new SaliencyError(`job ${id} is being run by process ${job.pid}`, 'JOB_BUSY');
       }
-      if (job.status === 'done') throw new SaliencyError(`job ${id} is already done`, 'JOB_DONE');
+      if (job.status === 'done' && !(opts.retryErrors && job.counts.error > 0)) throw new SaliencyError(`job ${id} is already done`, 'JOB_DONE');
       this.setStatus(id, 'running', { pid, error: null });
     }).immediate();
     return this.find(id);
