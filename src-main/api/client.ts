@@ -8,7 +8,7 @@ export interface Transport {
   /** Subscribes to server events; returns the unsubscribe function. */
   subscribe(listener: (e: ApiEvent) => void): () => void;
   /** URL of an image's bytes: kind "thumb" or "image". */
-  fileUrl(kind: 'thumb' | 'image', imageId: string): string;
+  fileUrl(kind: 'thumb' | 'image' | 'report', id: string): string;
 }
 
 /** What the Electron preload exposes on window.saliency (nothing else of Node reaches the renderer). */
@@ -31,7 +31,7 @@ export class ApiError extends Error {
 export interface ApiClient {
   call<M extends MethodName>(method: M, req: Req<M>): Promise<Res<M>>;
   on(listener: (e: ApiEvent) => void): () => void;
-  fileUrl(kind: 'thumb' | 'image', imageId: string): string;
+  fileUrl(kind: 'thumb' | 'image' | 'report', id: string): string;
 }
 
 export function createClient(t: Transport): ApiClient {

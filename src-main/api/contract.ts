@@ -253,7 +253,7 @@ export const API = {
     z.strictObject({ explanationIds: z.array(Id).min(1).max(64), steps: z.number().int().min(4).max(64).default(16) }), z.array(CurveSchema)),
   'reports.export': method('Export a comparison report of a library.', z.strictObject({
     libraryId: Id, format: z.enum(['html', 'pdf', 'csv', 'json']),
-  }), z.object({ path: z.string(), bytes: z.number() })),
+  }), z.object({ path: z.string(), bytes: z.number(), /** For the "report" file route. */ reportId: z.string() })),
 } as const;
 
 export type ApiTable = typeof API;

@@ -1,6 +1,7 @@
 // Image bytes for the renderer, by id only (never by path): thumbnails and the upright original scaled for
 // the screen. Shared by the HTTP server and Electron's custom protocol.
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import sharp from 'sharp';
 import { ensureThumbnail } from '../engine/library/thumbnails.ts';
 import { SaliencyError } from '../engine/types.ts';
@@ -9,13 +10,20 @@ import type { ApiService } from './service.ts';
 export interface FileReply { contentType: string; body: Buffer }
 
 const VIEW_SIDE = 1600;
+const REPORT_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.pdf': 'application/pdf', '.csv': 'text/csv; charset=utf-8', '.json': 'application/json' };
 
 export class FileRoutes {
   constructor(private readonly service: ApiService) {}
 
-  /** kind is "thumb" or "image"; id an image id. */
+  /** kind is "thumb" or "image" (id: an image id) or "report" (id: a report id). */
   async get(kind: string, id: string): Promise<FileReply> {
     if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(id)) throw new SaliencyError('bad file id', 'BAD_REQUEST');
+    if (kind === 'report') {
+      // Exported reports are self-contained files the app wrote; only recorded ones are served.
+      const file = this.service.reportPath(id);
+      const ext = path.extname(file);
+      return { contentType: REPORT_TYPES[ext] ?? 'application/octet-stream', body: await readFile(file) };
+    }
     const file = this.service.imagePath(id); // NOT_FOUND unless the id is a registered image
     try {
       if (kind === 'thumb') {
@@ -29,6 +37,6 @@ export class FileRoutes {
     } catch (e) {
       throw new SaliencyError(`${file}: cannot be read as an image (${(e as Error).message})`, 'BAD_IMAGE');
     }
-    throw new SaliencyError(`unknown file kind "${kind}" (thumb or image)`, 'NOT_FOUND');
+    throw new SaliencyError(`unknown file kind "${kind}" (thumb, image or report)`, 'NOT_FOUND');
   }
 }

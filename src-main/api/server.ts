@@ -1,6 +1,7 @@
 // Browser mode transport: HTTP + WebSocket on 127.0.0.1 only.
 //   POST /api/<method>   JSON body, header "Authorization: Bearer <token>"  -> Envelope
 //   GET  /files/<thumb|image>/<imageId>?token=<token>                       -> image bytes
+//   GET  /files/report/<reportId>?token=<token>                             -> an exported report
 //   WS   /events?token=<token>                                              -> ApiEvent JSON messages
 //   GET  /, /assets/*     the built renderer (no secrets in it; the token arrives in the URL fragment)
 // Every API request needs the per-launch token; the Host header must name this server (no DNS rebinding).
@@ -157,7 +158,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         const [, , kind, id] = url.pathname.split('/');
         try {
           const f = await files.get(kind ?? '', decodeURIComponent(id ?? ''));
-          res.writeHead(200, { 'content-type': f.contentType, 'cache-control': 'private, max-age=3600', 'x-content-type-options': 'nosniff' });
+          // A report opens in a sandboxed page: its embedded figures show, nothing in it can run or call out.
+          const sandbox = kind === 'report' ? { 'content-security-policy': "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'" } : {};
+          res.writeHead(200, { 'content-type': f.contentType, 'cache-control': 'private, max-age=3600', 'x-content-type-options': 'nosniff', ...sandbox });
           res.end(f.body);
         } catch (e) {
           sendJson(res, e instanceof SaliencyError ? fail(e.code, e.message) : fail('INTERNAL', (e as Error).message));

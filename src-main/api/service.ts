@@ -151,6 +151,13 @@ export class ApiService {
     };
   }
 
+  /** An exported report's file, by its id in the store (for the file routes). */
+  reportPath(id: string): string {
+    const r = this.store.reports.list().find((x) => String(x.id) === id);
+    if (!r) throw new SaliencyError(`no report with id "${id}"`, 'NOT_FOUND');
+    return r.path;
+  }
+
   /** The image file behind an id (for the file routes): only images of registered libraries can be read. */
   imagePath(id: string): string {
     return this.image(id).path;
@@ -357,7 +364,7 @@ export class ApiService {
       models: BUILTIN_MODELS.map((b) => b.spec),
       methods: EXPLAINER_NAMES,
       colormaps: [...COLORMAP_NAMES],
-      features: { persistence: this.store.path, metrics: true, ensembles: true, reports: false },
+      features: { persistence: this.store.path, metrics: true, ensembles: true, reports: true },
     }),
 
     'model.load': async ({ spec }) => this.modelSummary(await this.loadModel(spec)),
@@ -628,13 +635,26 @@ export class ApiService {
       return out;
     },
 
-    'reports.export': async () => {
-      throw new SaliencyError('report export is not available yet: the report generator is still being written', 'NOT_AVAILABLE');
+    'reports.export': async ({ libraryId, format }) => {
+      const m = this.requireModel();
+      const lib = this.libraryInfo(asId('library', libraryId));
+      // The report generator is another engineer's module: loaded on use, so the app runs without it.
+      const specifier = '../engine/report/make-report.ts';
+      const mod = await import(specifier).catch(() => null) as { makeReport?: MakeReport } | null;
+      if (!mod?.makeReport) throw new SaliencyError('report export is not available yet: the report generator is still being written', 'NOT_AVAILABLE');
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+      const result = await mod.makeReport(this.store, { libraryId: Number(lib.id), modelId: m.dbId, title: `${lib.name}: ${m.classifier.info.name}` },
+        { outDir: path.join(this.options.dataDir, 'reports'), formats: [format], name: `${lib.name}-${stamp}`, labels: m.classifier.labels });
+      const file = result.files[format]!;
+      const record = this.store.reports.list().reverse().find((r) => r.path === path.resolve(file));
+      return { path: file, bytes: (await stat(file)).size, reportId: String(record?.id ?? '') };
     },
   };
 }
 
 type StoredExplanationSummary = ReturnType<Store['explanations']['list']>[number];
+type MakeReport = (store: Store, selection: { libraryId?: number; modelId?: number; title?: string },
+  opts: { outDir: string; formats?: string[]; name?: string; labels?: { label: string }[] }) => Promise<{ files: Record<string, string | undefined> }>;
 
 function shuffle<T>(a: T[], rng: () => number): void {
   for (let i = a.length - 1; i > 0; i--) {

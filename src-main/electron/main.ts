@@ -91,6 +91,9 @@ async function main(): Promise<void> {
   win.webContents.on('will-navigate', (e, url) => { if (!url.startsWith(`${APP_ORIGIN}/`)) e.preventDefault(); });
   win.webContents.setWindowOpenHandler(({ url }) => {
     if (/^https?:\/\//.test(url)) void shell.openExternal(url);
+    // "Open the report": in the system's viewer, from the path the store recorded.
+    const report = /^saliency-file:\/\/report\/(\d+)$/.exec(url);
+    if (report) { try { void shell.openPath(service.reportPath(report[1])); } catch { /* unknown report id */ } }
     return { action: 'deny' };
   });
   await win.loadURL(`${APP_ORIGIN}/index.html`);

@@ -2,12 +2,12 @@
 // driven by playwright-core. Open a folder, run a job, view maps, rate with the keyboard, draw a box, derive
 // ensemble weights, look at the curves, export a report; screenshots go to test-artifacts/e2e/.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, linkSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { DATA, HAS_DATA, MODELS, model } from '../helpers/data.ts';
+import { DATA, HAS_DATA, MODELS, REPO, model } from '../helpers/data.ts';
 import { ARTIFACTS, HAS_CHROMIUM, buildRenderer, callApi, launchChromium, serve, type Served } from './helpers.ts';
 
 const SAMPLES = ['n01440764_tench.JPEG', 'n02085620_Chihuahua.JPEG', 'n02123045_tabby.JPEG', 'n02690373_airliner.JPEG', 'n03417042_garbage_truck.JPEG', 'n07753592_banana.JPEG'];
@@ -110,6 +110,14 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_DATA)('the app in Chromium against salienc
     });
     expect(painted).toBeGreaterThan(0.5);
     await page.getByTestId('colormap').selectOption('viridis');
+    // Choose another target class (the true one, "tabby", ranked below the top prediction) and run one more method.
+    await page.getByTestId('predictions').getByRole('button', { name: 'tabby' }).click();
+    expect(await page.getByTestId('target-class').inputValue()).toBe('281');
+    await page.locator('.checks input[value="occlusion"]').check();
+    await page.getByTestId('run-methods').click();
+    await expect.poll(() => page.getByTestId('explanation').count(), { timeout: 90_000 }).toBe(METHODS.length + 1);
+    await page.getByTestId('explanation').filter({ hasText: 'occlusion' }).locator('canvas').waitFor();
+    expect(await page.getByTestId('explanation').filter({ hasText: 'occlusion' }).textContent()).toContain('→ tabby');
     await shot('03-image');
   });
 
@@ -122,7 +130,9 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_DATA)('the app in Chromium against salienc
     // Blind: no method name is shown.
     for (const m of METHODS) expect(await page.locator('.rate-one figcaption').textContent()).not.toContain(m);
     await shot('04-rate-likert');
-    const total = SAMPLES.length * METHODS.length;
+    // Every map is one Likert item: two methods on each image, plus the occlusion map of the tabby.
+    const total = SAMPLES.length * METHODS.length + 1;
+    expect(await page.getByTestId('rate-progress').textContent()).toBe(`0 / ${total} rated`);
     for (let i = 0; i < total; i++) {
       await page.keyboard.press(String((i % 5) + 1));
       await expect.poll(() => page.getByTestId('rate-progress').textContent()).toBe(`${i + 1} / ${total} rated`);
@@ -136,12 +146,15 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_DATA)('the app in Chromium against salienc
     await page.getByTestId('rate-map').nth(1).locator('canvas').waitFor();
     await page.waitForFunction(() => [...(globalThis as any).document.querySelectorAll('.rate-pair img')].every((i: any) => i.complete && i.naturalWidth > 0));
     await shot('05-rate-pairwise');
-    for (let i = 0; i < SAMPLES.length; i++) {
-      await page.keyboard.press(i % 3 === 2 ? 'ArrowRight' : 'ArrowLeft');
-      await expect.poll(() => page.getByTestId('rate-progress').textContent()).toBe(`${i + 1} / ${SAMPLES.length} rated`);
+    // One pair per image, three for the tabby (three maps).
+    const pairs = SAMPLES.length + 2;
+    expect(await page.getByTestId('rate-progress').textContent()).toBe(`0 / ${pairs} rated`);
+    for (let i = 0; i < pairs; i++) {
+      await page.keyboard.press(i % 3 === 2 ? 'ArrowRight' : i % 4 === 3 ? 'ArrowDown' : 'ArrowLeft');
+      await expect.poll(() => page.getByTestId('rate-progress').textContent()).toBe(`${i + 1} / ${pairs} rated`);
     }
     const after = await callApi<{ pairwiseCount: number }[]>(server, 'ratings.summary', {});
-    expect(after.reduce((a, s) => a + s.pairwiseCount, 0)).toBe(2 * SAMPLES.length);
+    expect(after.reduce((a, s) => a + s.pairwiseCount, 0)).toBe(2 * pairs);
   });
 
   it('draws a box and a caption on the Annotate screen, saved through the API', async () => {
@@ -205,22 +218,39 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_DATA)('the app in Chromium against salienc
     await page.keyboard.press('t');
     expect(await page.evaluate(() => (globalThis as any).document.documentElement.dataset.theme)).toBe('light');
     await page.keyboard.press('i');
+    await page.getByTestId('ensemble').locator('canvas').waitFor();
     await shot('10-image-light');
     await page.keyboard.press('t');
   });
 
-  it('exports a report (pending until the report generator exists)', async () => {
+  it('exports an HTML report from the Reports screen', async () => {
+    const generator = existsSync(path.join(REPO, 'src-main/engine/report/make-report.ts'));
     await page.keyboard.press('x');
     await page.getByTestId('export-report').click();
     const outcome = await Promise.race([
-      page.getByTestId('report-result').waitFor().then(() => 'exported'),
-      page.getByTestId('report-error').waitFor().then(() => 'error'),
+      page.getByTestId('report-result').waitFor({ timeout: 90_000 }).then(() => 'exported'),
+      page.getByTestId('report-error').waitFor({ timeout: 90_000 }).then(() => 'error'),
     ]);
-    if (outcome === 'error') {
-      // The only acceptable failure: the generator is not there yet (issue 9).
+    if (!generator) {
+      // Pending: the report generator (issue 9) is not in this checkout; the app says so plainly.
       expect(await page.getByTestId('report-error').textContent()).toContain('not available yet');
       console.warn('[pending] report export: the report generator is not available yet');
+      return;
     }
+    const problem = outcome === 'error' ? await page.getByTestId('report-error').textContent() : '';
+    expect(outcome, problem ?? '').toBe('exported');
+    const file = /Saved (\S+\.html)/.exec((await page.getByTestId('report-result').textContent())!)![1];
+    expect(readFileSync(file, 'utf8')).toContain('<html');
+    await shot('12-reports');
+    // Opened from the app, the report loads with no request beyond this server.
+    const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByTestId('open-report').click()]);
+    const requests: string[] = [];
+    popup.on('request', (r) => requests.push(r.url()));
+    await popup.waitForLoadState('load');
+    expect(await popup.locator('img').count()).toBeGreaterThan(0);
+    expect(requests.filter((u) => !u.startsWith(server.url) && !u.startsWith('data:'))).toEqual([]);
+    await popup.screenshot({ path: path.join(ARTIFACTS, '13-report-html.png') });
+    await popup.close();
   });
 
   it('keeps the grid light with 10,000 images: few DOM tiles, and the last image reachable by scrolling', async () => {
