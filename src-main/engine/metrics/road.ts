@@ -19,24 +19,77 @@ const OFFSETS: [number, number, number][] = [
   [-1, -1, DIAGONAL], [1, -1, DIAGONAL], [-1, 1, DIAGONAL], [1, 1, DIAGONAL],
 ];
 
+/** tolerance: relative residual of the linear system (default 1e-3: far below the added noise). */
 export interface ImputeOptions { noise: number; random: Random; tolerance?: number; maxIterations?: number }
 
 /**
- * Noisy linear imputation of the pixels where `removed` is 1. The system (sum_n w_pn) x_p - sum_{n removed} w_pn x_n
- * = sum_{n kept} w_pn x_n is symmetric positive definite (a graph Laplacian with the kept pixels as boundary), so it
- * is solved by conjugate gradients with a Jacobi preconditioner. Removed regions with no kept pixel around them
- * (only when everything is removed) keep the mean of the kept pixels, or mid-grey.
+ * Noisy linear imputation of the pixels where `removed` is 1: the linear fill below, plus Gaussian noise of
+ * standard deviation `noise` on the imputed pixels (clamped to 0..255).
  */
 export function noisyLinearImpute(image: PlanarImage, removed: Uint8Array, opts: ImputeOptions): PlanarImage {
   const { width: w, height: h } = image;
+  if (removed.length !== w * h) throw new SaliencyError('removal mask does not match the image', 'BAD_INPUT');
+  const out = linearFill(image.data, w, h, removed, opts.tolerance ?? 1e-3, opts.maxIterations ?? 2000);
   const plane = w * h;
-  if (removed.length !== plane) throw new SaliencyError('removal mask does not match the image', 'BAD_INPUT');
+  for (let c = 0; c < 3; c++) {
+    for (let p = 0; p < plane; p++) {
+      if (!removed[p]) continue;
+      const v = out[c * plane + p] + (opts.noise > 0 ? opts.noise * opts.random.normal() : 0);
+      out[c * plane + p] = Math.min(255, Math.max(0, v));
+    }
+  }
+  return { width: w, height: h, data: out };
+}
+
+/**
+ * Each removed pixel = the weighted mean of its neighbours. The system (sum_n w_pn) x_p - sum_{n removed} w_pn x_n
+ * = sum_{n kept} w_pn x_n is symmetric positive definite (a graph Laplacian with the kept pixels as boundary), so it
+ * is solved by conjugate gradients with a Jacobi preconditioner. Large holes start from the solution on a grid
+ * half the size (cascadic multigrid), which removes the slow low-frequency error CG alone would need thousands of
+ * iterations for. Removed regions with no kept pixel at all keep the mean of the kept pixels, or mid-grey.
+ */
+function linearFill(data: Float32Array, w: number, h: number, removed: Uint8Array, tol: number, maxIt: number): Float32Array {
+  const plane = w * h;
+  const out = data.slice();
   const unknown: number[] = [];
   const pos = new Int32Array(plane).fill(-1);
   for (let p = 0; p < plane; p++) if (removed[p]) { pos[p] = unknown.length; unknown.push(p); }
-  const out = image.data.slice();
   const m = unknown.length;
-  if (m === 0) return { width: w, height: h, data: out };
+  if (m === 0) return out;
+  // Starting values: from the half-size problem for large holes, else the mean of the kept pixels.
+  const start = new Float64Array(3 * m);
+  let coarse: Float32Array | undefined;
+  const cw = Math.ceil(w / 2), ch = Math.ceil(h / 2);
+  if (m > 1024 && m < plane && w >= 8 && h >= 8) {
+    const cdata = new Float32Array(3 * cw * ch);
+    const cremoved = new Uint8Array(cw * ch);
+    for (let cy = 0; cy < ch; cy++) for (let cx = 0; cx < cw; cx++) {
+      let n = 0;
+      const sums = [0, 0, 0];
+      for (let y = 2 * cy; y < Math.min(h, 2 * cy + 2); y++) for (let x = 2 * cx; x < Math.min(w, 2 * cx + 2); x++) {
+        const p = y * w + x;
+        if (removed[p]) continue;
+        n++;
+        for (let c = 0; c < 3; c++) sums[c] += data[c * plane + p];
+      }
+      const q = cy * cw + cx;
+      if (n === 0) cremoved[q] = 1;
+      else for (let c = 0; c < 3; c++) cdata[c * cw * ch + q] = sums[c] / n;
+    }
+    coarse = linearFill(cdata, cw, ch, cremoved, tol, maxIt);
+  }
+  for (let c = 0; c < 3; c++) {
+    let keptSum = 0;
+    for (let p = 0; p < plane; p++) if (!removed[p]) keptSum += data[c * plane + p];
+    const mean = m < plane ? keptSum / (plane - m) : 127.5;
+    for (let i = 0; i < m; i++) {
+      const p = unknown[i];
+      if (coarse) {
+        const x = p % w, y = (p - x) / w;
+        start[c * m + i] = coarse[c * cw * ch + (y >> 1) * cw + (x >> 1)];
+      } else start[c * m + i] = mean;
+    }
+  }
   // Neighbour lists of the unknowns.
   const nbU = new Int32Array(m * 8).fill(-1);
   const nbP = new Int32Array(m * 8).fill(-1);
@@ -54,8 +107,6 @@ export function noisyLinearImpute(image: PlanarImage, removed: Uint8Array, opts:
       k++;
     }
   }
-  const tol = opts.tolerance ?? 1e-4;
-  const maxIt = opts.maxIterations ?? 2000;
   const xs = new Float64Array(m), b = new Float64Array(m), r = new Float64Array(m), z = new Float64Array(m);
   const d = new Float64Array(m), Ad = new Float64Array(m);
   const applyA = (v: Float64Array, res: Float64Array) => {
@@ -66,30 +117,27 @@ export function noisyLinearImpute(image: PlanarImage, removed: Uint8Array, opts:
     }
   };
   for (let c = 0; c < 3; c++) {
-    const src = image.data.subarray(c * plane, (c + 1) * plane);
-    let keptSum = 0;
-    for (let p = 0; p < plane; p++) if (!removed[p]) keptSum += src[p];
-    const start = m < plane ? keptSum / (plane - m) : 127.5;
+    const src = data.subarray(c * plane, (c + 1) * plane);
     let bnorm = 0;
     for (let i = 0; i < m; i++) {
       let s = 0;
       for (let k = 0; k < 8; k++) { const q = nbP[i * 8 + k]; if (q >= 0 && nbU[i * 8 + k] < 0) s += nbW[i * 8 + k] * src[q]; }
-      b[i] = s; bnorm += s * s; xs[i] = start;
+      b[i] = s; bnorm += s * s; xs[i] = start[c * m + i];
     }
     bnorm = Math.sqrt(bnorm);
     if (bnorm > 0) {
       applyA(xs, Ad);
       let rz = 0;
-      for (let i = 0; i < m; i++) { r[i] = b[i] - Ad[i]; z[i] = r[i] / diag[i]; d[i] = z[i]; rz += r[i] * z[i]; }
-      for (let it = 0; it < maxIt; it++) {
+      let rr = 0;
+      for (let i = 0; i < m; i++) { r[i] = b[i] - Ad[i]; z[i] = r[i] / diag[i]; d[i] = z[i]; rz += r[i] * z[i]; rr += r[i] * r[i]; }
+      for (let it = 0; it < maxIt && Math.sqrt(rr) > tol * bnorm; it++) {
         applyA(d, Ad);
         let dAd = 0;
         for (let i = 0; i < m; i++) dAd += d[i] * Ad[i];
         if (!(dAd > 0)) break;
         const alpha = rz / dAd;
-        let rr = 0;
+        rr = 0;
         for (let i = 0; i < m; i++) { xs[i] += alpha * d[i]; r[i] -= alpha * Ad[i]; rr += r[i] * r[i]; }
-        if (Math.sqrt(rr) <= tol * bnorm) break;
         let rzNew = 0;
         for (let i = 0; i < m; i++) { z[i] = r[i] / diag[i]; rzNew += r[i] * z[i]; }
         const beta = rzNew / rz;
@@ -97,12 +145,9 @@ export function noisyLinearImpute(image: PlanarImage, removed: Uint8Array, opts:
         for (let i = 0; i < m; i++) d[i] = z[i] + beta * d[i];
       }
     }
-    for (let i = 0; i < m; i++) {
-      const v = xs[i] + (opts.noise > 0 ? opts.noise * opts.random.normal() : 0);
-      out[c * plane + unknown[i]] = Math.min(255, Math.max(0, v));
-    }
+    for (let i = 0; i < m; i++) out[c * plane + unknown[i]] = xs[i];
   }
-  return { width: w, height: h, data: out };
+  return out;
 }
 
 export type RoadSettings = { fractions: number[]; noise: number } & ControlSettings;
