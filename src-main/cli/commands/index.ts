@@ -8,6 +8,7 @@ import { libraryCommand } from './library.ts';
 import { runCommand } from './run.ts';
 import { jobsCommand } from './jobs.ts';
 import { smer } from './smer.ts';
+import { report } from './report.ts';
 import { evaluate } from './evaluate.ts';
 
 export const COMMANDS: Command[] = [
@@ -19,5 +20,6 @@ export const COMMANDS: Command[] = [
   runCommand,
   jobsCommand,
   smer,
+  report,
   evaluate,
 ];
