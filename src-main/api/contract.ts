@@ -275,7 +275,9 @@ export type Filter = z.output<typeof FilterSchema>;
 export type ApiEvent =
   | { type: 'job'; job: Job }
   | { type: 'library'; library: Library }
-  | { type: 'image'; imageId: string };
+  | { type: 'image'; imageId: string }
+  /** Results changed somewhere (a batch job stored maps): views refresh. */
+  | { type: 'changed' };
 
 /** Every reply, whatever the transport. */
 export type Envelope<T = unknown> = { ok: true; result: T } | { ok: false; error: { code: string; message: string } };

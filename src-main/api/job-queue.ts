@@ -1,6 +1,7 @@
 // Background jobs of the app process: a queue that runs one job at a time (the machine's cores go to ONNX
-// Runtime), item by item, with progress, time left, pause, cancel, and per-item errors that do not stop
-// the rest of the batch.
+// Runtime), with progress, time left, pause, cancel, and per-item errors that do not stop the rest of the
+// batch. A job is either a list of items run here, or an external runner (the engine's resumable batch jobs in
+// worker threads) that reports its own progress.
 import type { Job } from './contract.ts';
 import { SaliencyError } from '../engine/types.ts';
 
@@ -9,9 +10,18 @@ export interface JobItem {
   run(signal: AbortSignal): Promise<void>;
 }
 
+/** A job run elsewhere (e.g. engine/jobs JobRunner): run() goes until done, paused or cancelled. */
+export interface RunnerControl {
+  /** report: done/failed counts so far (-1: unchanged, the call only carries an error). */
+  run(report: (p: { done: number; failed: number; error?: { item: string; message: string } }) => void): Promise<'done' | 'paused' | 'cancelled'>;
+  pause(): void;
+  cancel(): void;
+}
+
 interface JobRecord {
   job: Job;
   items: JobItem[];
+  runner?: RunnerControl;
   controller: AbortController;
   itemMillis: number;
   resumeWaiters: (() => void)[];
@@ -26,12 +36,21 @@ export class JobQueue {
   constructor(private readonly onChange: (job: Job) => void) {}
 
   add(label: string, items: JobItem[]): Job {
-    const id = `job-${Date.now().toString(36)}-${++this.counter}`;
+    return this.enqueue(label, items.length, items);
+  }
+
+  /** A job whose work is done by an external runner; `state` 'paused' lists it without starting it. */
+  addRunner(label: string, total: number, runner: RunnerControl, opts: { id?: string; done?: number; failed?: number; state?: 'queued' | 'paused' } = {}): Job {
+    return this.enqueue(label, total, [], runner, opts);
+  }
+
+  private enqueue(label: string, total: number, items: JobItem[], runner?: RunnerControl, opts: { id?: string; done?: number; failed?: number; state?: 'queued' | 'paused' } = {}): Job {
+    const id = opts.id ?? `job-${Date.now().toString(36)}-${++this.counter}`;
     const job: Job = {
-      id, label, state: 'queued', done: 0, total: items.length, failed: 0, etaSeconds: null,
+      id, label, state: opts.state ?? 'queued', done: opts.done ?? 0, total, failed: opts.failed ?? 0, etaSeconds: null,
       startedAt: null, finishedAt: null, current: null, errors: [],
     };
-    this.jobs.set(id, { job, items, controller: new AbortController(), itemMillis: 0, resumeWaiters: [] });
+    this.jobs.set(id, { job, items, runner, controller: new AbortController(), itemMillis: 0, resumeWaiters: [] });
     this.order.unshift(id);
     this.emit(job);
     void this.pump();
@@ -50,7 +69,11 @@ export class JobQueue {
 
   pause(id: string): Job {
     const rec = this.get(id);
-    if (rec.job.state === 'running' || rec.job.state === 'queued') { rec.job.state = 'paused'; this.emit(rec.job); }
+    if (rec.job.state === 'running' || rec.job.state === 'queued') {
+      rec.job.state = 'paused';
+      rec.runner?.pause();
+      this.emit(rec.job);
+    }
     else if (rec.job.state !== 'paused') throw new SaliencyError(`job ${id} is ${rec.job.state} and cannot be paused`, 'CONFLICT');
     return { ...rec.job };
   }
@@ -58,7 +81,8 @@ export class JobQueue {
   resume(id: string): Job {
     const rec = this.get(id);
     if (rec.job.state !== 'paused') throw new SaliencyError(`job ${id} is ${rec.job.state}, not paused`, 'CONFLICT');
-    rec.job.state = rec.job.startedAt === null ? 'queued' : 'running';
+    // An external runner stopped when paused: it is queued again and resumes its pending items.
+    rec.job.state = rec.job.startedAt === null || rec.runner ? 'queued' : 'running';
     rec.resumeWaiters.splice(0).forEach((w) => w());
     this.emit(rec.job);
     void this.pump();
@@ -72,6 +96,7 @@ export class JobQueue {
     rec.job.finishedAt = Date.now();
     rec.job.etaSeconds = null;
     rec.controller.abort();
+    rec.runner?.cancel();
     rec.resumeWaiters.splice(0).forEach((w) => w());
     this.emit(rec.job);
     return { ...rec.job };
@@ -106,8 +131,9 @@ export class JobQueue {
   private async runJob(rec: JobRecord): Promise<void> {
     const { job } = rec;
     job.state = 'running';
-    job.startedAt = Date.now();
+    job.startedAt ??= Date.now();
     this.emit(job);
+    if (rec.runner) return this.runExternal(rec, rec.runner);
     let lastEmit = 0;
     // Read through a function: pause() and cancel() change the state while this loop awaits.
     const state = (): Job['state'] => job.state;
@@ -133,6 +159,38 @@ export class JobQueue {
     job.state = job.failed === job.total && job.total > 0 ? 'failed' : 'done';
     job.current = null;
     job.etaSeconds = 0;
+    job.finishedAt = Date.now();
+    this.emit(job);
+  }
+
+  private async runExternal(rec: JobRecord, runner: RunnerControl): Promise<void> {
+    const { job } = rec;
+    const state = (): Job['state'] => job.state;
+    const t0 = Date.now();
+    const doneAtStart = job.done;
+    let lastEmit = 0;
+    let outcome: 'done' | 'paused' | 'cancelled';
+    try {
+      outcome = await runner.run(({ done, failed, error }) => {
+        if (error) job.errors.push(error);
+        if (done < 0) return; // an error note only
+        job.done = done;
+        job.failed = failed;
+        const rate = (Date.now() - t0) / Math.max(1, done - doneAtStart);
+        job.etaSeconds = done > doneAtStart ? Math.round((rate * (job.total - done)) / 100) / 10 : null;
+        if (Date.now() - lastEmit > 100 || done === job.total) { lastEmit = Date.now(); this.emit(job); }
+      });
+    } catch (e) {
+      job.state = 'failed';
+      job.errors.push({ item: job.label, message: (e as Error).message });
+      job.finishedAt = Date.now();
+      this.emit(job);
+      return;
+    }
+    if (state() === 'cancelled' || outcome === 'cancelled') job.state = 'cancelled';
+    else if (outcome === 'paused') { job.state = 'paused'; job.etaSeconds = null; this.emit(job); return; }
+    else job.state = job.failed === job.total && job.total > 0 ? 'failed' : 'done';
+    job.etaSeconds = job.state === 'done' ? 0 : null;
     job.finishedAt = Date.now();
     this.emit(job);
   }

@@ -5,7 +5,10 @@ import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { COLORMAP_NAMES, type ApiEvent, type ExplanationSummaryT, type ImageSummaryT, type Job, type Library,
   type MapDataT, type MethodName, type ParsedReq, type Res } from './contract.ts';
-import { JobQueue, type JobItem } from './job-queue.ts';
+import { JobQueue, type JobItem, type RunnerControl } from './job-queue.ts';
+import { createExplainJob } from '../engine/jobs/create-job.ts';
+import { JobRunner, resumableJobs } from '../engine/jobs/runner.ts';
+import type { JobRecord } from '../engine/store/jobs-repo.ts';
 import { guessClass } from './ground-truth-guess.ts';
 import { deletionInsertion } from './curves.ts';
 import { decodeRuns, encodeRuns } from './mask-runs.ts';
@@ -72,6 +75,42 @@ export class ApiService {
   /** Loads the start-up model. */
   async init(): Promise<void> {
     if (this.options.model) await this.loadModel(this.options.model);
+    this.listResumableJobs();
+  }
+
+  /** Batch jobs left unfinished by an earlier run (paused, or killed half-way): listed as paused, to resume. */
+  listResumableJobs(): void {
+    for (const j of resumableJobs(this.store)) {
+      const id = `batch-${j.id}`;
+      if (this.jobs.list().some((x) => x.id === id)) continue;
+      this.jobs.addRunner(`${j.params.methods.join(', ')} on ${this.store.libraries.get(j.libraryId ?? 0)?.name ?? 'library'} (left unfinished)`, j.counts.total,
+        this.batchRunner(j.id), { id, done: j.counts.done + j.counts.error, failed: j.counts.error, state: 'paused' });
+    }
+  }
+
+  /** The engine's resumable batch job (worker threads, results in the store) behind the app's job queue. */
+  private batchRunner(jobId: number): RunnerControl {
+    let runner: JobRunner | null = null;
+    return {
+      run: async (report) => {
+        runner = new JobRunner(this.store, jobId, {
+          onEvent: (e) => {
+            if (e.type === 'progress') {
+              report({ done: e.counts.done + e.counts.error, failed: e.counts.error });
+              this.changed();
+              this.emit({ type: 'changed' });
+            } else if (e.type === 'item-error') {
+              const img = this.store.images.get(e.imageId);
+              report({ done: -1, failed: -1, error: { item: `${img?.relPath ?? e.imageId} · ${e.method}`, message: e.error } });
+            }
+          },
+        });
+        const job = await runner.run();
+        return job.status === 'done' ? 'done' : job.status === 'cancelled' ? 'cancelled' : 'paused';
+      },
+      pause: () => runner?.pause(),
+      cancel: () => runner?.cancel(),
+    };
   }
 
   close(): void {
@@ -452,11 +491,19 @@ export class ApiService {
       // A library job skips maps that already exist (same method and target); a job on chosen images re-runs them.
       const exists = (rec: ImageRecord, method: string) => Boolean(libraryId) && this.explanationsOf(rec.id)
         .some((e) => e.method === method && (target ? e.targetClass === target.classIndex && e.scoreKind === target.score : e.targetClass === this.prediction(rec.id)?.[0]?.classIndex));
+      const what = libraryId ? `library ${this.libraryInfo(Number(libraryId)).name}` : recs.length === 1 ? recs[0].relPath : `${recs.length} images`;
+      if (libraryId && !target) {
+        // A library batch: the engine's job runner (worker threads; resumable after a crash or a kill).
+        const todo = recs.filter((rec) => methods.some((method) => !exists(rec, method)));
+        if (!todo.length) return this.jobs.add(`${methods.join(', ')} on ${what} (nothing new to do)`, []);
+        await this.predict(todo).catch(() => undefined); // the runner explains each image's top-1 class
+        const rec = await createExplainJob(this.store, { libraryId: Number(libraryId), modelPath: m.classifier.info.path!, methods, seed, imageIds: todo.map((r) => r.id) });
+        return this.jobs.addRunner(`${methods.join(', ')} on ${what}`, rec.counts.total, this.batchRunner(rec.id), { id: `batch-${rec.id}` });
+      }
       const items: JobItem[] = recs.flatMap((rec) => methods.filter((method) => !exists(rec, method)).map((method) => ({
         label: `${rec.relPath} · ${method}`,
         run: (signal: AbortSignal) => this.explain(rec, method, target, seed, signal),
       })));
-      const what = libraryId ? `library ${this.libraryInfo(Number(libraryId)).name}` : recs.length === 1 ? recs[0].relPath : `${recs.length} images`;
       return this.jobs.add(`${methods.join(', ')} on ${what}`, items);
     },
     'jobs.list': async () => this.jobs.list(),

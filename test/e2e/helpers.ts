@@ -20,8 +20,7 @@ export function buildRenderer(): void {
 
 export interface Served { url: string; openUrl: string; token: string; proc: ChildProcess; dataDir: string; stop(): Promise<void> }
 
-export async function serve(args: string[]): Promise<Served> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'saliency-e2e-'));
+export async function serve(args: string[], dataDir = mkdtempSync(path.join(os.tmpdir(), 'saliency-e2e-'))): Promise<Served> {
   const token = `e2e${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
   const proc = spawn(process.execPath, [path.join(REPO, 'bin/saliency.js'), 'serve', '--data', dataDir, '--quiet', ...args], {
     cwd: REPO, env: { ...process.env, SALIENCY_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'],

@@ -61,6 +61,7 @@ Options:
       }
     }
     if (!loaded) console.error('(the app starts without a model; load one from the Library screen)');
+    service.listResumableJobs(); // batch jobs a crash or kill left unfinished, ready to resume
     const server = await startServer({ service, rendererDir: values.renderer!, port, token: process.env.SALIENCY_TOKEN || undefined });
     // Default library: the samples bundled with the built-in model (the demo digits for builtin:demo).
     const library = values.library ?? (loaded && isBuiltinSpec(loaded) ? builtinSamplesDir(loaded) : '');

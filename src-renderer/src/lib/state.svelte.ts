@@ -82,7 +82,7 @@ export function startEvents(): void {
     } else if (e.type === 'library') {
       const i = app.libraries.findIndex((l) => l.id === e.library.id);
       if (i >= 0) app.libraries[i] = e.library; else app.libraries.push(e.library);
-    } else if (e.type === 'image') {
+    } else if (e.type === 'image' || e.type === 'changed') {
       // Many events arrive during a job: refresh views at most every 400 ms.
       revisionTimer ??= setTimeout(() => { revisionTimer = null; app.revision++; }, 400);
     }
