@@ -5,7 +5,7 @@ import { defineConfig } from 'electron-vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { resolve } from 'node:path';
 
-const NATIVE = ['onnxruntime-node', 'sharp', 'better-sqlite3', 'ws', 'electron'];
+const NATIVE = ['onnxruntime-node', 'sharp', 'better-sqlite3', 'ws', 'electron', 'playwright-core', 'tsx'];
 
 export default defineConfig({
   main: {

@@ -26,6 +26,7 @@ import { openStore, type Store } from '../engine/store/store.ts';
 import type { ImageListItem, ImageQuery, ImageRecord } from '../engine/store/images-repo.ts';
 import type { StoredExplanation } from '../engine/store/results-repo.ts';
 import { importFolder } from '../engine/library/scan.ts';
+import { makeReport } from '../engine/report/make-report.ts';
 import { normaliseWeights } from '../engine/ensemble/weights/weight-set.ts';
 import { buildEnsemble, fitBradleyTerry, manualWeights, weightsFromLikert, weightsFromMetrics, weightsFromPairwise,
   type WeightSet } from '../engine/ensemble/index.ts';
@@ -685,12 +686,8 @@ export class ApiService {
     'reports.export': async ({ libraryId, format }) => {
       const m = this.requireModel();
       const lib = this.libraryInfo(asId('library', libraryId));
-      // The report generator is another engineer's module: loaded on use, so the app runs without it.
-      const specifier = '../engine/report/make-report.ts';
-      const mod = await import(specifier).catch(() => null) as { makeReport?: MakeReport } | null;
-      if (!mod?.makeReport) throw new SaliencyError('report export is not available yet: the report generator is still being written', 'NOT_AVAILABLE');
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-      const result = await mod.makeReport(this.store, { libraryId: Number(lib.id), modelId: m.dbId, title: `${lib.name}: ${m.classifier.info.name}` },
+      const result = await makeReport(this.store, { libraryId: Number(lib.id), modelId: m.dbId, title: `${lib.name}: ${m.classifier.info.name}` },
         { outDir: path.join(this.options.dataDir, 'reports'), formats: [format], name: `${lib.name}-${stamp}`, labels: m.classifier.labels });
       const file = result.files[format]!;
       const record = this.store.reports.list().reverse().find((r) => r.path === path.resolve(file));
@@ -700,8 +697,7 @@ export class ApiService {
 }
 
 type StoredExplanationSummary = ReturnType<Store['explanations']['list']>[number];
-type MakeReport = (store: Store, selection: { libraryId?: number; modelId?: number; title?: string },
-  opts: { outDir: string; formats?: string[]; name?: string; labels?: { label: string }[] }) => Promise<{ files: Record<string, string | undefined> }>;
+
 
 function shuffle<T>(a: T[], rng: () => number): void {
   for (let i = a.length - 1; i > 0; i--) {

@@ -2,12 +2,12 @@
 // driven by playwright-core. Open a folder, run a job, view maps, rate with the keyboard, draw a box, derive
 // ensemble weights, look at the curves, export a report; screenshots go to test-artifacts/e2e/.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { DATA, HAS_DATA, MODELS, REPO, model } from '../helpers/data.ts';
+import { DATA, HAS_DATA, MODELS, model } from '../helpers/data.ts';
 import { ARTIFACTS, HAS_CHROMIUM, buildRenderer, callApi, launchChromium, serve, type Served } from './helpers.ts';
 
 const SAMPLES = ['n01440764_tench.JPEG', 'n02085620_Chihuahua.JPEG', 'n02123045_tabby.JPEG', 'n02690373_airliner.JPEG', 'n03417042_garbage_truck.JPEG', 'n07753592_banana.JPEG'];
@@ -224,19 +224,12 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_DATA)('the app in Chromium against salienc
   });
 
   it('exports an HTML report from the Reports screen', async () => {
-    const generator = existsSync(path.join(REPO, 'src-main/engine/report/make-report.ts'));
     await page.keyboard.press('x');
     await page.getByTestId('export-report').click();
     const outcome = await Promise.race([
       page.getByTestId('report-result').waitFor({ timeout: 90_000 }).then(() => 'exported'),
       page.getByTestId('report-error').waitFor({ timeout: 90_000 }).then(() => 'error'),
     ]);
-    if (!generator) {
-      // Pending: the report generator (issue 9) is not in this checkout; the app says so plainly.
-      expect(await page.getByTestId('report-error').textContent()).toContain('not available yet');
-      console.warn('[pending] report export: the report generator is not available yet');
-      return;
-    }
     const problem = outcome === 'error' ? await page.getByTestId('report-error').textContent() : '';
     expect(outcome, problem ?? '').toBe('exported');
     const file = /Saved (\S+\.html)/.exec((await page.getByTestId('report-result').textContent())!)![1];
