@@ -188,6 +188,8 @@ export const API = {
     model: ModelSummary.nullable(),
     models: z.array(z.string()),
     methods: z.array(z.string()),
+    /** Ensemble combiners a library batch can add. */
+    ensembles: z.array(z.string()),
     colormaps: z.array(z.string()),
     features: z.object({ persistence: z.string(), metrics: z.boolean(), ensembles: z.boolean(), reports: z.boolean() }),
   })),
@@ -215,7 +217,10 @@ export const API = {
       methods: z.array(z.string().min(1).max(64)).min(1).max(LIMITS.maxMethodsPerJob),
       target: TargetSchema.optional(),
       seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
-    }).refine((r) => Boolean(r.libraryId) !== Boolean(r.imageIds), 'give exactly one of libraryId or imageIds'), JobSchema),
+      /** Library batches only: ensembles of the job's methods per image (combiner names, e.g. mean, borda). */
+      ensembles: z.array(z.string().min(1).max(64)).max(12).default([]),
+    }).refine((r) => Boolean(r.libraryId) !== Boolean(r.imageIds), 'give exactly one of libraryId or imageIds')
+      .refine((r) => r.ensembles.length === 0 || (r.libraryId && !r.target), 'ensembles are made by library batches (libraryId, no target)'), JobSchema),
   'jobs.list': method('Every job, newest first.', Empty, z.array(JobSchema)),
   'jobs.pause': method('Pause a running or queued job after its current item.', z.strictObject({ jobId: Id }), JobSchema),
   'jobs.resume': method('Resume a paused job.', z.strictObject({ jobId: Id }), JobSchema),

@@ -31,7 +31,7 @@ export function createDispatcher(service: ApiService): Dispatch {
     const parsed = spec.request.safeParse(payload ?? {});
     if (!parsed.success) return fail('BAD_REQUEST', `${method}: ${describeIssues(parsed.error)}`);
     try {
-      const result = await service.call(method as MethodName, parsed.data as never);
+      const result = await service.run(method as MethodName, parsed.data as never);
       return { ok: true, result };
     } catch (e) {
       if (e instanceof SaliencyError) return fail(e.code, e.message);

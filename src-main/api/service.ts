@@ -3,8 +3,8 @@
 // Ids on the wire are the store's row ids as strings.
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { COLORMAP_NAMES, type ApiEvent, type ExplanationSummaryT, type ImageSummaryT, type Job, type Library,
-  type MapDataT, type MethodName, type ParsedReq, type Res } from './contract.ts';
+import { API, COLORMAP_NAMES, describeIssues, type ApiEvent, type ExplanationSummaryT, type ImageSummaryT, type Job, type Library,
+  type MapDataT, type MethodName, type ParsedReq, type Req, type Res } from './contract.ts';
 import { JobQueue, type JobItem, type RunnerControl } from './job-queue.ts';
 import { createExplainJob } from '../engine/jobs/create-job.ts';
 import { JobRunner, resumableJobs } from '../engine/jobs/runner.ts';
@@ -28,7 +28,7 @@ import type { StoredExplanation } from '../engine/store/results-repo.ts';
 import { importFolder } from '../engine/library/scan.ts';
 import { makeReport } from '../engine/report/make-report.ts';
 import { normaliseWeights } from '../engine/ensemble/weights/weight-set.ts';
-import { buildEnsemble, fitBradleyTerry, manualWeights, weightsFromLikert, weightsFromMetrics, weightsFromPairwise,
+import { ENSEMBLE_NAMES, buildEnsemble, fitBradleyTerry, manualWeights, weightsFromLikert, weightsFromMetrics, weightsFromPairwise,
   type WeightSet } from '../engine/ensemble/index.ts';
 
 export const APP_VERSION = '0.1.0';
@@ -133,8 +133,15 @@ export class ApiService {
     if (imageId !== undefined) this.emit({ type: 'image', imageId: String(imageId) });
   }
 
-  /** Runs one (already validated) method. */
-  async call<M extends MethodName>(method: M, req: ParsedReq<M>): Promise<Res<M>> {
+  /** Runs one method for in-process callers (CLI, tests): validated with the contract like any transport's. */
+  async call<M extends MethodName>(method: M, req: Req<M>): Promise<Res<M>> {
+    const parsed = API[method].request.safeParse(req);
+    if (!parsed.success) throw new SaliencyError(`${method}: ${describeIssues(parsed.error)}`, 'BAD_REQUEST');
+    return this.run(method, parsed.data as ParsedReq<M>);
+  }
+
+  /** Runs one method whose request the dispatcher has already validated. */
+  async run<M extends MethodName>(method: M, req: ParsedReq<M>): Promise<Res<M>> {
     const handler = (this.handlers as Record<string, (r: unknown) => Promise<unknown>>)[method];
     if (!handler) throw new SaliencyError(`API method "${method}" is not implemented`, 'NOT_AVAILABLE');
     return (await handler(req)) as Res<M>;
@@ -403,6 +410,8 @@ export class ApiService {
       model: this.model ? this.modelSummary(this.model) : null,
       models: BUILTIN_MODELS.map((b) => b.spec),
       methods: EXPLAINER_NAMES,
+      // 'weighted' needs a weight set and 'learned' annotation-fitted weights: not for a plain batch.
+      ensembles: ENSEMBLE_NAMES.filter((n) => n !== 'weighted' && n !== 'learned'),
       colormaps: [...COLORMAP_NAMES],
       features: { persistence: this.store.path, metrics: true, ensembles: true, reports: true },
     }),
@@ -476,7 +485,7 @@ export class ApiService {
       return this.encodeMap(e.map, this.transformOf(e.imageId, e.modelId), maxSide);
     },
 
-    'jobs.start': async ({ libraryId, imageIds, methods, target, seed }) => {
+    'jobs.start': async ({ libraryId, imageIds, methods, target, seed, ensembles }) => {
       const m = this.requireModel();
       const allowed = this.modelSummary(m).methods;
       for (const name of methods) {
@@ -495,11 +504,11 @@ export class ApiService {
       const what = libraryId ? `library ${this.libraryInfo(Number(libraryId)).name}` : recs.length === 1 ? recs[0].relPath : `${recs.length} images`;
       if (libraryId && !target) {
         // A library batch: the engine's job runner (worker threads; resumable after a crash or a kill).
-        const todo = recs.filter((rec) => methods.some((method) => !exists(rec, method)));
+        const todo = recs.filter((rec) => methods.some((method) => !exists(rec, method)) || ensembles.some((c) => !exists(rec, `ensemble:${c}`)));
         if (!todo.length) return this.jobs.add(`${methods.join(', ')} on ${what} (nothing new to do)`, []);
         await this.predict(todo).catch(() => undefined); // the runner explains each image's top-1 class
-        const rec = await createExplainJob(this.store, { libraryId: Number(libraryId), modelPath: m.classifier.info.path!, methods, seed, imageIds: todo.map((r) => r.id) });
-        return this.jobs.addRunner(`${methods.join(', ')} on ${what}`, rec.counts.total, this.batchRunner(rec.id), { id: `batch-${rec.id}` });
+        const rec = await createExplainJob(this.store, { libraryId: Number(libraryId), modelPath: m.classifier.info.path!, methods, seed, imageIds: todo.map((r) => r.id), ensembles });
+        return this.jobs.addRunner(`${[...methods, ...ensembles.map((c) => `ensemble:${c}`)].join(', ')} on ${what}`, rec.counts.total, this.batchRunner(rec.id), { id: `batch-${rec.id}` });
       }
       const items: JobItem[] = recs.flatMap((rec) => methods.filter((method) => !exists(rec, method)).map((method) => ({
         label: `${rec.relPath} · ${method}`,
