@@ -1,5 +1,5 @@
 // saliency explain: maps from one or more methods (and ensembles of them) for images or folders.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
@@ -10,7 +10,7 @@ import { forEachImage } from '../image-loop.ts';
 import { predictTopK } from '../../engine/predict.ts';
 import { EXPLAINER_NAMES, getExplainer } from '../../engine/explain/registry.ts';
 import type { Explanation } from '../../engine/explain/types.ts';
-import { ENSEMBLE_NAMES, buildEnsemble } from '../../engine/ensemble/index.ts';
+import { ENSEMBLE_NAMES, buildEnsemble, checkWeightSet } from '../../engine/ensemble/index.ts';
 import { encodeNpy } from '../../engine/io/npy.ts';
 import { overlayPng } from '../../engine/image/overlay.ts';
 import { mapToOriginal } from '../../engine/image/upsample.ts';
@@ -45,6 +45,8 @@ export const explain: Command = {
 
   --method <list>      comma-separated, default gradcam; known: ${EXPLAINER_NAMES.join(', ')}
   --ensemble <list>    combine the methods' maps: ${ENSEMBLE_NAMES.join(', ')}
+  --weights <file>     a weight set (JSON from saliency ensemble-weights) for weighted ensembles
+                       (ensemble options: --set ensemble.<option>=value, e.g. ensemble.coarse=gradcam)
   --target <t>         top1 (default), a class index, or a label
   --score <s>          logit (default for CAM methods) or probability (default for perturbation methods)
   --seed <n>           random seed (default 0): the same seed gives identical maps
@@ -67,7 +69,7 @@ seeds, evaluations, times, the model's preset and head). Exit status: 0 all done
         ...MODEL_OPTIONS, out: { type: 'string', short: 'o' }, method: { type: 'string' }, ensemble: { type: 'string' },
         target: { type: 'string' }, score: { type: 'string' }, seed: { type: 'string' }, set: { type: 'string', multiple: true },
         colormap: { type: 'string' }, opacity: { type: 'string' }, 'top-k': { type: 'string' },
-        original: { type: 'boolean' },
+        original: { type: 'boolean' }, weights: { type: 'string' },
       },
     });
     if (!values.out) throw new SaliencyError('--out <dir> is required', 'BAD_USAGE');
@@ -76,7 +78,12 @@ seeds, evaluations, times, the model's preset and head). Exit status: 0 all done
     const ensembles = (values.ensemble ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     for (const e of ensembles) if (!ENSEMBLE_NAMES.includes(e)) throw new SaliencyError(`unknown ensemble "${e}"; known: ${ENSEMBLE_NAMES.join(', ')}`, 'UNKNOWN_METHOD');
     const perMethod = parseSettings(values.set ?? []);
+    const ensembleOptions = perMethod.ensemble ?? {};
+    delete perMethod.ensemble;
     for (const m of Object.keys(perMethod)) if (!methods.includes(m)) throw new SaliencyError(`--set names "${m}", which is not among --method ${methods.join(',')}`, 'BAD_SETTING');
+    const weights = values.weights ? checkWeightSet(JSON.parse(await readFile(values.weights, 'utf8')), values.weights) : undefined;
+    const needsWeights = ensembles.filter((e) => e === 'weighted' || e === 'learned');
+    if (needsWeights.length && !weights) throw new SaliencyError(`--ensemble ${needsWeights.join(',')} needs --weights <file> (made by saliency ensemble-weights)`, 'BAD_WEIGHTS');
     const settings = explainers.map((e, i) => e.settings(perMethod[methods[i]] ?? {}));
     const seed = intOption(values.seed, 'seed', 0) ?? 0;
     const colormap = (values.colormap ?? 'turbo') as ColormapName;
@@ -117,7 +124,7 @@ seeds, evaluations, times, the model's preset and head). Exit status: 0 all done
       }
       for (const name of ensembles) {
         if (results.length === 0) break;
-        results.push(buildEnsemble(results.filter((r) => !r.method.startsWith('ensemble')), { combiner: name }));
+        results.push(buildEnsemble(results.filter((r) => !r.method.startsWith('ensemble')), { combiner: name, weights, options: ensembleOptions }));
       }
       const entries = [];
       for (const r of results) {
