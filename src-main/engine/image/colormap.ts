@@ -10,7 +10,8 @@ export type ScaleMode = 'normalised' | 'raw';
 const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
 const poly = (c: number[], t: number) => c.reduceRight((acc, k) => acc * t + k, 0);
 
-// Polynomial fits of matplotlib's viridis (Matt Zucker's fit, max error < 1/255) and Google's turbo.
+// Polynomial fits: matplotlib's viridis (Matt Zucker's fit, within 5/255 of the table) and Google's published turbo
+// polynomial (it runs a little darker than the turbo table at both ends).
 const VIRIDIS = [
   [0.2777273272234177, 0.1050930431085774, -0.3308618287255563, -4.634230498983486, 6.228269936347081, 4.776384997670288, -5.435455855934631],
   [0.005407344544966578, 1.404613529898575, 0.214847559468213, -5.799100973351585, 14.17993336680509, -13.74514537774601, 4.645852612178535],
