@@ -13,12 +13,19 @@ import { readCaptionFile } from '../../engine/concepts/captions-file.ts';
 import { DEFAULT_CAPTION_PROMPT, OpenAiEndpoint } from '../../engine/concepts/endpoint.ts';
 import { boxEnergy, boxRemovalCurve, orderBoxesByConcepts } from '../../engine/concepts/grounding.ts';
 import { limeText } from '../../engine/concepts/lime-text.ts';
-import { aopcReport, type CaptionPipeline, fitCaptions } from '../../engine/concepts/pipeline.ts';
+import { aopcReport, type CaptionPipeline, fitCaptions, fitCaptionSet } from '../../engine/concepts/pipeline.ts';
+import { labelCaptionData } from '../../engine/concepts/dataset.ts';
+import { importCaptionFile, libraryCaptions, readGroupsFile, type StoredCaptions } from '../../engine/concepts/store-captions.ts';
+import { openStore } from '../../engine/store/store.ts';
 import { smerExplain, smerGlobalRanking } from '../../engine/concepts/smer.ts';
 
 const OPTIONS = {
   ...MODEL_OPTIONS,
   captions: { type: 'string' },
+  library: { type: 'string' },
+  db: { type: 'string' },
+  author: { type: 'string' },
+  groups: { type: 'string' },
   images: { type: 'string' },
   target: { type: 'string' },
   embedding: { type: 'string' },
@@ -51,8 +58,13 @@ const USAGE = `Usage:
   saliency smer explain --captions <json> --model <onnx> --image <filename> [--box "<concept>=x0,y0,x1,y1"]...
                         [--locate <n>] [--map gradcam] [--score probability|logit]
   saliency smer aopc    --captions <json> --model <onnx> [--max-k 6] [--lime-samples 1000] [--split all|test]
+  saliency smer import-captions <captions.json> --library <id|folder> [--db <file>]
   saliency smer caption --captions <json> --base-url <url> --vision-model <name> [--files a.jpg,b.jpg]
                         [--prompt "${DEFAULT_CAPTION_PROMPT}"] [--overwrite]
+
+Captions come from a captions file (--captions <json>) or from the database (--library <id|folder> [--db]
+[--author <name>] [--groups <json>]: each image's latest caption annotation, its labelled boxes as concept
+boxes; --groups takes the regression classes from a captions file's "groups", else each class is its own).
 
 Captions are the words of a caption (lower-cased, stop words dropped, lemmatised) averaged as word vectors;
 a logistic regression predicts the classifier's top-1 class (mapped to the captions file's groups) or the
@@ -65,6 +77,9 @@ mean of those logits equals the caption's logit, which every command checks on e
             removing them on the CNN (filled with the mean colour), next to removing as many top map pixels
   aopc      AOPC over words, K = 0..max-k, for SMER, LIME and a random order, and a paired verdict
   caption   captions images with a vision endpoint; the file is rewritten atomically after each caption
+  import-captions  stores each caption of the file as a caption annotation (author from the file) of the
+            library image with that file name, and its concept boxes as box annotations; re-importing adds
+            nothing twice; an unknown file name stops the import before anything is written
 
 Endpoint options (OpenAI-compatible: OpenAI, Ollama, LM Studio, llama.cpp):
   --base-url <url>  e.g. http://127.0.0.1:11434/v1     --vision-model <name>   --embedding-model <name>
@@ -100,20 +115,36 @@ function endpointFrom(values: Values, need: 'vision' | 'embedding'): OpenAiEndpo
   });
 }
 
-async function pipelineFrom(values: Values, model: Classifier): Promise<CaptionPipeline> {
-  if (!values.captions) throw new SaliencyError('--captions <json> is required', 'BAD_USAGE');
+/** Captions from the database (--library), read before the model is loaded. */
+async function storedCaptions(values: Values): Promise<StoredCaptions | undefined> {
+  if (values.captions && values.library) throw new SaliencyError('give --captions <json> or --library <id|folder>, not both', 'BAD_USAGE');
+  if (!values.captions && !values.library) throw new SaliencyError('--captions <json> or --library <id|folder> is required', 'BAD_USAGE');
+  if (!values.library) return undefined;
+  const groups = values.groups ? await readGroupsFile(values.groups) : undefined;
+  const store = openStore(values.db, { readonly: true });
+  try {
+    const stored = libraryCaptions(store, values.library, { author: values.author, groups });
+    if (!stored.data.captions.length) throw new SaliencyError(`${stored.source} has no caption${values.author ? ` by ${values.author}` : ''} in the database (add them with: saliency smer import-captions)`, 'NOT_FOUND');
+    return stored;
+  } finally {
+    store.close();
+  }
+}
+
+async function pipelineFrom(values: Values, model: Classifier, stored?: StoredCaptions): Promise<CaptionPipeline> {
   const target = values.target ?? 'model';
   if (target !== 'model' && target !== 'truth') throw new SaliencyError(`--target must be model or truth (got "${target}")`, 'BAD_SETTING');
   const embedding = values.embedding ?? 'identity';
   if (embedding !== 'identity' && embedding !== 'endpoint') throw new SaliencyError(`--embedding must be identity or endpoint (got "${embedding}")`, 'BAD_SETTING');
-  return fitCaptions(values.captions, model, {
-    imagesDir: values.images,
-    target,
-    embedding: embedding === 'identity' ? 'identity' : endpointFrom(values, 'embedding'),
+  const fitOpts = {
+    embedding: embedding === 'identity' ? 'identity' as const : endpointFrom(values, 'embedding'),
     l2: numberOption(values.l2, 'l2', (n) => n >= 0, 'a number >= 0'),
     testFraction: numberOption(values['test-fraction'], 'test-fraction', (n) => n >= 0 && n < 1, 'in [0, 1)'),
     seed: intOption(values.seed, 'seed', 0),
-  });
+  };
+  if (stored) return fitCaptionSet(await labelCaptionData(stored.source, stored.data, model, { imagesDir: stored.imagesDir, target }), fitOpts);
+  if (!values.captions) throw new SaliencyError('--captions <json> is required', 'BAD_USAGE');
+  return fitCaptions(values.captions, model, { imagesDir: values.images, target, ...fitOpts });
 }
 
 const pct = (v: number) => (Number.isNaN(v) ? 'n/a' : `${(100 * v).toFixed(1)}%`);
@@ -141,13 +172,13 @@ function parseBoxOption(spec: string): { concept: string; box: Box } {
 }
 
 /** Cheap checks before the model is loaded and every caption labelled. */
-async function checkExplainArgs(values: Values): Promise<void> {
+async function checkExplainArgs(values: Values, stored?: StoredCaptions): Promise<void> {
   const name = values.image;
   if (!name) throw new SaliencyError('--image <filename from the captions file> is required', 'BAD_USAGE');
-  if (!values.captions) throw new SaliencyError('--captions <json> is required', 'BAD_USAGE');
-  const data = await readCaptionFile(values.captions);
+  if (!values.captions && !stored) throw new SaliencyError('--captions <json> is required', 'BAD_USAGE');
+  const data = stored?.data ?? await readCaptionFile(values.captions!);
   if (!data.captions.some((c) => c.filename === name || path.basename(c.filename) === name)) {
-    throw new SaliencyError(`${name} has no caption in ${values.captions}`, 'NOT_FOUND');
+    throw new SaliencyError(`${name} has no caption in ${stored?.source ?? values.captions}`, 'NOT_FOUND');
   }
   for (const b of values.box ?? []) parseBoxOption(b);
 }
@@ -239,6 +270,20 @@ function runAopc(values: Values, p: CaptionPipeline): number {
   return p.fidelity.violations.length ? 1 : 0;
 }
 
+async function runImport(values: Values, file: string | undefined): Promise<number> {
+  if (!file) throw new SaliencyError('import-captions needs the captions file: saliency smer import-captions <captions.json> --library <id|folder>', 'BAD_USAGE');
+  if (!values.library) throw new SaliencyError('--library <id|folder> is required: the library whose images the captions are of', 'BAD_USAGE');
+  const store = openStore(values.db);
+  try {
+    const r = await importCaptionFile(store, file, store.libraries.find(values.library).id);
+    if (values.json) console.log(JSON.stringify(r, null, 2));
+    else console.log(`library ${r.library.id} (${r.library.root}): ${r.captions} captions: ${r.added} added, ${r.updated} replaced, ${r.unchanged} already stored; boxes: ${r.boxesAdded} added, ${r.boxesUnchanged} already stored`);
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
 async function runCaption(values: Values): Promise<number> {
   if (!values.captions) throw new SaliencyError('--captions <json> is required', 'BAD_USAGE');
   const endpoint = endpointFrom(values, 'vision');
@@ -261,12 +306,14 @@ export const smer: Command = {
   async run(argv) {
     const { values, positionals } = parse(argv);
     const sub = positionals[0];
-    if (!['fit', 'explain', 'aopc', 'caption'].includes(sub)) throw new SaliencyError(`smer needs a subcommand: fit, explain, aopc or caption (got ${sub ? `"${sub}"` : 'none'})`, 'BAD_USAGE');
+    if (!['fit', 'explain', 'aopc', 'caption', 'import-captions'].includes(sub)) throw new SaliencyError(`smer needs a subcommand: fit, explain, aopc or caption, or import-captions (got ${sub ? `"${sub}"` : 'none'})`, 'BAD_USAGE');
     if (sub === 'caption') return runCaption(values);
-    if (sub === 'explain') await checkExplainArgs(values);
+    if (sub === 'import-captions') return runImport(values, positionals[1]);
+    const stored = await storedCaptions(values);
+    if (sub === 'explain') await checkExplainArgs(values, stored);
     const model = await loadModelFromArgs(values);
     try {
-      const p = await pipelineFrom(values, model);
+      const p = await pipelineFrom(values, model, stored);
       if (sub === 'explain') return await runExplain(values, model, p);
       if (sub === 'aopc') return runAopc(values, p);
       if (values.json) {

@@ -9,6 +9,10 @@ import { SaliencyError } from '../types.ts';
 
 const ClassRange = z.union([z.number().int().nonnegative(), z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])]);
 
+/** Regression classes: group name -> classifier class indices (single or inclusive [from, to] ranges). */
+export const ClassGroups = z.record(z.string(), z.array(ClassRange).min(1));
+export type ClassGroups = z.infer<typeof ClassGroups>;
+
 const ConceptBox = z.object({
   concept: z.string().min(1),
   /** x_min, y_min, x_max, y_max in original-image pixels (max exclusive). */
@@ -32,7 +36,7 @@ const CaptionFileSchema = z.object({
   imagesDir: z.string().optional(),
   description: z.string().optional(),
   /** Regression classes as groups of classifier class indices (single indices or inclusive [from, to] ranges). */
-  groups: z.record(z.string(), z.array(ClassRange).min(1)).optional(),
+  groups: ClassGroups.optional(),
   captions: z.array(CaptionEntry),
 });
 

@@ -41,7 +41,11 @@ export function checkFidelity(model: ConceptModel, docs: readonly { filename: st
 }
 
 export async function fitCaptions(file: string, classifier: Classifier, opts: CaptionPipelineOptions = {}): Promise<CaptionPipeline> {
-  const set = await labelCaptions(file, classifier, opts);
+  return fitCaptionSet(await labelCaptions(file, classifier, opts), opts);
+}
+
+/** Embedding, regression and fidelity check for captions already labelled (from a file or the database). */
+export async function fitCaptionSet(set: LabelledCaptions, opts: Omit<CaptionPipelineOptions, keyof LabelOptions> = {}): Promise<CaptionPipeline> {
   const words = set.docs.flatMap((d) => d.words);
   const embedding = !opts.embedding || opts.embedding === 'identity'
     ? new IdentityEmbedding(words)
