@@ -16,7 +16,7 @@ const { ApiService } = await import('../api/service.ts');
 const { createDispatcher, fail } = await import('../api/dispatch.ts');
 const { FileRoutes } = await import('../api/files.ts');
 const { contentSecurityPolicy } = await import('../api/server.ts');
-const { resourcePath } = await import('../engine/resources.ts');
+const { builtinSamplesDir } = await import('../engine/model/builtin.ts');
 
 const RENDERER_DIR = path.join(here, '../renderer');
 const APP_ORIGIN = 'app://studio';
@@ -35,10 +35,19 @@ function fromOurWindow(event: IpcMainInvokeEvent): boolean {
 
 async function main(): Promise<void> {
   await app.whenReady();
-  const service = new ApiService({ mode: 'electron', dataDir: app.getPath('userData'), model: 'builtin:demo' });
-  await service.init().catch((e: Error) => console.error(`could not load builtin:demo: ${e.message}`));
-  const demo = resourcePath('demo', 'samples');
-  if (existsSync(demo)) await service.call('library.open', { path: demo }).catch(() => undefined);
+  const service = new ApiService({ mode: 'electron', dataDir: app.getPath('userData') });
+  // As `saliency serve`: the demo model (or the known-evidence one) on its bundled samples, Grad-CAM started.
+  for (const spec of ['builtin:demo', 'builtin:known-evidence']) {
+    const ok = await service.call('model.load', { spec }).then(() => true, (e: Error) => { console.error(`could not load ${spec}: ${e.message}`); return false; });
+    if (!ok) continue;
+    const samples = builtinSamplesDir(spec);
+    if (existsSync(samples) && (await service.call('library.list', {})).length === 0) {
+      const lib = await service.call('library.open', { path: samples });
+      await service.call('jobs.start', { libraryId: lib.id, methods: ['gradcam'] }).catch(() => undefined);
+    }
+    break;
+  }
+  service.listResumableJobs();
   const dispatch = createDispatcher(service);
   const files = new FileRoutes(service);
 
