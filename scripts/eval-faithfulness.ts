@@ -3,7 +3,7 @@
 // The control is the metrics' default: a seeded smooth random map (7x7 cells, upsampled). The share against a
 // per-pixel random map is printed too (a per-pixel map scatters single-pixel holes, a strong artefact of its own).
 // Usage: node --import tsx scripts/eval-faithfulness.ts [--images 30] [--models squeezenet,mobilenet,shufflenet]
-//          [--methods gradcam,lime,rise] [--steps 50] [--seed 0] [--set rise.masks=2000 ...] [--out file.json]
+//          [--methods gradcam,lime,rise] [--steps 50] [--seed 0] [--set rise.masks=2000 ...] [--offset 0] [--out file.json]
 //        or --table a.json,b.json,... to print one table from the --out files of several runs (e.g. one per model).
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
       images: { type: 'string', default: '30' }, models: { type: 'string', default: 'squeezenet,mobilenet,shufflenet' },
       methods: { type: 'string', default: 'gradcam,lime,rise' }, steps: { type: 'string', default: '50' },
       seed: { type: 'string', default: '0' }, set: { type: 'string', multiple: true }, out: { type: 'string' },
-      table: { type: 'string' },
+      table: { type: 'string' }, offset: { type: 'string', default: '0' },
     },
   });
   const count = Number(values.images);
@@ -39,7 +39,8 @@ async function main(): Promise<void> {
   const custom = parseSettings(values.set ?? []);
   const manifest = (await import('node:fs')).readFileSync(path.join(data, 'imagenet-samples/manifest.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]);
   // Evenly spread over the classes.
-  const files = Array.from({ length: count }, (_, i) => manifest[Math.floor((i * manifest.length) / count)]);
+  // --offset shifts the picks, so that several runs can use disjoint images.
+  const files = Array.from({ length: count }, (_, i) => manifest[(Math.floor((i * manifest.length) / count) + Number(values.offset)) % manifest.length]);
   const deletion = getMetric('deletion');
   const insertion = getMetric('insertion');
   const dS = deletion.settings({ steps: Number(values.steps) });
