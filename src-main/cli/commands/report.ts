@@ -9,6 +9,7 @@ import { evaluateStored } from '../../engine/pipeline/evaluate-stored.ts';
 import { ensembleStored } from '../../engine/pipeline/ensemble-stored.ts';
 import { Classifier } from '../../engine/model/classifier.ts';
 import { SaliencyError } from '../../engine/types.ts';
+import { readGroupsFile } from '../../engine/concepts/store-captions.ts';
 
 const ids = (v: string | undefined, name: string) => v?.split(',').map((s) => intOption(s.trim(), name, 1)!);
 
@@ -33,7 +34,10 @@ Output:
   --format <list>         ${REPORT_FORMATS.join(',')} (default html,csv,json; pdf needs Chromium)
   --name <name>           file name (default report)      --title <text>
   --max-images <n>        images drawn in the gallery (default 12; the numbers cover all)
-  --db <file>             the database (default $SALIENCY_DB, else the user data folder)`,
+  --db <file>             the database (default $SALIENCY_DB, else the user data folder)
+Concepts (SMER), when the selected images have captions (saliency smer import-captions, or typed in the app):
+  --concept-groups <json> regression classes as groups of model classes (a captions file's "groups")
+  --caption-author <name> only this author's captions       --no-concepts   leave the section out`,
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
@@ -42,6 +46,7 @@ Output:
         rater: { type: 'string' }, 'model-id': { type: 'string' }, ensemble: { type: 'string' }, evaluate: { type: 'string' },
         model: { type: 'string' }, format: { type: 'string' }, name: { type: 'string' }, title: { type: 'string' },
         'max-images': { type: 'string' }, out: { type: 'string', short: 'o' }, json: { type: 'boolean' },
+        'concept-groups': { type: 'string' }, 'caption-author': { type: 'string' }, 'no-concepts': { type: 'boolean' },
       },
     });
     if (!values.out) throw new SaliencyError('--out <dir> is required', 'BAD_USAGE');
@@ -76,6 +81,7 @@ Output:
       }
       const res = await makeReport(store, selection, {
         outDir: values.out, formats, name: values.name, maxImages: intOption(values['max-images'], 'max-images', 0),
+        concepts: values['no-concepts'] ? false : { groups: values['concept-groups'] ? await readGroupsFile(values['concept-groups']) : undefined, author: values['caption-author'] },
       });
       if (values.json) console.log(JSON.stringify(res.files, null, 2));
       else for (const [kind, file] of Object.entries(res.files)) console.log(`${kind}: ${file}`);

@@ -73,7 +73,7 @@ export interface ReportData {
   labels: Record<number, string>;
 }
 
-function selectImages(store: Store, sel: ReportSelection, modelId: number): ImageRecord[] {
+export function selectImages(store: Store, sel: ReportSelection, modelId: number): ImageRecord[] {
   let images: ImageRecord[];
   if (sel.imageIds) images = sel.imageIds.map((id) => store.images.get(id)).filter((x): x is ImageRecord => !!x);
   else if (sel.libraryId !== undefined) images = store.images.allOf(sel.libraryId);

@@ -4,6 +4,7 @@ import type { ReportData } from './collect.ts';
 import type { Analysis } from './analysis.ts';
 import type { AgreementResult } from './agreement.ts';
 import { boxPlot, esc, heatmap, lineChart, type Series } from './charts.ts';
+import { type ConceptsSection, renderConceptsHtml } from './concepts.ts';
 
 export interface GalleryItem {
   imageId: number;
@@ -72,7 +73,7 @@ function winnerSentence(data: ReportData): string {
   return lines.length ? `<ul>${lines.join('')}</ul>` : '';
 }
 
-export function renderHtml(data: ReportData, analysis: Analysis, agreement: AgreementResult, gallery: GalleryItem[]): string {
+export function renderHtml(data: ReportData, analysis: Analysis, agreement: AgreementResult, gallery: GalleryItem[], concepts?: ConceptsSection): string {
   const metricsWithCurves = [...new Set(data.metrics.filter((m) => m.curve).map((m) => m.metric))];
   const curveCharts = metricsWithCurves.map((m) => {
     const series = meanCurves(data, m);
@@ -130,6 +131,7 @@ ${analysis.disagreements.length ? `<p>Images where the single methods disagree m
 <h2>Human ratings</h2>${ratings}
 <h2>Ensemble weights and their provenance</h2>${weights}
 <h2>Images</h2>${galleryHtml || '<p class="muted">No images.</p>'}
+${concepts ? renderConceptsHtml(concepts) : ''}
 <h2>Reproducibility</h2><p>Selection: <code>${esc(JSON.stringify(data.selection))}</code></p>${runs}
 </body></html>`;
 }

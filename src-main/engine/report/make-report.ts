@@ -14,6 +14,7 @@ import { analyse, type Analysis } from './analysis.ts';
 import { agreementOf, type AgreementResult } from './agreement.ts';
 import { renderHtml, type GalleryItem } from './html.ts';
 import { metricsCsv, summaryCsv } from './tables.ts';
+import { type ConceptOptions, conceptsCsv, conceptsSection, type ConceptsSection } from './concepts.ts';
 import { chromiumPrinter, type PdfPrinter } from './pdf.ts';
 import sharp from 'sharp';
 
@@ -30,13 +31,16 @@ export interface ReportOptions {
   colormap?: ColormapName;
   labels?: ClassLabel[];
   printer?: PdfPrinter;
+  /** The concept (SMER) section, made when the selected images have captions in the store; false: never. */
+  concepts?: ConceptOptions | false;
 }
 
 export interface ReportResult {
-  files: Partial<Record<ReportFormat | 'summary-csv', string>>;
+  files: Partial<Record<ReportFormat | 'summary-csv' | 'concepts-csv', string>>;
   data: ReportData;
   analysis: Analysis;
   agreement: AgreementResult;
+  concepts?: ConceptsSection;
 }
 
 const dataUri = (png: Buffer) => `data:image/png;base64,${png.toString('base64')}`;
@@ -81,16 +85,18 @@ export async function makeReport(store: Store, selection: ReportSelection, opts:
   if (data.images.length === 0) throw new SaliencyError('the selection has no explained images: nothing to report', 'EMPTY_REPORT');
   const agreement = agreementOf(store, data);
   const analysis = analyse(data, agreement.perImage);
+  const concepts = opts.concepts === false ? undefined : await conceptsSection(store, data, labels, opts.concepts);
   await mkdir(opts.outDir, { recursive: true });
   const base = path.join(opts.outDir, opts.name ?? 'report');
   const files: ReportResult['files'] = {};
   const madeFrom = {
     selection, model: { id: data.model.id, sha256: data.model.sha256 }, runs: data.runs.map((r) => r.id),
     images: data.images.length, explanations: data.explanations.length, metrics: data.metrics.length, weightSets: data.weightSets.map((w) => w.name),
+    ...(concepts ? { captions: concepts.captioned, conceptSettings: concepts.settings } : {}),
   };
   let html: string | undefined;
   if (formats.includes('html') || formats.includes('pdf')) {
-    html = renderHtml(data, analysis, agreement, await gallery(store, data, opts.maxImages ?? 12, opts.colormap ?? 'turbo'));
+    html = renderHtml(data, analysis, agreement, await gallery(store, data, opts.maxImages ?? 12, opts.colormap ?? 'turbo'), concepts);
   }
   if (formats.includes('html')) { files.html = `${base}.html`; await writeFile(files.html, html!); }
   if (formats.includes('pdf')) { files.pdf = `${base}.pdf`; await (opts.printer ?? chromiumPrinter)(html!, files.pdf); }
@@ -99,13 +105,14 @@ export async function makeReport(store: Store, selection: ReportSelection, opts:
     files['summary-csv'] = `${base}.summary.csv`;
     await writeFile(files.csv, metricsCsv(data));
     await writeFile(files['summary-csv'], summaryCsv(data));
+    if (concepts?.status === 'ok') { files['concepts-csv'] = `${base}.concepts.csv`; await writeFile(files['concepts-csv'], conceptsCsv(concepts)); }
   }
   if (formats.includes('json')) {
     files.json = `${base}.json`;
-    await writeFile(files.json, JSON.stringify({ ...data, analysis, agreement }, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2));
+    await writeFile(files.json, JSON.stringify({ ...data, analysis, agreement, ...(concepts ? { concepts } : {}) }, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2));
   }
   store.transaction(() => {
     for (const [kind, file] of Object.entries(files)) store.reports.add({ kind, path: path.resolve(file!), madeFrom });
   });
-  return { files, data, analysis, agreement };
+  return { files, data, analysis, agreement, ...(concepts ? { concepts } : {}) };
 }

@@ -6,7 +6,7 @@ const cell = (v: unknown): string => {
   const s = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : String(v);
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
-const csv = (header: string[], rows: unknown[][]) => [header.join(','), ...rows.map((r) => r.map(cell).join(','))].join('\n') + '\n';
+export const csv = (header: string[], rows: unknown[][]) => [header.join(','), ...rows.map((r) => r.map(cell).join(','))].join('\n') + '\n';
 
 export function metricsCsv(data: ReportData): string {
   const images = new Map(data.images.map((i) => [i.id, i]));
