@@ -4,7 +4,7 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { HAS_DATA, REPO, sample } from '../helpers/data.ts';
+import { HAS_DATA, MODELS, REPO, model, sample } from '../helpers/data.ts';
 import { tempDir } from '../helpers/files.ts';
 import { openStore, type Store } from '../../src-main/engine/store/store.ts';
 import { importFolder } from '../../src-main/engine/library/scan.ts';
@@ -100,4 +100,31 @@ describe.skipIf(!HAS_DATA)('captions in the store', () => {
     await expect(smer.run(['import-captions', CAPTIONS, '--db', dbFile])).rejects.toThrow(/--library <id\|folder> is required/);
     await expect(smer.run(['fit', '--captions', CAPTIONS, '--library', '1'])).rejects.toThrow(/not both/);
   });
+
+  it('saliency smer fit --library: the stored captions, labelled by MobileNetV2, give the same model as the file', async () => {
+    const fit = async (source: string[]) => {
+      const out: string[] = [];
+      const spy = vi.spyOn(console, 'log').mockImplementation((s: unknown) => { out.push(String(s)); });
+      try {
+        expect(await smer.run(['fit', ...source, '--model', model(MODELS.mobilenet), '--test-fraction', '0', '--json'])).toBe(0);
+      } finally {
+        spy.mockRestore();
+      }
+      return JSON.parse(out.join('\n'));
+    };
+    const stored = await fit(['--library', String(libraryId), '--db', dbFile, '--author', 'annotator', '--groups', CAPTIONS]);
+    const fromFile = await fit(['--captions', CAPTIONS]);
+    expect(stored.documents).toBe(85);
+    expect(stored.classes).toEqual(fromFile.classes);
+    expect(stored.fidelity.worst).toBeLessThan(1e-9);
+    // Trained on every caption (no test split), the fit does not depend on the caption order: same top concepts.
+    expect(stored.trainAccuracy).toBe(fromFile.trainAccuracy);
+    for (const c of stored.classes) {
+      stored.topConcepts[c].forEach((r: { word: string; score: number }, i: number) => {
+        expect(r.word).toBe(fromFile.topConcepts[c][i].word);
+        expect(r.score).toBeCloseTo(fromFile.topConcepts[c][i].score, 4);
+      });
+    }
+    await expect(smer.run(['fit', '--library', String(libraryId), '--db', dbFile, '--author', 'nobody', '--model', model(MODELS.mobilenet)])).rejects.toThrow(/has no caption by nobody/);
+  }, 120_000);
 });
