@@ -256,6 +256,9 @@ export const API = {
   'ensemble.list': method('Saved weight sets.', Empty, z.array(z.object({ id: z.string(), name: z.string(), source: z.string(), weights: z.record(z.string(), z.number()) }))),
   'metrics.curves': method('Deletion and insertion curves of explanations (for the Compare screen).',
     z.strictObject({ explanationIds: z.array(Id).min(1).max(64), steps: z.number().int().min(4).max(64).default(16) }), z.array(CurveSchema)),
+  'metrics.list': method('Stored metric values of explanations, with their random-map controls (the numbers reports are made of).',
+    z.strictObject({ explanationIds: z.array(Id).min(1).max(5000) }),
+    z.array(z.object({ explanationId: z.string(), method: z.string(), metric: z.string(), value: z.number().nullable(), randomControl: z.number().nullable(), seed: z.number() }))),
   'reports.export': method('Export a comparison report of a library.', z.strictObject({
     libraryId: Id, format: z.enum(['html', 'pdf', 'csv', 'json']),
   }), z.object({ path: z.string(), bytes: z.number(), /** For the "report" file route. */ reportId: z.string() })),

@@ -692,6 +692,14 @@ export class ApiService {
       return out;
     },
 
+    'metrics.list': async ({ explanationIds }) => explanationIds.flatMap((id) => {
+      const e = this.store.explanations.get(asId('explanation', id));
+      if (!e) throw new SaliencyError(`no explanation with id "${id}"`, 'NOT_FOUND');
+      return this.store.metrics.list({ explanationId: e.id }).map((m) => ({
+        explanationId: id, method: e.method, metric: m.name, value: m.value, randomControl: m.randomValue, seed: m.seed,
+      }));
+    }),
+
     'reports.export': async ({ libraryId, format }) => {
       const m = this.requireModel();
       const lib = this.libraryInfo(asId('library', libraryId));

@@ -17,6 +17,7 @@ import { evaluateStored } from '../../src-main/engine/pipeline/evaluate-stored.t
 import { makeReport, type ReportResult } from '../../src-main/engine/report/make-report.ts';
 import { Classifier } from '../../src-main/engine/model/classifier.ts';
 import { chromiumPath, CHROMIUM_ARGS } from '../../src-main/engine/report/pdf.ts';
+import { ApiService } from '../../src-main/api/service.ts';
 
 const HAS_CHROMIUM = existsSync('/usr/bin/chromium') || !!process.env.CHROMIUM_PATH;
 const IMAGES = ['n01440764_tench', 'n02090379_redbone', 'n02123045_tabby', 'n04099969_rocking_chair', 'n07747607_orange'];
@@ -26,13 +27,15 @@ describe.skipIf(!HAS_DATA)('comparison reports', () => {
   let out: string;
   let result: ReportResult;
   let libraryId: number;
+  let dbFile: string;
 
   beforeAll(async () => {
     const dir = tempDir();
     const folder = path.join(dir, 'images');
     mkdirSync(folder);
     for (const f of IMAGES) copyFileSync(sample(`${f}.JPEG`), path.join(folder, `${f}.JPEG`));
-    store = openStore(path.join(dir, 'studio.db'));
+    dbFile = path.join(dir, 'studio.db');
+    store = openStore(dbFile);
     libraryId = (await importFolder(store, folder)).library.id;
     const job = await createExplainJob(store, {
       libraryId, modelPath: model(MODELS.squeezenet), methods: ['gradcam', 'lime', 'rise'],
@@ -104,6 +107,36 @@ describe.skipIf(!HAS_DATA)('comparison reports', () => {
     for (const s of result.data.summary) {
       const vals = result.data.metrics.filter((m) => m.method === s.method && m.metric === s.metric).map((m) => m.value!);
       expect(s.mean).toBeCloseTo(vals.reduce((a, b) => a + b, 0) / vals.length, 10);
+    }
+  });
+
+  it('numbers in the report equal those the app API returns for the same runs', async () => {
+    const api = new ApiService({ dataDir: tempDir(), dbFile, model: model(MODELS.squeezenet) });
+    try {
+      await api.init();
+      const ids = result.data.explanations.map((e) => String(e.id));
+      const fromApi = await api.call('metrics.list', { explanationIds: ids });
+      expect(fromApi).toHaveLength(result.data.metrics.length);
+      for (const m of result.data.metrics) {
+        const a = fromApi.find((x) => x.explanationId === String(m.explanationId) && x.metric === m.metric)!;
+        expect([a.method, a.value, a.randomControl]).toEqual([m.method, m.value, m.randomControl]);
+      }
+      const ratings = await api.call('ratings.summary', { libraryId: String(libraryId) });
+      for (const r of result.data.ratings.perMethod.filter((p) => p.likertN > 0)) {
+        const a = ratings.find((x) => x.method === r.method)!;
+        expect(a.likertMean).toBe(r.likertMean);
+        expect(a.likertCount).toBe(r.likertN);
+        expect(a.bradleyTerry).toBe(r.bradleyTerry);
+      }
+      const img = result.data.images[0];
+      const detail = await api.call('image.get', { imageId: String(img.id) });
+      for (const [method, id] of Object.entries(img.explanations)) {
+        const e = detail.explanations.find((x) => x.id === String(id))!;
+        expect(e.method).toBe(method);
+        expect(e.evaluations).toBe(result.data.explanations.find((x) => x.id === id)!.evaluations);
+      }
+    } finally {
+      api.close();
     }
   });
 
