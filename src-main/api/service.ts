@@ -11,6 +11,7 @@ import { JobRunner, resumableJobs } from '../engine/jobs/runner.ts';
 import type { JobRecord } from '../engine/store/jobs-repo.ts';
 import { guessClass } from './ground-truth-guess.ts';
 import { deletionInsertion } from './curves.ts';
+import { asExplanation } from '../engine/pipeline/ensemble-stored.ts';
 import { decodeRuns, encodeRuns } from './mask-runs.ts';
 import { SaliencyError, type ImageTransform, type Map2D, type Target } from '../engine/types.ts';
 import { Classifier, type ModelInfo } from '../engine/model/classifier.ts';
@@ -360,10 +361,6 @@ export class ApiService {
     };
   }
 
-  private asExplanation(e: StoredExplanation): Explanation {
-    return { method: e.method, target: { classIndex: e.targetClass, score: e.scoreKind }, map: e.map, evaluations: e.evaluations, settings: e.settings, seed: e.seed, extras: e.extras, millis: e.millis };
-  }
-
   /** The weighted ensemble of an image's latest map per method (for the top-1 class when maps disagree on the target). */
   private ensembleOf(imageId: number, weights: Record<string, number>): { map: Map2D; used: string[]; modelId: number } {
     const expl = this.explanationsOf(imageId);
@@ -375,7 +372,7 @@ export class ApiService {
       throw new SaliencyError(`the image has no map of a method with a weight above 0 (it has: ${[...latest.keys()].join(', ') || 'none'})`, 'NOT_FOUND');
     }
     const stored = members.map((e) => this.store.explanations.get(e.id)!);
-    const ens = buildEnsemble(stored.map((e) => this.asExplanation(e)), { combiner: 'weighted', weights: Object.fromEntries(members.map((e) => [e.method, weights[e.method]])) });
+    const ens = buildEnsemble(stored.map(asExplanation), { combiner: 'weighted', weights: Object.fromEntries(members.map((e) => [e.method, weights[e.method]])) });
     return { map: ens.map, used: members.map((e) => e.method), modelId: stored[0].modelId };
   }
 
