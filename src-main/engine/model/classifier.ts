@@ -102,7 +102,8 @@ async function createSession(bytes: Uint8Array, provider: Provider, threads: num
   });
   if (provider !== 'cpu') {
     try {
-      const session = await ort.InferenceSession.create(bytes, options(provider));
+      // A missing provider library is reported in the note below, not on the console.
+      const session = await ort.InferenceSession.create(bytes, { ...options(provider), logSeverityLevel: 4 });
       return { session, provider, note: `running on ${provider}` };
     } catch (e) {
       const session = await ort.InferenceSession.create(bytes, options('cpu'));
