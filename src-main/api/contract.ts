@@ -259,6 +259,30 @@ export const API = {
   'metrics.list': method('Stored metric values of explanations, with their random-map controls (the numbers reports are made of).',
     z.strictObject({ explanationIds: z.array(Id).min(1).max(5000) }),
     z.array(z.object({ explanationId: z.string(), method: z.string(), metric: z.string(), value: z.number().nullable(), randomControl: z.number().nullable(), seed: z.number() }))),
+  'concepts.image': method('The SMER concept explanation of an image: the concept model fitted on its library\'s stored captions (target: the active model\'s stored top-1 class, or its group), the caption\'s per-word SMER scores and LIME weights for the predicted class; or why there is none.',
+    z.strictObject({
+      imageId: Id,
+      /** Regression classes as groups of classifier classes (as in a captions file); without, each predicted class with 2+ captioned images. */
+      groups: z.record(z.string().max(100), z.array(z.union([ClassIndex, z.tuple([ClassIndex, ClassIndex])])).min(1).max(1000)).optional(),
+    }), z.object({
+      available: z.boolean(),
+      /** Why there is no concept explanation (too few captions, no caption for this image, ...). */
+      reason: z.string().nullable(),
+      caption: z.string(),
+      /** Captioned images of the library, and how many the model was fitted on. */
+      captions: z.number(),
+      fitted: z.number(),
+      classes: z.array(z.string()),
+      /** The regression's class for the caption, its probability and the caption's score (logit) for it. */
+      predicted: z.string().nullable(),
+      probability: z.number().nullable(),
+      score: z.number().nullable(),
+      /** |mean of per-word logits - caption logit| (SMER's fidelity identity; ~1e-16). */
+      fidelityError: z.number().nullable(),
+      accuracy: z.object({ train: z.number().nullable(), test: z.number().nullable(), trainN: z.number(), testN: z.number(), split: z.enum(['train', 'test']) }).nullable(),
+      /** Distinct caption words, best SMER score first; count-weighted mean of smer = score. */
+      words: z.array(z.object({ word: z.string(), count: z.number(), smer: z.number(), lime: z.number() })),
+    })),
   'reports.export': method('Export a comparison report of a library.', z.strictObject({
     libraryId: Id, format: z.enum(['html', 'pdf', 'csv', 'json']),
   }), z.object({ path: z.string(), bytes: z.number(), /** For the "report" file route. */ reportId: z.string() })),

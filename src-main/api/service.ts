@@ -13,6 +13,7 @@ import { guessClass } from './ground-truth-guess.ts';
 import { deletionInsertion } from './curves.ts';
 import { asExplanation } from '../engine/pipeline/ensemble-stored.ts';
 import { decodeRuns, encodeRuns } from './mask-runs.ts';
+import { ConceptCache } from './concepts.ts';
 import { SaliencyError, type ImageTransform, type Map2D, type Target } from '../engine/types.ts';
 import { Classifier, type ModelInfo } from '../engine/model/classifier.ts';
 import { BUILTIN_MODELS, isBuiltinSpec, resolveModelSpec } from '../engine/model/builtin.ts';
@@ -65,12 +66,14 @@ export class ApiService {
   private model: ModelHandle | null = null;
   private readonly listeners = new Set<(e: ApiEvent) => void>();
   private readonly cache = new ImageCache(16);
+  private readonly concepts: ConceptCache;
   /** Bumped on every write that can change a listing; cached listings older than it are rebuilt. */
   private revision = 0;
   private readonly listings = new Map<string, { revision: number; items: ImageListItem[] }>();
 
   constructor(readonly options: ServiceOptions) {
     this.store = openStore(options.dbFile ?? path.join(options.dataDir, 'studio.db'));
+    this.concepts = new ConceptCache(this.store);
     this.jobs = new JobQueue((job) => this.emit({ type: 'job', job }));
   }
 
@@ -696,6 +699,13 @@ export class ApiService {
         explanationId: id, method: e.method, metric: m.name, value: m.value, randomControl: m.randomValue, seed: m.seed,
       }));
     }),
+
+    'concepts.image': async ({ imageId, groups }) => {
+      const m = this.requireModel();
+      const rec = this.image(imageId);
+      await this.predict([rec]);
+      return this.concepts.image(rec, m.dbId, m.classifier.labels, groups);
+    },
 
     'reports.export': async ({ libraryId, format }) => {
       const m = this.requireModel();

@@ -118,6 +118,9 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_DATA)('the app in Chromium against salienc
     await expect.poll(() => page.getByTestId('explanation').count(), { timeout: 90_000 }).toBe(METHODS.length + 1);
     await page.getByTestId('explanation').filter({ hasText: 'occlusion' }).locator('canvas').waitFor();
     expect(await page.getByTestId('explanation').filter({ hasText: 'occlusion' }).textContent()).toContain('→ tabby');
+    // The concept panel sits beside the maps; with no captions in this library it says what it needs.
+    await expect.poll(() => page.getByTestId('concepts').locator('[data-testid="concepts-reason"]').textContent(), { timeout: 30_000 })
+      .toMatch(/needs captions of at least 10 images of 2\+ classes.*this library has 0 captioned image\(s\)/);
     await shot('03-image');
   });
 

@@ -96,7 +96,7 @@ export interface ConceptsSection {
 const curveOf = (c: AopcReport['smer']): ConceptCurve => ({ method: c.method, drops: c.drops, aopc: c.aopc, documents: c.documents, perDocument: c.perDocument });
 
 /** Without class groups, classes with a single captioned image cannot be learned: they are left out. */
-function dropSingletons(set: LabelledCaptions): LabelledCaptions {
+export function dropSingletons(set: LabelledCaptions): LabelledCaptions {
   const counts = set.classes.map((_, k) => set.docs.filter((d) => d.label === k).length);
   const keep = set.classes.filter((_, k) => counts[k] >= 2);
   if (keep.length === set.classes.length) return set;
