@@ -2,6 +2,7 @@
 import type { Map2D } from '../types.ts';
 import { SaliencyError } from '../types.ts';
 import { Random } from '../util/random.ts';
+import { averageRanks as zeroBasedRanks } from '../util/ranks.ts';
 
 /**
  * Pixel indices from most to least relevant (or the reverse). Ties (e.g. the zeros of a ReLU'd CAM) are put in
@@ -23,17 +24,7 @@ export function relevanceOrder(values: ArrayLike<number>, random: Random, mostRe
 
 /** 1-based ranks, ties get the mean of their ranks (as scipy.stats.rankdata 'average'). */
 export function averageRanks(values: ArrayLike<number>): Float64Array {
-  const n = values.length;
-  const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => values[a] - values[b]);
-  const ranks = new Float64Array(n);
-  for (let i = 0; i < n;) {
-    let j = i;
-    while (j + 1 < n && values[idx[j + 1]] === values[idx[i]]) j++;
-    const r = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) ranks[idx[k]] = r;
-    i = j + 1;
-  }
-  return ranks;
+  return zeroBasedRanks(values).map((r) => r + 1);
 }
 
 /** Pearson correlation; 0 when either side is constant (it carries no ranking to agree with). */
