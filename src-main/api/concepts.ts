@@ -65,7 +65,7 @@ export class ConceptCache {
     const caption = filename === undefined ? '' : (f.set.docs.find((d) => d.filename === filename)?.caption
       ?? libraryCaptions(this.store, rec.libraryId).data.captions.find((c) => c.filename === filename)?.caption ?? '');
     const base: Result = { available: false, reason: f.reason, caption, captions: f.captions, fitted: f.set.docs.length, classes: f.set.classes,
-      predicted: null, probability: null, score: null, fidelityError: null, accuracy: null, words: [] };
+      target: null, predicted: null, probability: null, score: null, fidelityError: null, accuracy: null, words: [] };
     if (!f.pipeline) return base;
     const i = f.set.docs.findIndex((d) => d.filename === filename);
     if (i < 0) {
@@ -82,7 +82,7 @@ export class ConceptCache {
     const fit = f.pipeline.fit;
     return {
       ...base, available: true, reason: null, caption: d.caption,
-      predicted: f.set.classes[c], probability: e.probabilities[c], score: e.scores[c], fidelityError: e.fidelityError,
+      target: f.set.classes[d.label], predicted: f.set.classes[c], probability: e.probabilities[c], score: e.scores[c], fidelityError: e.fidelityError,
       accuracy: { train: finite(fit.trainAccuracy), test: finite(fit.testAccuracy), trainN: fit.train.length, testN: fit.test.length, split: fit.test.includes(i) ? 'test' : 'train' },
       words: e.words.map((r) => ({ word: r.word, count: r.count, smer: r.scores[c], lime: l.weights[l.words.indexOf(r.word)] }))
         .sort((a, b) => b.smer - a.smer || (a.word < b.word ? -1 : 1)),

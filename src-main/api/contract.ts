@@ -273,6 +273,8 @@ export const API = {
       captions: z.number(),
       fitted: z.number(),
       classes: z.array(z.string()),
+      /** The image's regression target: the class (or group) of the active model's top-1 prediction. */
+      target: z.string().nullable(),
       /** The regression's class for the caption, its probability and the caption's score (logit) for it. */
       predicted: z.string().nullable(),
       probability: z.number().nullable(),

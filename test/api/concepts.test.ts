@@ -55,6 +55,8 @@ describe.skipIf(!HAS_DATA)('concepts.image', () => {
           continue;
         }
         expect(r.fitted).toBeGreaterThanOrEqual(10);
+        expect(r.classes).toContain(r.target);
+        expect(r.classes).toContain(r.predicted);
         expect(r.classes.length).toBeGreaterThanOrEqual(2);
         expect(r.accuracy!.trainN + r.accuracy!.testN).toBe(r.fitted);
         // The words are the caption's concept words, each counted as often as it occurs.
