@@ -9,7 +9,7 @@ export ELECTRON_SKIP_BINARY_DOWNLOAD=1 ONNXRUNTIME_NODE_INSTALL=skip
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "== installing npm packages (offline-safe flags; better-sqlite3 may compile for about a minute)"
-  npm ci --no-audit --no-fund
+  npm install --no-audit --no-fund
 fi
 
 echo "== explaining the demo library (resources/demo/samples) with the demo model"
