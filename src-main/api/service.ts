@@ -12,6 +12,7 @@ import type { JobRecord } from '../engine/store/jobs-repo.ts';
 import { guessClass } from './ground-truth-guess.ts';
 import { deletionInsertion } from './curves.ts';
 import { asExplanation } from '../engine/pipeline/ensemble-stored.ts';
+import type { ClassGroups } from '../engine/concepts/captions-file.ts';
 import { decodeRuns, encodeRuns } from './mask-runs.ts';
 import { ConceptCache } from './concepts.ts';
 import { SaliencyError, type ImageTransform, type Map2D, type Target } from '../engine/types.ts';
@@ -704,7 +705,8 @@ export class ApiService {
       const m = this.requireModel();
       const rec = this.image(imageId);
       await this.predict([rec]);
-      return this.concepts.image(rec, m.dbId, m.classifier.labels, groups);
+      const stored = this.store.libraries.get(rec.libraryId)?.conceptGroups as ClassGroups | null | undefined;
+      return this.concepts.image(rec, m.dbId, m.classifier.labels, groups ?? stored ?? undefined);
     },
 
     'reports.export': async ({ libraryId, format }) => {

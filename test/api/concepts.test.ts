@@ -90,7 +90,12 @@ describe.skipIf(!HAS_DATA)('concepts.image', () => {
       // Too few captions: a plain reason, no scores.
       const fewImages = await api.call('images.list', { libraryId: few.id, offset: 0, limit: 10, filter: {} });
       const none = await api.call('concepts.image', { imageId: fewImages.items[0].id, groups: big.groups });
-      // Without groups each predicted ImageNet class is its own: these samples are mostly one per class.
+      // Without a groups argument the library's own groups (stored when its captions file was imported) are used.
+      const stored = await api.call('concepts.image', { imageId: page.items[0].id });
+      expect(stored).toEqual(await api.call('concepts.image', { imageId: page.items[0].id, groups: big.groups }));
+      expect(stored.available).toBe(true);
+      // With no groups at all each predicted ImageNet class is its own: these samples are mostly one per class.
+      api.store.libraries.setConceptGroups(Number(library.id), null);
       const ungrouped = await api.call('concepts.image', { imageId: page.items[0].id });
       expect(ungrouped.available).toBe(false);
       expect(ungrouped.reason).toMatch(/this library has 45 captioned image\(s\): \d+ usable in \d+ class\(es\) with 2\+ images each/);

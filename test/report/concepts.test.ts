@@ -158,7 +158,14 @@ describe.skipIf(!HAS_DATA)('report: concepts (SMER) section on the real captions
     expect(readFileSync(few.files.html!, 'utf8')).toContain('no concept model: 85 usable captioned images');
     // Without class groups every ImageNet class is its own: classes predicted for a single image are left out,
     // and the few images of classes predicted twice are too few for a model.
-    const ungrouped = await makeReport(store, { libraryId: result.data.selection.libraryId, modelId }, { outDir: tempDir(), formats: ['json'] });
+    // Imported captions bring their file's groups to the library: the default report uses them.
+    const libraryId = result.data.selection.libraryId!;
+    expect(store.libraries.get(libraryId)!.conceptGroups).toEqual(file.groups);
+    const byLibrary = await makeReport(store, { libraryId, modelId }, { outDir: tempDir(), formats: ['json'], concepts: { seed: SEED, limeSamples: LIME_SAMPLES } });
+    expect(byLibrary.concepts!.aopc).toEqual(result.concepts!.aopc);
+    store.libraries.setConceptGroups(libraryId, null);
+    const ungrouped = await makeReport(store, { libraryId, modelId }, { outDir: tempDir(), formats: ['json'] });
+    store.libraries.setConceptGroups(libraryId, file.groups as Record<string, unknown>);
     expect(ungrouped.concepts!.status).toBe('skipped');
     expect(ungrouped.concepts!.reason).toMatch(/^\d usable captioned images; the concept model needs at least 10$/);
     expect(ungrouped.concepts!.documents + ungrouped.concepts!.excluded.length).toBe(89);

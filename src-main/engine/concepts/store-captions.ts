@@ -64,6 +64,8 @@ export function importCaptions(store: Store, data: CaptionFile, libraryId: numbe
   const matched = matchImages(store.images.allOf(library.id), data.captions.map((c) => c.filename), `library ${library.id} (${library.root})`);
   const r: CaptionImportResult = { library: { id: library.id, root: library.root }, captions: data.captions.length, added: 0, updated: 0, unchanged: 0, boxesAdded: 0, boxesUnchanged: 0 };
   store.transaction(() => {
+    // The file's class groups become the library's, so the app and reports pool classes the same way.
+    if (data.groups) store.libraries.setConceptGroups(library.id, data.groups as Record<string, unknown>);
     for (const entry of data.captions) {
       const image = matched.get(entry.filename)!;
       const text = entry.caption.trim();

@@ -110,7 +110,10 @@ export function dropSingletons(set: LabelledCaptions): LabelledCaptions {
  * The concept section of a report, or undefined when no selected image has a caption. Throws only for bad
  * options; data that cannot be fitted (too few captions, a single class) gives status "skipped" and the reason.
  */
-export async function conceptsSection(store: Store, data: ReportData, labels: readonly ClassLabel[], opts: ConceptOptions = {}): Promise<ConceptsSection | undefined> {
+export async function conceptsSection(store: Store, data: ReportData, labels: readonly ClassLabel[], options: ConceptOptions = {}): Promise<ConceptsSection | undefined> {
+  // Without explicit groups, a library's own (stored with its imported captions) are used.
+  const libraryGroups = data.selection.libraryId !== undefined ? store.libraries.get(data.selection.libraryId)?.conceptGroups : null;
+  const opts: ConceptOptions = { ...options, groups: options.groups ?? (libraryGroups as ClassGroups | null) ?? undefined };
   const settings = {
     seed: opts.seed ?? 0, l2: opts.l2 ?? 1e-3, testFraction: opts.testFraction ?? 0.3, maxK: opts.maxK ?? 6,
     limeSamples: opts.limeSamples ?? DEFAULT_LIME_TEXT.samples, author: opts.author ?? null, groups: !!opts.groups,

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { SaliencyError } from '../types.ts';
-import { nowIso } from './json.ts';
+import { nowIso, parseJson } from './json.ts';
 
 export interface LibraryRecord {
   id: number;
@@ -11,6 +11,8 @@ export interface LibraryRecord {
   labelsSource: 'auto' | 'none';
   createdAt: string;
   scannedAt: string | null;
+  /** Class groups for concept explanations (a captions file's "groups"), or null: each class its own. */
+  conceptGroups: Record<string, unknown> | null;
 }
 
 export interface ImageRecord {
@@ -87,9 +89,10 @@ const toImage = (r: ImageRow): ImageRecord => ({
   missing: r.missing === 1,
 });
 
-interface LibraryRow { id: number; root: string; name: string; labels_source: 'auto' | 'none'; created_at: string; scanned_at: string | null }
+interface LibraryRow { id: number; root: string; name: string; labels_source: 'auto' | 'none'; created_at: string; scanned_at: string | null; concept_groups: string | null }
 const toLibrary = (r: LibraryRow): LibraryRecord => ({
   id: r.id, root: r.root, name: r.name, labelsSource: r.labels_source, createdAt: r.created_at, scannedAt: r.scanned_at,
+  conceptGroups: parseJson<Record<string, unknown> | null>(r.concept_groups, null),
 });
 
 export class LibrariesRepo {
@@ -101,6 +104,11 @@ export class LibrariesRepo {
     this.db.prepare(`INSERT INTO libraries (root, name, labels_source) VALUES (?, ?, ?) ON CONFLICT(root) DO NOTHING`)
       .run(abs, opts.name ?? path.basename(abs), opts.labelsSource ?? 'auto');
     return this.byRoot(abs)!;
+  }
+
+  /** Stores (or with null, clears) the class groups concept explanations use for this library. */
+  setConceptGroups(id: number, groups: Record<string, unknown> | null): void {
+    this.db.prepare('UPDATE libraries SET concept_groups = ? WHERE id = ?').run(groups ? JSON.stringify(groups) : null, id);
   }
 
   get(id: number): LibraryRecord | undefined {

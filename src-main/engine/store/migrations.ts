@@ -209,6 +209,11 @@ ALTER TABLE job_items_v2 RENAME TO job_items;
 CREATE INDEX job_items_status ON job_items(job_id, status);
 `,
   },
+  {
+    version: 3,
+    name: 'libraries: concept class groups (from an imported captions file) for the concept explanations',
+    sql: 'ALTER TABLE libraries ADD COLUMN concept_groups TEXT; -- JSON {"<class name>": [index or [from, to], ...]} or NULL',
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
