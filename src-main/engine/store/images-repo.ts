@@ -15,22 +15,6 @@ export interface LibraryRecord {
   conceptGroups: Record<string, unknown> | null;
 }
 
-export interface ImageRecord {
-  id: number;
-  libraryId: number;
-  relPath: string;
-  /** Absolute path (library root + relPath). */
-  path: string;
-  sha256: string | null;
-  bytes: number;
-  mtimeMs: number;
-  width: number | null;
-  height: number | null;
-  trueClass: number | null;
-  error: string | null;
-  missing: boolean;
-}
-
 /** Fields the scanner writes for one file. */
 export interface ImageFileState {
   relPath: string;
@@ -41,6 +25,14 @@ export interface ImageFileState {
   height: number | null;
   trueClass: number | null;
   error: string | null;
+}
+
+export interface ImageRecord extends ImageFileState {
+  id: number;
+  libraryId: number;
+  /** Absolute path (library root + relPath). */
+  path: string;
+  missing: boolean;
 }
 
 export interface ImageQuery {
