@@ -73,8 +73,8 @@ function choosePreset(model: OnnxModel, input: InputContract): { preset: PresetN
   return { preset: 'torchvision', reason: 'channels-first input, as torchvision and most ONNX zoo models use' };
 }
 
-/** Rewrites a batch-1 graph to a dynamic batch. Returns false if there was nothing safe to change. */
-function makeBatchDynamic(model: OnnxModel, g: GraphIndex, inputName: string): boolean {
+/** Rewrites a batch-1 graph to a dynamic batch (the caller checks the result by running it). */
+function makeBatchDynamic(model: OnnxModel, g: GraphIndex, inputName: string): void {
   const fixed = (vi: { type?: { tensor_type?: { shape?: { dim?: { dim_value?: unknown; dim_param?: string }[] } } } }) => {
     const d0 = vi.type?.tensor_type?.shape?.dim?.[0];
     if (d0) { delete d0.dim_value; d0.dim_param = 'batch'; }
@@ -91,7 +91,6 @@ function makeBatchDynamic(model: OnnxModel, g: GraphIndex, inputName: string): b
     const shared = (g.consumers.get(n.input[1]) ?? []).every((c) => c.op_type === 'Reshape');
     if (values[0] === 1 && values.length > 1 && shared) setInt64Values(t, [0, ...values.slice(1)]);
   }
-  return true;
 }
 
 async function createSession(bytes: Uint8Array, provider: Provider, threads: number, quiet = false): Promise<{ session: ort.InferenceSession; provider: Provider; note: string }> {
@@ -123,6 +122,8 @@ export class Classifier {
     readonly labels: ClassLabel[],
     readonly head: HeadAnalysis | null,
     private session: ort.InferenceSession,
+    /** Outputs to read: the model output, exposed logits, the feature block. */
+    private readonly fetches: string[],
   ) {}
 
   static async load(source: string | { bytes: Uint8Array; name: string }, opts: ClassifierOptions = {}): Promise<Classifier> {
@@ -207,12 +208,8 @@ export class Classifier {
       batch, provider: created.provider, providerNote: created.note, head: headInfo, notes,
     };
     const labels = labelsFor(output.numClasses, { labelsFile: opts.labelsFile, embedded: embedded ? JSON.parse(embedded) as string[] : undefined });
-    const c = new Classifier(info, labels, head, created.session);
-    c.fetches = fetches;
-    return c;
+    return new Classifier(info, labels, head, created.session, fetches);
   }
-
-  private fetches: string[] = [];
 
   /** Runs the model on images already at its input size (planar RGB 0..255). */
   predict(images: PlanarImage[], opts: PredictOptions = {}): Promise<ModelOutputs> {
