@@ -107,6 +107,30 @@ describe('known-evidence model', () => {
     expect(aopc.value).toBeCloseTo(y.reduce((s, v) => s + (y[0] - v), 0) / 11, 10);
   });
 
+  it('the control is the mean over controlSamples random maps, shared by every map of the image', async () => {
+    const image = knownEvidenceImage(4);
+    const map = trueEvidence(image);
+    const metric = getMetric('deletion');
+    const four = await metric.compute({ image, target, map, model }, metric.settings({ steps: 10, controlSamples: 4 }), 9);
+    const one = await metric.compute({ image, target, map, model }, metric.settings({ steps: 10, controlSamples: 1 }), 9);
+    const values = four.control!.extras!.values as number[];
+    expect(values).toHaveLength(4);
+    expect(new Set(values).size).toBe(4); // four different random maps
+    expect(values[0]).toBe(one.control!.value); // the first map is the one-map control
+    expect(four.control!.value).toBeCloseTo(values.reduce((a, b) => a + b, 0) / 4, 12);
+    // The curve is the pointwise mean, so its area is the mean area.
+    const { x, y } = four.control!.curve!;
+    expect(y).toHaveLength(11);
+    expect(four.control!.value).toBeCloseTo(y.reduce((s, v, i) => (i === 0 ? s : s + ((v + y[i - 1]) / 2) * (x[i] - x[i - 1])), 0), 10);
+    // Another map of the same image reuses the control curves from the score cache: only its own curve is new.
+    const scheduler = schedulerFor(model);
+    const before = { ...scheduler.stats };
+    await metric.compute({ image, target, map: candidates(map, 4).blob, model }, metric.settings({ steps: 10, controlSamples: 4 }), 9);
+    expect(scheduler.stats.requested - before.requested).toBe(5 * 11);
+    expect(scheduler.stats.evaluated - before.evaluated).toBeLessThanOrEqual(11);
+    expect(() => metric.settings({ controlSamples: 0 })).toThrow(/controlSamples/);
+  });
+
   it('is reproducible with the same seed and goes through the shared scheduler', async () => {
     const image = knownEvidenceImage(3);
     const map = trueEvidence(image);

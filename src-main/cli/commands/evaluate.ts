@@ -114,9 +114,11 @@ export const evaluate: Command = {
 
 ${MODEL_USAGE}
 
-Faithfulness metrics are also computed on a seeded random map (the control). Writes <out>/per-image.csv and
-per-image.json (with the curves), and <out>/summary.csv and summary.json (per method and metric: n, mean, std,
-median, control mean, share of images beating the control). Exit status: 0 all done, 1 some failed, 2 bad usage.`,
+Faithfulness metrics are also computed on seeded smooth random maps: the control is their mean over
+controlSamples maps (default 4) of controlGrain x controlGrain cells (default 7; 0 = per pixel), e.g.
+--set deletion.controlSamples=8. Writes <out>/per-image.csv and per-image.json (with the curves), and
+<out>/summary.csv and summary.json (per method and metric: n, mean, std, median, control mean, share of images
+beating the control). Exit status: 0 all done, 1 some failed, 2 bad usage.`,
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv, allowPositionals: true,

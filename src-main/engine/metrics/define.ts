@@ -16,11 +16,39 @@ export interface MetricDefinition<S extends Record<string, unknown>> {
   run(input: MetricInput, map: Map2D, settings: S, seed: number): Promise<MetricValue>;
 }
 
-/** Faithfulness metrics also score a seeded random map (control=false to skip), `controlGrain` cells wide. */
-export type ControlSettings = { control: boolean; controlGrain: number };
+/**
+ * Faithfulness metrics also score seeded random maps (control=false to skip), `controlGrain` cells wide. The
+ * control is the mean over `controlSamples` random maps: chance is an expectation, and one random map can fall
+ * on the object by luck. The maps depend only on the seed and the image size, so every method of an image
+ * shares them and the scheduler's score cache pays for them once per image.
+ */
+export type ControlSettings = { control: boolean; controlGrain: number; controlSamples: number };
+
+export const DEFAULT_CONTROL_SAMPLES = 4;
 
 function controlSettings(p: Record<string, unknown>): ControlSettings {
-  return { control: boolSetting(p.control, true, 'control'), controlGrain: intSetting(p.controlGrain, 7, 'controlGrain', 0) };
+  return {
+    control: boolSetting(p.control, true, 'control'),
+    controlGrain: intSetting(p.controlGrain, 7, 'controlGrain', 0),
+    controlSamples: intSetting(p.controlSamples, DEFAULT_CONTROL_SAMPLES, 'controlSamples', 1, 256),
+  };
+}
+
+/** The k-th random control map of a seed (k = 0 is the map of earlier versions, which used one). */
+export function controlMap(width: number, height: number, seed: number, k: number, grain: number): Map2D {
+  return randomMap(width, height, Random.derive(seed, k === 0 ? 'random-map' : `random-map-${k}`), grain);
+}
+
+/** Mean value and pointwise mean curve of several runs on random maps, with their spread. */
+function meanOfControls(runs: MetricValue[]): MetricValue {
+  const values = runs.map((r) => r.value);
+  const value = values.reduce((a, b) => a + b, 0) / values.length;
+  const sd = values.length > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - value) ** 2, 0) / (values.length - 1)) : null;
+  const first = runs[0].curve;
+  const curve = first && runs.every((r) => r.curve && r.curve.y.length === first.y.length)
+    ? { ...first, y: first.y.map((_, i) => runs.reduce((a, r) => a + r.curve!.y[i], 0) / runs.length) }
+    : first;
+  return { value, curve, extras: { samples: runs.length, values, sd } };
 }
 
 export function defineMetric<S extends Record<string, unknown>>(def: MetricDefinition<S>): Metric<S> {
@@ -42,7 +70,9 @@ export function defineMetric<S extends Record<string, unknown>>(def: MetricDefin
       const cs = settings as Partial<ControlSettings>;
       if (def.tags.category === 'faithfulness' && cs.control !== false) {
         const { width, height } = input.map;
-        control = await def.run(input, randomMap(width, height, Random.derive(seed, 'random-map'), cs.controlGrain ?? 7), settings, seed);
+        const n = cs.controlSamples ?? DEFAULT_CONTROL_SAMPLES;
+        // Concurrently, so that the scheduler batches their curves together.
+        control = meanOfControls(await Promise.all(Array.from({ length: n }, (_, k) => def.run(input, controlMap(width, height, seed, k, cs.controlGrain ?? 7), settings, seed))));
       }
       return {
         metric: def.name, higherIsBetter: def.tags.higherIsBetter, ...main, control,

@@ -59,7 +59,7 @@ function summaryTable(data: ReportData): string {
     const ctl = s.controlMean !== null ? `<div class="muted">random ${fmt(s.controlMean)}; beats it on ${pct(s.beatsControl)}</div>` : '';
     return `<td class="${best.get(m) === method ? 'best' : ''}">${fmt(s.mean)} ± ${fmt(s.std)} <span class="muted">(n=${s.n})</span>${ctl}</td>`;
   }).join('')}</tr>`).join('');
-  return `<table class="num">${head}${body}</table><p class="muted">Mean ± standard deviation over images; the best mean per metric is highlighted; “random” is the same metric on a seeded random map of the same image.</p>`;
+  return `<table class="num">${head}${body}</table><p class="muted">Mean ± standard deviation over images; the best mean per metric is highlighted; “random” is the same metric on seeded random maps of the same image (the mean over the metric’s controlSamples maps).</p>`;
 }
 
 function winnerSentence(data: ReportData): string {
