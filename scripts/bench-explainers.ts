@@ -1,6 +1,6 @@
 // Benchmark: LIME's wall time for N samples against N plain forward passes at the best batch size, and the
 // model evaluations used by LIME, KernelSHAP, and both together (one shared set through the scheduler).
-// Usage: npm run bench:explainers [-- --model <file> --samples 1000 --segments 50 --sizes 1,2,4,8]
+// Usage: npm run bench:explainers [-- --model <file> --samples 1000 --segments 100 --sizes 1,2,4,8]
 // Plain passes are timed half before and half after LIME so that load drift on a shared machine hits both;
 // process CPU time (user+system, all threads) is printed too, as it is less sensitive to other processes.
 import { parseArgs } from 'node:util';
@@ -23,7 +23,7 @@ async function main() {
   const file = values.model ?? path.join(data, 'models/inception_v3-random.onnx');
   if (!existsSync(file)) throw new Error(`model ${file} not found (pass --model)`);
   const samples = Number(values.samples ?? 1000);
-  const segments = Number(values.segments ?? 50);
+  const segments = Number(values.segments ?? 100);
   const sizes = (values.sizes ?? '1,2,4,8').split(',').map(Number);
   const imageFile = values.image ?? path.join(data, 'imagenet-samples/n01440764_tench.JPEG');
 

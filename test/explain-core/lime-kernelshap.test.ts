@@ -88,7 +88,7 @@ describe('explainers on a model whose evidence is known (logit = brightness of o
     expect(() => lime.settings({ kernelWidth: 0 })).toThrow(/lime: kernelWidth must be a number in \(0, Infinity\) \(got 0\)/);
     expect(() => lime.settings({ samplez: 10 } as never)).toThrow(/lime: unknown setting "samplez" \(known: samples, /);
     expect(() => new KernelShap().settings({ kernelWidth: 1 } as never)).toThrow(/kernelshap: unknown setting "kernelWidth"/);
-    expect(() => lime.settings({ baseline: 'purple' as never })).toThrow(/baseline "purple" is not one of segment-mean, mean, black, gray, blur/);
+    expect(() => lime.settings({ baseline: 'purple' as never })).toThrow(/baseline "purple" is not one of segment-mean, mean, black, gray, zero, blur/);
     expect(() => lime.settings({ segmentation: 'voronoi' as never })).toThrow(/segmentation "voronoi"/);
     await expect(lime.explain(image, target, lime.settings({ segments: 5000 }), 1, { model: m })).rejects.toThrow(/segments is 5000, more than the 4096 pixels of the 64x64 image/);
     await expect(lime.explain(image, target, lime.settings({ segments: 5000, segmentation: 'grid' }), 1, { model: m })).rejects.toThrow(/more than the 4096 pixels/);

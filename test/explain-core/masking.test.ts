@@ -5,6 +5,7 @@ import { gridSegmentation } from '../../src-main/engine/explain/segment/segmenta
 import { slic } from '../../src-main/engine/explain/segment/slic.ts';
 import { texturedImage } from './evidence-model.ts';
 import { Random } from '../../src-main/engine/util/random.ts';
+import { PRESETS, presetZeroColour, toModelTensor } from '../../src-main/engine/model/presets.ts';
 
 describe('masking', () => {
   const img = texturedImage(48, 5);
@@ -38,6 +39,19 @@ describe('masking', () => {
     expect(mean.data[plane + 7]).toBeCloseTo(s / plane, 3);
     expect(makeBaseline(img, 'gray').data.every((v) => v === 127.5)).toBe(true);
     expect(() => makeBaseline(img, 'segment-mean')).toThrow(/needs a segmentation/);
+  });
+
+  it("zero is the colour each preset maps to an all-zero input (RISE's and Score-CAM's masked pixels)", () => {
+    for (const preset of Object.values(PRESETS)) {
+      const zero = makeBaseline(img, 'zero', { zeroColour: presetZeroColour(preset) });
+      for (const layout of ['NCHW', 'NHWC'] as const) {
+        expect(toModelTensor([zero], preset, layout, 3).every((v) => Math.abs(v) < 1e-4), `${preset.name} ${layout}`).toBe(true);
+      }
+    }
+    expect(presetZeroColour(PRESETS.torchvision).map((v) => +v.toFixed(3))).toEqual([123.675, 116.28, 103.53]);
+    expect(presetZeroColour(PRESETS.caffe)).toEqual([123, 117, 104]); // BGR means (104, 117, 123)
+    expect(presetZeroColour(PRESETS.unit)).toEqual([0, 0, 0]);
+    expect(() => makeBaseline(img, 'zero')).toThrow(/zero colour/);
   });
 
   it('blur keeps a flat image flat, smooths detail, and keeps the mean', () => {

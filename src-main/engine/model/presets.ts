@@ -32,6 +32,16 @@ export const PRESETS: Record<PresetName, Preset> = {
   },
 };
 
+/**
+ * The RGB colour (0..255) that the preset maps to an all-zero input: the ImageNet mean for the ImageNet presets,
+ * grey for inception, black for unit. Masking the normalised tensor with zeros, as RISE's and Score-CAM's
+ * reference code do, paints masked pixels this colour.
+ */
+export function presetZeroColour(preset: Preset): [number, number, number] {
+  const model = preset.mean.map((m) => m / preset.scale);
+  return preset.order === 'BGR' ? [model[2], model[1], model[0]] : [model[0], model[1], model[2]];
+}
+
 export function presetByName(name: string): Preset {
   const p = (PRESETS as Record<string, Preset>)[name];
   if (!p) throw new SaliencyError(`unknown preset "${name}" (known: ${Object.keys(PRESETS).join(', ')})`, 'BAD_SETTING');
@@ -53,15 +63,18 @@ export function toModelTensor(images: PlanarImage[], preset: Preset, layout: Lay
     const base = n * channels * plane;
     const d = img.data;
     for (let c = 0; c < channels; c++) {
-      const mean = preset.mean[c];
       const k = preset.scale / preset.std[c];
-      const shift = mean / preset.std[c];
-      for (let p = 0; p < plane; p++) {
-        const v = channels === 1
-          ? 0.299 * d[p] + 0.587 * d[plane + p] + 0.114 * d[2 * plane + p]
-          : d[src[c] * plane + p];
-        const idx = layout === 'NCHW' ? base + c * plane + p : base + p * channels + c;
-        out[idx] = v * k - shift;
+      const shift = preset.mean[c] / preset.std[c];
+      // One tight loop per case: this runs for every evaluated image (thousands per explanation).
+      if (channels === 1) {
+        for (let p = 0; p < plane; p++) out[base + p] = (0.299 * d[p] + 0.587 * d[plane + p] + 0.114 * d[2 * plane + p]) * k - shift;
+      } else if (layout === 'NCHW') {
+        const from = src[c] * plane;
+        const to = base + c * plane;
+        for (let p = 0; p < plane; p++) out[to + p] = d[from + p] * k - shift;
+      } else {
+        const from = src[c] * plane;
+        for (let p = 0; p < plane; p++) out[base + p * channels + c] = d[from + p] * k - shift;
       }
     }
   });

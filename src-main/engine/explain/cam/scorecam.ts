@@ -7,7 +7,7 @@ import { BaseCam, type CamInputs, type CamSettings } from './base-cam.ts';
 import { targetScore } from '../../infer/scheduler.ts';
 import { resizeMap } from '../../image/upsample.ts';
 import { minMaxNormalise, topK } from '../../util/math.ts';
-import { applyPixelMask, checkBaselineKind, makeBaseline, type BaselineKind } from '../perturb/masking.ts';
+import { applyPixelMask, checkBaselineKind, makeModelBaseline, type BaselineKind } from '../perturb/masking.ts';
 import { evaluateChunked } from '../perturb/chunked-eval.ts';
 import { intSetting } from '../check-settings.ts';
 import { SaliencyError } from '../../types.ts';
@@ -19,8 +19,8 @@ export class ScoreCam extends BaseCam {
   readonly description = 'Score-CAM (channel maps as masks, weighted by the softmax of the masked scores)';
 
   override settings(partial: Partial<ScoreCamSettings>): ScoreCamSettings {
-    const baseline = checkBaselineKind(partial.baseline ?? 'black', 'scorecam: baseline');
-    if (baseline === 'segment-mean') throw new SaliencyError('scorecam: the segment-mean baseline needs superpixels; use mean, black, gray or blur', 'BAD_SETTING');
+    const baseline = checkBaselineKind(partial.baseline ?? 'zero', 'scorecam: baseline');
+    if (baseline === 'segment-mean') throw new SaliencyError('scorecam: the segment-mean baseline needs superpixels; use zero, mean, black, gray or blur', 'BAD_SETTING');
     return { ...super.settings(partial), topK: intSetting('scorecam', 'topK', partial.topK, 256, 1), baseline };
   }
 
@@ -28,7 +28,7 @@ export class ScoreCam extends BaseCam {
     const { features, channels, plane, height, width, pooled, image, ctx, target, report } = x;
     const settings = x.settings as ScoreCamSettings;
     const input = image.input;
-    const baseline = makeBaseline(input, settings.baseline);
+    const baseline = makeModelBaseline(input, settings.baseline, ctx.model);
     const chosen = topK(pooled, Math.min(channels, settings.topK)).filter((k) => {
       const a = features.subarray(k * plane, (k + 1) * plane);
       return a.some((v) => v !== a[0]);

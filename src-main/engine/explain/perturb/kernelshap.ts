@@ -50,7 +50,7 @@ export class KernelShap implements Explainer<KernelShapSettings> {
     checkTarget(ctx.model, target);
     const input = image.input;
     const seg = segmentImage(input, settings);
-    const baseline = baselineFor(input, seg, settings);
+    const baseline = baselineFor(input, seg, settings, ctx.model);
     const M = seg.count;
     const Z = sampleCoalitions(M, settings.samples, seed);
     const kernel = shapleyKernelWeights(M);

@@ -54,7 +54,7 @@ export class Lime implements Explainer<LimeSettings> {
     checkTarget(ctx.model, target);
     const input = image.input;
     const seg = segmentImage(input, settings);
-    const baseline = baselineFor(input, seg, settings);
+    const baseline = baselineFor(input, seg, settings, ctx.model);
     const Z = sampleCoalitions(seg.count, settings.samples, seed);
     const kw2 = settings.kernelWidth ** 2;
     const weights = Z.map((z) => Math.exp(-(cosineDistanceToAllOn(z) ** 2) / kw2));

@@ -3,15 +3,19 @@
 import type { PlanarImage } from '../../types.ts';
 import { SaliencyError } from '../../types.ts';
 import type { Segmentation } from '../segment/segmentation.ts';
+import type { Classifier } from '../../model/classifier.ts';
+import { presetZeroColour } from '../../model/presets.ts';
 
 /**
  * - 'segment-mean': each segment filled with its own mean colour (lime_image's default, hide_color=None)
  * - 'mean': the image's mean colour everywhere
  * - 'black': zeros; 'gray': 127.5
+ * - 'zero': the colour the model's preprocessing maps to 0 (the ImageNet mean colour for ImageNet presets):
+ *   what masking the normalised tensor with zeros gives, as RISE's and Score-CAM's reference code do
  * - 'blur': a Gaussian-like blur of the image (shap's blur masker), sigma = blurSigma (pixels)
  */
-export type BaselineKind = 'segment-mean' | 'mean' | 'black' | 'gray' | 'blur';
-export const BASELINE_KINDS: BaselineKind[] = ['segment-mean', 'mean', 'black', 'gray', 'blur'];
+export type BaselineKind = 'segment-mean' | 'mean' | 'black' | 'gray' | 'zero' | 'blur';
+export const BASELINE_KINDS: BaselineKind[] = ['segment-mean', 'mean', 'black', 'gray', 'zero', 'blur'];
 
 export function checkBaselineKind(kind: unknown, setting = 'baseline'): BaselineKind {
   if (!BASELINE_KINDS.includes(kind as BaselineKind)) {
@@ -25,6 +29,13 @@ export interface BaselineOptions {
   segments?: Segmentation;
   /** For 'blur'; default 10% of the longer side. */
   blurSigma?: number;
+  /** For 'zero': the model's zero colour (presetZeroColour), RGB 0..255. */
+  zeroColour?: [number, number, number];
+}
+
+/** makeBaseline with the model's zero colour at hand (for 'zero'). */
+export function makeModelBaseline(image: PlanarImage, kind: BaselineKind, model: Classifier, opts: BaselineOptions = {}): PlanarImage {
+  return makeBaseline(image, kind, { ...opts, zeroColour: presetZeroColour(model.info.preset) });
 }
 
 export function makeBaseline(image: PlanarImage, kind: BaselineKind, opts: BaselineOptions = {}): PlanarImage {
@@ -37,6 +48,11 @@ export function makeBaseline(image: PlanarImage, kind: BaselineKind, opts: Basel
     case 'gray':
       out.fill(127.5);
       break;
+    case 'zero': {
+      if (!opts.zeroColour) throw new SaliencyError('the zero baseline needs the model\'s zero colour');
+      for (let c = 0; c < 3; c++) out.fill(opts.zeroColour[c], c * plane, (c + 1) * plane);
+      break;
+    }
     case 'mean':
       for (let c = 0; c < 3; c++) {
         let s = 0;
@@ -129,11 +145,13 @@ export function applyPixelMask(image: PlanarImage, baseline: PlanarImage, mask: 
   const plane = image.width * image.height;
   if (mask.length !== plane) throw new SaliencyError(`mask has ${mask.length} values for ${plane} pixels`);
   const out = new Float32Array(3 * plane);
+  const a = image.data;
+  const b = baseline.data;
   for (let c = 0; c < 3; c++) {
     const o = c * plane;
     for (let p = 0; p < plane; p++) {
       const m = mask[p];
-      out[o + p] = image.data[o + p] * m + baseline.data[o + p] * (1 - m);
+      out[o + p] = b[o + p] + (a[o + p] - b[o + p]) * m;
     }
   }
   return { width: image.width, height: image.height, data: out };

@@ -7,7 +7,7 @@ import type { Target } from '../../types.ts';
 import { SaliencyError } from '../../types.ts';
 import { checkTarget } from '../cam/base-cam.ts';
 import { schedulerFor, targetScore } from '../../infer/scheduler.ts';
-import { checkBaselineKind, makeBaseline, type BaselineKind } from './masking.ts';
+import { checkBaselineKind, makeModelBaseline, type BaselineKind } from './masking.ts';
 import { evaluateChunked } from './chunked-eval.ts';
 import { intSetting } from '../check-settings.ts';
 
@@ -30,7 +30,7 @@ export class Occlusion implements Explainer<OcclusionSettings> {
     const stride = intSetting('occlusion', 'stride', partial.stride, Math.max(1, Math.floor(window / 2)), 1);
     if (stride > window) throw new SaliencyError(`occlusion: stride (${stride}) must not exceed window (${window}), or some pixels are never occluded`, 'BAD_SETTING');
     const baseline = checkBaselineKind(partial.baseline ?? 'mean', 'occlusion: baseline');
-    if (baseline === 'segment-mean') throw new SaliencyError('occlusion: the segment-mean baseline needs superpixels; use mean, black, gray or blur', 'BAD_SETTING');
+    if (baseline === 'segment-mean') throw new SaliencyError('occlusion: the segment-mean baseline needs superpixels; use zero, mean, black, gray or blur', 'BAD_SETTING');
     return { window, stride, baseline };
   }
 
@@ -43,7 +43,7 @@ export class Occlusion implements Explainer<OcclusionSettings> {
     if (window > Math.min(width, height)) {
       throw new SaliencyError(`occlusion: window (${window}) is larger than the ${width}x${height} image`, 'BAD_SETTING');
     }
-    const baseline = makeBaseline(input, settings.baseline);
+    const baseline = makeModelBaseline(input, settings.baseline, ctx.model);
     const xs = windowStarts(width, window, stride);
     const ys = windowStarts(height, window, stride);
     const windows = ys.flatMap((y) => xs.map((x) => ({ x, y })));

@@ -13,7 +13,7 @@ import { SaliencyError } from '../../types.ts';
 import { Random } from '../../util/random.ts';
 import { checkTarget } from '../cam/base-cam.ts';
 import { schedulerFor, targetScore } from '../../infer/scheduler.ts';
-import { checkBaselineKind, makeBaseline, type BaselineKind } from './masking.ts';
+import { checkBaselineKind, makeModelBaseline, type BaselineKind } from './masking.ts';
 import { intSetting, numberSetting } from '../check-settings.ts';
 
 export type PartitionShapSettings = {
@@ -159,7 +159,7 @@ export class PartitionShap implements Explainer<PartitionShapSettings> {
     const { width, height } = input;
     const { maxEvals, roundSize, progressEvery } = settings;
     const scheduler = schedulerFor(ctx.model);
-    const baseline = makeBaseline(input, settings.baseline, settings.blurSigma > 0 ? { blurSigma: settings.blurSigma } : {});
+    const baseline = makeModelBaseline(input, settings.baseline, ctx.model, settings.blurSigma > 0 ? { blurSigma: settings.blurSigma } : {});
     const rng = Random.derive(seed, 'partitionshap-ties');
     const nodes: PartNode[] = [];
     const root = new PartNode(0, 0, width, height, 0, nodes);

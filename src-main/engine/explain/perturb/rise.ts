@@ -9,7 +9,7 @@ import type { Map2D, Target } from '../../types.ts';
 import { Random } from '../../util/random.ts';
 import { checkTarget } from '../cam/base-cam.ts';
 import { targetScore } from '../../infer/scheduler.ts';
-import { applyPixelMask, checkBaselineKind, makeBaseline, type BaselineKind } from './masking.ts';
+import { applyPixelMask, checkBaselineKind, makeModelBaseline, type BaselineKind } from './masking.ts';
 import { evaluateChunked } from './chunked-eval.ts';
 import { intSetting, numberSetting } from '../check-settings.ts';
 import { SaliencyError } from '../../types.ts';
@@ -86,8 +86,8 @@ export class Rise implements Explainer<RiseSettings> {
   readonly description = 'RISE (randomised input sampling: score-weighted average of random smooth masks)';
 
   settings(partial: Partial<RiseSettings>): RiseSettings {
-    const baseline = checkBaselineKind(partial.baseline ?? 'black', 'rise: baseline');
-    if (baseline === 'segment-mean') throw new SaliencyError('rise: the segment-mean baseline needs superpixels; use mean, black, gray or blur', 'BAD_SETTING');
+    const baseline = checkBaselineKind(partial.baseline ?? 'zero', 'rise: baseline');
+    if (baseline === 'segment-mean') throw new SaliencyError('rise: the segment-mean baseline needs superpixels; use zero, mean, black, gray or blur', 'BAD_SETTING');
     return {
       masks: intSetting('rise', 'masks', partial.masks, 4000, 1),
       cells: intSetting('rise', 'cells', partial.cells, 7, 1),
@@ -106,7 +106,7 @@ export class Rise implements Explainer<RiseSettings> {
     if (cells > Math.min(width, height)) {
       throw new SaliencyError(`rise: cells is ${cells}, more than the ${Math.min(width, height)} pixels of the image's shorter side`, 'BAD_SETTING');
     }
-    const baseline = makeBaseline(input, settings.baseline);
+    const baseline = makeModelBaseline(input, settings.baseline, ctx.model);
     const gen = new RiseMaskGenerator(width, height, cells, p, Random.derive(seed, 'rise-masks'));
     const sum = new Float64Array(width * height);
     const convergence: { masks: number; correlation: number }[] = [];

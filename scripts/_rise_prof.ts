@@ -1,0 +1,11 @@
+import path from 'node:path';
+import { Classifier } from '../src-main/engine/model/classifier.ts';
+import { prepareImageFile } from '../src-main/engine/image/prepare.ts';
+import { getExplainer } from '../src-main/engine/explain/registry.ts';
+const data = '/work/shared/data';
+const model = await Classifier.load(path.join(data, 'models', 'squeezenet1.1-fp32.onnx'), { batchSize: 8 });
+const { prepared: image } = await prepareImageFile(path.join(data, 'imagenet-samples', 'n01440764_tench.JPEG'), model);
+const rise = getExplainer('rise');
+const t = performance.now();
+await rise.explain(image, { classIndex: 0, score: 'probability' }, rise.settings({ masks: 800 }), 0, { model });
+console.log('rise 800', (performance.now() - t).toFixed(0), 'ms');
