@@ -7,11 +7,9 @@
 // LIME/KernelSHAP free. The all-on and all-off rows are the constraint's anchors, not regression rows.
 import type { Explainer, Explanation, ExplainContext, PreparedImage } from '../types.ts';
 import type { Map2D, Target } from '../../types.ts';
-import { checkTarget } from '../cam/base-cam.ts';
-import { sampleCoalitions } from './coalitions.ts';
 import { constrainedWeightedLeastSquares } from './regression.ts';
 import {
-  baselineFor, readSegmentSamplingSettings, scoreCoalitions, segmentImage, type SegmentSamplingSettings,
+  coalitionSetup, readSegmentSamplingSettings, scoreCoalitions, type SegmentSamplingSettings,
 } from './segment-sampling.ts';
 import { segmentValuesToMap } from '../segment/segmentation.ts';
 import { progressNote, relativeChange } from './lime.ts';
@@ -47,12 +45,9 @@ export class KernelShap implements Explainer<KernelShapSettings> {
 
   async explain(image: PreparedImage, target: Target, settings: KernelShapSettings, seed: number, ctx: ExplainContext): Promise<Explanation> {
     const t0 = performance.now();
-    checkTarget(ctx.model, target);
     const input = image.input;
-    const seg = segmentImage(input, settings);
-    const baseline = baselineFor(input, seg, settings, ctx.model);
+    const { seg, baseline, Z } = coalitionSetup(input, target, settings, seed, ctx.model);
     const M = seg.count;
-    const Z = sampleCoalitions(M, settings.samples, seed);
     const kernel = shapleyKernelWeights(M);
     const weights = Z.map((z) => {
       let s = 0;

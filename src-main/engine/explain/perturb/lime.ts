@@ -6,11 +6,9 @@
 import type { Explainer, Explanation, ExplainContext, PreparedImage } from '../types.ts';
 import type { Map2D, Target } from '../../types.ts';
 import { numberSetting } from '../check-settings.ts';
-import { checkTarget } from '../cam/base-cam.ts';
-import { sampleCoalitions } from './coalitions.ts';
 import { predictRow, weightedRidge, type RidgeFit } from './regression.ts';
 import {
-  baselineFor, readSegmentSamplingSettings, scoreCoalitions, segmentImage, type SegmentSamplingSettings,
+  coalitionSetup, readSegmentSamplingSettings, scoreCoalitions, type SegmentSamplingSettings,
 } from './segment-sampling.ts';
 import { segmentValuesToMap } from '../segment/segmentation.ts';
 
@@ -51,11 +49,8 @@ export class Lime implements Explainer<LimeSettings> {
 
   async explain(image: PreparedImage, target: Target, settings: LimeSettings, seed: number, ctx: ExplainContext): Promise<Explanation> {
     const t0 = performance.now();
-    checkTarget(ctx.model, target);
     const input = image.input;
-    const seg = segmentImage(input, settings);
-    const baseline = baselineFor(input, seg, settings, ctx.model);
-    const Z = sampleCoalitions(seg.count, settings.samples, seed);
+    const { seg, baseline, Z } = coalitionSetup(input, target, settings, seed, ctx.model);
     const kw2 = settings.kernelWidth ** 2;
     const weights = Z.map((z) => Math.exp(-(cosineDistanceToAllOn(z) ** 2) / kw2));
 

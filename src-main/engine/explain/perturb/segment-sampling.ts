@@ -10,6 +10,8 @@ import { applySegmentMask, checkBaselineKind, makeModelBaseline, type BaselineKi
 import { checkSegmentCount, gridSegmentation, type Segmentation } from '../segment/segmentation.ts';
 import { slic } from '../segment/slic.ts';
 import { felzenszwalbSegments } from '../segment/felzenszwalb.ts';
+import { checkTarget } from '../cam/base-cam.ts';
+import { sampleCoalitions } from './coalitions.ts';
 
 export type SegmentationKind = 'slic' | 'grid' | 'felzenszwalb';
 export const SEGMENTATION_KINDS: SegmentationKind[] = ['slic', 'grid', 'felzenszwalb'];
@@ -69,8 +71,18 @@ export function segmentImage(image: PlanarImage, s: SegmentSamplingSettings): Se
   }
 }
 
-export function baselineFor(image: PlanarImage, seg: Segmentation, s: SegmentSamplingSettings, model: Classifier): PlanarImage {
+function baselineFor(image: PlanarImage, seg: Segmentation, s: SegmentSamplingSettings, model: Classifier): PlanarImage {
   return makeModelBaseline(image, s.baseline, model, { segments: seg, blurSigma: s.blurSigma > 0 ? s.blurSigma : undefined });
+}
+
+/**
+ * What LIME and KernelSHAP start from: the target checked, the image's segments and baseline, and the seeded
+ * coalitions (the same ones for both methods, so that one set of evaluations serves both).
+ */
+export function coalitionSetup(image: PlanarImage, target: Target, s: SegmentSamplingSettings, seed: number, model: Classifier) {
+  checkTarget(model, target);
+  const seg = segmentImage(image, s);
+  return { seg, baseline: baselineFor(image, seg, s, model), Z: sampleCoalitions(seg.count, s.samples, seed) };
 }
 
 export interface ScoreCoalitionsOptions {
