@@ -7,6 +7,7 @@ import { getMetric } from '../../src-main/engine/metrics/registry.ts';
 import type { MetricInput } from '../../src-main/engine/metrics/types.ts';
 import { schedulerFor } from '../../src-main/engine/infer/scheduler.ts';
 import { Random } from '../../src-main/engine/util/random.ts';
+import { baselineImage } from '../../src-main/engine/metrics/perturb.ts';
 import { BOX, SIZE, knownEvidenceImage, loadKnownEvidence, trueEvidence } from './known-evidence.ts';
 
 let model: Classifier;
@@ -129,6 +130,18 @@ describe('known-evidence model', () => {
     expect(scheduler.stats.requested - before.requested).toBe(5 * 11);
     expect(scheduler.stats.evaluated - before.evaluated).toBeLessThanOrEqual(11);
     expect(() => metric.settings({ controlSamples: 0 })).toThrow(/controlSamples/);
+  });
+
+  it("the 'zero' baseline is the model's zero input: black for this unit-preset model", async () => {
+    const image = knownEvidenceImage(5);
+    const map = trueEvidence(image);
+    const metric = getMetric('deletion');
+    const zero = await metric.compute({ image, target, map, model }, metric.settings({ steps: 10, baseline: 'zero', control: false }), 3);
+    const black = await metric.compute({ image, target, map, model }, metric.settings({ steps: 10, baseline: 'black', control: false }), 3);
+    const grey = await metric.compute({ image, target, map, model }, metric.settings({ steps: 10, baseline: 'mean', control: false }), 3);
+    expect(zero.curve!.y).toEqual(black.curve!.y);
+    expect(grey.curve!.y).not.toEqual(black.curve!.y);
+    expect(() => baselineImage(image.input, 'zero', new Random(1))).toThrow(/needs the model/);
   });
 
   it('is reproducible with the same seed and goes through the shared scheduler', async () => {

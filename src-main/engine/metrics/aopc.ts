@@ -49,7 +49,7 @@ function aopcMetric(morf: boolean): Metric<AopcSettings> {
       const { order, cumulative } = regionOrder(map, regions, Random.derive(seed, 'ties'), morf);
       const L = s.steps === 0 ? regions.pixels.length : Math.min(s.steps, regions.pixels.length);
       const counts = cumulative.slice(0, L + 1);
-      const source = baselineImage(image, s.baseline, Random.derive(seed, 'baseline'));
+      const source = baselineImage(image, s.baseline, Random.derive(seed, 'baseline'), undefined, input.model);
       const y = await pixelCurve({ model: input.model!, target: input.target, start: image, source, order, counts, signal: input.signal, onProgress: input.onProgress });
       let sum = 0;
       for (const v of y) sum += y[0] - v;

@@ -25,7 +25,7 @@ export const deletion = defineMetric<DeletionSettings>({
 /** Shared by deletion and insertion: they differ only in the start image and where pixels come from. */
 export async function orderCurve(input: MetricInput, map: Map2D, s: DeletionSettings, seed: number, kind: 'deletion' | 'insertion'): Promise<MetricValue> {
   const image = input.image.input;
-  const other = baselineImage(image, kind === 'deletion' ? s.baseline : 'blur', Random.derive(seed, 'baseline'), s.blurSigma);
+  const other = baselineImage(image, kind === 'deletion' ? s.baseline : 'blur', Random.derive(seed, 'baseline'), s.blurSigma, input.model);
   const [start, source] = kind === 'deletion' ? [image, other] : [other, image];
   const order = relevanceOrder(map.data, Random.derive(seed, 'ties'));
   const counts = pixelCounts(order.length, s);

@@ -2,7 +2,8 @@
 // Built on the explainers' shared masking helpers so "black" or "blur" mean the same thing everywhere.
 import type { Map2D, PlanarImage } from '../types.ts';
 import { SaliencyError } from '../types.ts';
-import { makeBaseline } from '../explain/perturb/masking.ts';
+import { makeBaseline, makeModelBaseline } from '../explain/perturb/masking.ts';
+import type { Classifier } from '../model/classifier.ts';
 import { resizeMap } from '../image/upsample.ts';
 import type { Random } from '../util/random.ts';
 
@@ -12,11 +13,13 @@ import type { Random } from '../util/random.ts';
  *   zero substrate of the RISE reference code
  * - 'image-mean': this image's own mean colour
  * - 'blur': a Gaussian blur of the image (sigma 5 by default, as RISE's insertion start)
+ * - 'zero': the colour the model's preprocessing maps to 0 (the explainers' 'zero'; = 'mean' for torchvision
+ *   models, black for the unit preset, e.g. the MNIST demo)
  * - 'uniform': uniform noise in 0..255, seeded (Samek et al.'s AOPC perturbation)
  * - a number: that grey value
  */
-export type Baseline = 'black' | 'mean' | 'image-mean' | 'blur' | 'uniform' | number;
-export const BASELINES = ['black', 'mean', 'image-mean', 'blur', 'uniform'] as const;
+export type Baseline = 'black' | 'mean' | 'image-mean' | 'zero' | 'blur' | 'uniform' | number;
+export const BASELINES = ['black', 'mean', 'image-mean', 'zero', 'blur', 'uniform'] as const;
 
 const IMAGENET_MEAN = [123.675, 116.28, 103.53];
 
@@ -27,9 +30,13 @@ export function parseBaseline(v: unknown, setting = 'baseline'): Baseline {
   throw new SaliencyError(`${setting} "${String(v)}" must be one of ${BASELINES.join(', ')} or a grey value 0..255`, 'BAD_SETTING');
 }
 
-/** The image every perturbed pixel is copied from. */
-export function baselineImage(image: PlanarImage, baseline: Baseline, random: Random, blurSigma = 5): PlanarImage {
+/** The image every perturbed pixel is copied from ('zero' needs the model). */
+export function baselineImage(image: PlanarImage, baseline: Baseline, random: Random, blurSigma = 5, model?: Classifier): PlanarImage {
   if (baseline === 'black') return makeBaseline(image, 'black');
+  if (baseline === 'zero') {
+    if (!model) throw new SaliencyError('the zero baseline needs the model', 'BAD_INPUT');
+    return makeModelBaseline(image, 'zero', model);
+  }
   if (baseline === 'image-mean') return makeBaseline(image, 'mean');
   if (baseline === 'blur') return blurSigma > 0 ? makeBaseline(image, 'blur', { blurSigma }) : { ...image, data: image.data.slice() };
   const plane = image.width * image.height;
