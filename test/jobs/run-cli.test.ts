@@ -1,23 +1,12 @@
 // `saliency run` with metrics, ensembles and --set, as a user runs it: the job line, the stored rows, the
 // job list naming ensembles and metrics, and clear errors for a --set or ensemble that cannot apply.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { HAS_DATA, MODELS, REPO, manifest, model, sample } from '../helpers/data.ts';
-
-const cli = async (args: string[]) => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [path.join(REPO, 'bin/saliency.js'), ...args], { cwd: REPO, env: { ...process.env, SALIENCY_PROGRESS: '0' } });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-};
+import { runCli as cli } from '../helpers/cli.ts';
+import { HAS_DATA, MODELS, manifest, model, sample } from '../helpers/data.ts';
 
 describe.skipIf(!HAS_DATA)('saliency run --metric --ensemble --set (CLI, real SqueezeNet)', () => {
   let dir: string;

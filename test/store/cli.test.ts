@@ -1,21 +1,10 @@
 // The library and jobs commands as a user runs them: summaries, listed errors, clear usage errors.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { HAS_DATA, REPO, manifest, sample } from '../helpers/data.ts';
-
-const run = async (args: string[]) => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [path.join(REPO, 'bin/saliency.js'), ...args], { cwd: REPO });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-};
+import { runCli as run } from '../helpers/cli.ts';
+import { HAS_DATA, manifest, sample } from '../helpers/data.ts';
 
 describe.skipIf(!HAS_DATA)('saliency library / jobs (CLI)', () => {
   let dir: string;
