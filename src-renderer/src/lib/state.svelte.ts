@@ -1,6 +1,7 @@
 // App-wide state (Svelte 5 runes): current screen, library, image, view settings, jobs, notices.
 import type { Job, Library, Res } from '../../../src-main/api/contract.ts';
-import type { ColormapName, ScaleMode } from '../../../src-main/engine/image/colormap.ts';
+import type { ColormapName } from '../../../src-main/engine/image/colormap.ts';
+import type { ViewScale } from './maps.ts';
 import { api } from './api.ts';
 
 export type Screen = 'library' | 'image' | 'compare' | 'rate' | 'annotate' | 'ensemble' | 'jobs' | 'reports';
@@ -27,7 +28,7 @@ export const app = $state({
   help: false,
   colormap: stored('colormap', 'turbo') as ColormapName,
   opacity: Number(stored('opacity', '0.55')),
-  scale: stored('scale', 'normalised') as ScaleMode,
+  scale: (['auto', 'normalised', 'raw'].includes(stored('scale', 'auto')) ? stored('scale', 'auto') : 'auto') as ViewScale,
   rater: stored('rater', ''),
   jobs: [] as Job[],
   /** Bumped whenever an image gains a prediction, map or rating, so views refresh. */
