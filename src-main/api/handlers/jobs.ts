@@ -1,0 +1,48 @@
+// Jobs: explaining images in the background (library batches run on the engine's resumable job runner).
+import type { JobItem } from '../job-queue.ts';
+import { createExplainJob } from '../../engine/jobs/create-job.ts';
+import { getExplainer } from '../../engine/explain/registry.ts';
+import { SaliencyError } from '../../engine/types.ts';
+import type { ImageRecord } from '../../engine/store/images-repo.ts';
+import type { ApiService } from '../service.ts';
+import { asId, type Handlers } from '../context.ts';
+
+export function jobHandlers(s: ApiService): Handlers<'jobs.start' | 'jobs.list' | 'jobs.pause' | 'jobs.resume' | 'jobs.cancel'> {
+  return {
+    'jobs.start': async ({ libraryId, imageIds, methods, target, seed, ensembles }) => {
+      const m = s.requireModel();
+      const allowed = s.modelSummary(m).methods;
+      for (const name of methods) {
+        getExplainer(name); // unknown names: a clear error listing the known ones
+        if (!allowed.includes(name)) throw new SaliencyError(`method "${name}" cannot run on ${m.classifier.info.name}: it needs a linear head the model does not have`, 'BAD_REQUEST');
+      }
+      if (target && target.classIndex >= m.classifier.info.numClasses) {
+        throw new SaliencyError(`target class ${target.classIndex} is out of range: the model has ${m.classifier.info.numClasses} classes`, 'BAD_REQUEST');
+      }
+      const recs = libraryId
+        ? s.store.images.allOf(asId('library', libraryId)).filter((r) => !r.error && !r.missing)
+        : imageIds!.map((id) => s.image(id));
+      // A library job skips maps that already exist (same method and target); a job on chosen images re-runs them.
+      const exists = (rec: ImageRecord, method: string) => Boolean(libraryId) && s.explanationsOf(rec.id)
+        .some((e) => e.method === method && (target ? e.targetClass === target.classIndex && e.scoreKind === target.score : e.targetClass === s.prediction(rec.id)?.[0]?.classIndex));
+      const what = libraryId ? `library ${s.libraryInfo(Number(libraryId)).name}` : recs.length === 1 ? recs[0].relPath : `${recs.length} images`;
+      if (libraryId && !target) {
+        // A library batch: the engine's job runner (worker threads; resumable after a crash or a kill).
+        const todo = recs.filter((rec) => methods.some((method) => !exists(rec, method)) || ensembles.some((c) => !exists(rec, `ensemble:${c}`)));
+        if (!todo.length) return s.jobs.add(`${methods.join(', ')} on ${what} (nothing new to do)`, []);
+        await s.predict(todo).catch(() => undefined); // the runner explains each image's top-1 class
+        const rec = await createExplainJob(s.store, { libraryId: Number(libraryId), modelPath: m.classifier.info.path!, methods, seed, imageIds: todo.map((r) => r.id), ensembles });
+        return s.jobs.addRunner(`${[...methods, ...ensembles.map((c) => `ensemble:${c}`)].join(', ')} on ${what}`, rec.counts.total, s.batchRunner(rec.id), { id: `batch-${rec.id}` });
+      }
+      const items: JobItem[] = recs.flatMap((rec) => methods.filter((method) => !exists(rec, method)).map((method) => ({
+        label: `${rec.relPath} · ${method}`,
+        run: (signal: AbortSignal) => s.explain(rec, method, target, seed, signal),
+      })));
+      return s.jobs.add(`${methods.join(', ')} on ${what}`, items);
+    },
+    'jobs.list': async () => s.jobs.list(),
+    'jobs.pause': async ({ jobId }) => s.jobs.pause(jobId),
+    'jobs.resume': async ({ jobId }) => s.jobs.resume(jobId),
+    'jobs.cancel': async ({ jobId }) => s.jobs.cancel(jobId),
+  };
+}
