@@ -126,7 +126,8 @@ export const FilterSchema = z.strictObject({
   rated: z.boolean().optional(),
 });
 
-export const Box = z.strictObject({ x: Unit, y: Unit, w: Unit, h: Unit, label: z.string().max(100).default('') });
+export const Box = z.strictObject({ x: Unit, y: Unit, w: Unit, h: Unit, label: z.string().max(100).default('') })
+  .refine((b) => b.x + b.w <= 1 + 1e-9 && b.y + b.h <= 1 + 1e-9, 'the box runs past the image (x + w and y + h must be at most 1)');
 /** A brush mask as run-length encoding over row-major pixels, starting with a run of zeros. */
 export const Mask = z.strictObject({
   width: z.number().int().min(1).max(LIMITS.maxMaskSide),
@@ -164,6 +165,8 @@ export const MethodScore = z.object({
 
 export const WeightSource = z.enum(['likert', 'bradley-terry', 'metrics', 'manual']);
 const Weights = z.record(z.string().max(64), z.number().finite().min(0).max(1000));
+/** A weight set to save: at least one method weighted above 0 (an empty or all-zero set combines nothing). */
+const SavedWeights = Weights.refine((w) => Object.values(w).some((v) => v > 0), 'give at least one method a weight above 0');
 
 export const CurveSchema = z.object({
   explanationId: z.string(),
@@ -252,7 +255,7 @@ export const API = {
     imageId: Id, weights: Weights, maxSide: z.number().int().min(16).max(1024).default(320),
   }), MapData.extend({ used: z.array(z.string()) })),
   'ensemble.save': method('Save a named weight set; saved ensembles appear beside the methods on the Image screen.',
-    z.strictObject({ name: Name, weights: Weights, source: WeightSource }), z.object({ id: z.string(), name: z.string() })),
+    z.strictObject({ name: Name, weights: SavedWeights, source: WeightSource }), z.object({ id: z.string(), name: z.string() })),
   'ensemble.list': method('Saved weight sets.', Empty, z.array(z.object({ id: z.string(), name: z.string(), source: z.string(), weights: z.record(z.string(), z.number()) }))),
   'metrics.curves': method('Deletion and insertion curves of explanations (for the Compare screen).',
     z.strictObject({ explanationIds: z.array(Id).min(1).max(64), steps: z.number().int().min(4).max(64).default(16) }), z.array(CurveSchema)),

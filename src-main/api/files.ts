@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { ensureThumbnail } from '../engine/library/thumbnails.ts';
+import { realpathInside } from '../engine/store/paths.ts';
 import { SaliencyError } from '../engine/types.ts';
 import type { ApiService } from './service.ts';
 
@@ -24,7 +25,10 @@ export class FileRoutes {
       const ext = path.extname(file);
       return { contentType: REPORT_TYPES[ext] ?? 'application/octet-stream', body: await readFile(file) };
     }
-    const file = this.service.imagePath(id); // NOT_FOUND unless the id is a registered image
+    this.service.imagePath(id); // NOT_FOUND unless the id is a registered image
+    const rec = this.service.store.images.get(Number(id))!;
+    const root = this.service.store.libraries.get(rec.libraryId)?.root ?? path.dirname(rec.path);
+    const file = await realpathInside(root, rec.path);
     try {
       if (kind === 'thumb') {
         // Cached on disk by content hash by the library module.

@@ -1,10 +1,11 @@
 // Browser mode transport: HTTP + WebSocket on 127.0.0.1 only.
-//   POST /api/<method>   JSON body, header "Authorization: Bearer <token>"  -> Envelope
+//   POST /api/<method>   JSON body, header "Authorization: Bearer <token>" (never the query string) -> Envelope
 //   GET  /files/<thumb|image>/<imageId>?token=<token>                       -> image bytes
 //   GET  /files/report/<reportId>?token=<token>                             -> an exported report
 //   WS   /events?token=<token>                                              -> ApiEvent JSON messages
 //   GET  /, /assets/*     the built renderer (no secrets in it; the token arrives in the URL fragment)
 // Every API request needs the per-launch token; the Host header must name this server (no DNS rebinding).
+// Nothing a client sends may end the process: bad URLs are 400s, WebSocket protocol errors close that socket.
 import http from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, realpath } from 'node:fs/promises';
@@ -54,6 +55,23 @@ function sameToken(given: string | null | undefined, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** A path segment's %-escapes decoded; a malformed escape is the client's mistake (400), not ours. */
+export function decodePathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new SaliencyError(`the URL has a malformed %-escape: "${part.slice(0, 80)}"`, 'BAD_REQUEST');
+  }
+}
+
+function parseUrl(req: http.IncomingMessage, port: number): URL {
+  try {
+    return new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+  } catch {
+    throw new SaliencyError(`not a valid request URL: "${String(req.url).slice(0, 80)}"`, 'BAD_REQUEST');
+  }
+}
+
 function sendJson(res: http.ServerResponse, env: Envelope): void {
   const status = env.ok ? 200 : (HTTP_STATUS[env.error.code] ?? (env.error.code === 'INTERNAL' ? 500 : 400));
   const body = JSON.stringify(env);
@@ -98,13 +116,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const host = req.headers.host ?? '';
     return host === `127.0.0.1:${port}` || host === `localhost:${port}`;
   };
-  const tokenOf = (req: http.IncomingMessage, url: URL) => {
+  const headerToken = (req: http.IncomingMessage) => {
     const auth = req.headers.authorization;
-    return auth?.startsWith('Bearer ') ? auth.slice(7) : url.searchParams.get('token');
+    return auth?.startsWith('Bearer ') ? auth.slice(7) : null;
   };
+  // Image and report URLs go into <img src> and links, so they carry the token in the query; API calls never do
+  // (a token in a URL ends up in logs and histories).
+  const tokenOf = (req: http.IncomingMessage, url: URL) => headerToken(req) ?? url.searchParams.get('token');
 
   async function serveStatic(res: http.ServerResponse, pathname: string): Promise<void> {
-    const rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
+    const rel = pathname === '/' ? 'index.html' : decodePathPart(pathname).replace(/^\/+/, '');
     const file = path.resolve(rendererDir, rel);
     let real: string;
     try {
@@ -138,10 +159,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         sendJson(res, fail('FORBIDDEN', `requests must be addressed to 127.0.0.1:${port}`));
         return;
       }
-      const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+      const url = parseUrl(req, port);
       if (url.pathname.startsWith('/api/')) {
         if (req.method !== 'POST') { sendJson(res, fail('BAD_REQUEST', 'API calls are POST requests with a JSON body')); return; }
-        if (!sameToken(tokenOf(req, url), token)) { sendJson(res, fail('UNAUTHORIZED', 'missing or wrong token: open the address printed by "saliency serve"')); return; }
+        if (!sameToken(headerToken(req), token)) { sendJson(res, fail('UNAUTHORIZED', 'missing or wrong token: open the address printed by "saliency serve"')); return; }
         let payload: unknown;
         try {
           const text = await readBody(req);
@@ -150,14 +171,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           sendJson(res, e instanceof SaliencyError ? fail(e.code, e.message) : fail('BAD_REQUEST', `the body is not valid JSON (${(e as Error).message})`));
           return;
         }
-        sendJson(res, await dispatch(decodeURIComponent(url.pathname.slice(5)), payload));
+        sendJson(res, await dispatch(decodePathPart(url.pathname.slice(5)), payload));
         return;
       }
       if (url.pathname.startsWith('/files/')) {
         if (!sameToken(tokenOf(req, url), token)) { sendJson(res, fail('UNAUTHORIZED', 'missing or wrong token')); return; }
         const [, , kind, id] = url.pathname.split('/');
         try {
-          const f = await files.get(kind ?? '', decodeURIComponent(id ?? ''));
+          const f = await files.get(kind ?? '', decodePathPart(id ?? ''));
           // A report opens in a sandboxed page: its embedded figures show, nothing in it can run or call out.
           const sandbox = kind === 'report' ? { 'content-security-policy': "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'" } : {};
           res.writeHead(200, { 'content-type': f.contentType, 'cache-control': 'private, max-age=3600', 'x-content-type-options': 'nosniff', ...sandbox });
@@ -170,30 +191,40 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (req.method !== 'GET') { sendJson(res, fail('BAD_REQUEST', `${req.method} is not allowed here`)); return; }
       await serveStatic(res, url.pathname);
     } catch (e) {
-      if (!res.headersSent) sendJson(res, fail('INTERNAL', (e as Error).message));
-      else res.destroy();
+      if (res.headersSent) res.destroy();
+      else if (e instanceof SaliencyError) sendJson(res, fail(e.code, e.message));
+      else {
+        console.error(`${req.method} ${String(req.url).slice(0, 200)} failed:`, e);
+        sendJson(res, fail('INTERNAL', (e as Error).message));
+      }
     }
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   const sockets = new Set<WebSocket>();
+  // An 'error' event without a listener ends a Node process: every socket and the server get one. ws reports
+  // oversized messages, unmasked frames and other protocol errors there (then closes the socket itself).
+  wss.on('error', (e) => console.error(`WebSocket server: ${e.message}`));
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    socket.on('error', () => socket.destroy());
+    let url: URL | null = null;
+    try { url = parseUrl(req, port); } catch { /* refused below */ }
     const origin = req.headers.origin;
     const originOk = !origin || origin === `http://127.0.0.1:${port}` || origin === `http://localhost:${port}`;
-    if (url.pathname !== '/events' || !hostOk(req) || !originOk || !sameToken(url.searchParams.get('token'), token)) {
+    if (!url || url.pathname !== '/events' || !hostOk(req) || !originOk || !sameToken(url.searchParams.get('token'), token)) {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
+      ws.on('error', () => ws.terminate());
       ws.on('close', () => sockets.delete(ws));
       ws.on('message', () => ws.close(1008, 'events only: call the API over HTTP'));
     });
   });
   const unsubscribe = opts.service.on((event) => {
     const msg = JSON.stringify(event);
-    for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(msg);
+    for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(msg, () => undefined); // a failed send: the socket's 'error'/'close' handle it
   });
 
   await new Promise<void>((resolve, reject) => {

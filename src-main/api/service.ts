@@ -25,7 +25,8 @@ import { reportHandlers } from './handlers/reports.ts';
 import { SaliencyError, type ImageTransform, type Map2D, type Target } from '../engine/types.ts';
 import { Classifier, type ModelInfo } from '../engine/model/classifier.ts';
 import { isBuiltinSpec, resolveModelSpec } from '../engine/model/builtin.ts';
-import { prepareImageFile, type LoadedImage } from '../engine/image/prepare.ts';
+import type { LoadedImage } from '../engine/image/prepare.ts';
+import { ImagePrep } from './image-prep.ts';
 import { planTransform } from '../engine/image/load-image.ts';
 import { mapToOriginal } from '../engine/image/upsample.ts';
 import { EXPLAINER_NAMES, getExplainer } from '../engine/explain/registry.ts';
@@ -63,6 +64,8 @@ export class ApiService {
   model: ModelHandle | null = null;
   private readonly listeners = new Set<(e: ApiEvent) => void>();
   private readonly cache = new ImageCache(16);
+  /** Decoding and resampling in a worker thread: no file stalls the other requests. */
+  private readonly prep = new ImagePrep();
   readonly concepts: ConceptCache;
   /** Bumped on every write that can change a listing; cached listings older than it are rebuilt. */
   private revision = 0;
@@ -118,6 +121,7 @@ export class ApiService {
   close(): void {
     for (const j of this.jobs.list()) if (['running', 'queued', 'paused'].includes(j.state)) this.jobs.cancel(j.id);
     this.store.close();
+    void this.prep.close();
   }
 
   on(listener: (e: ApiEvent) => void): () => void {
@@ -265,7 +269,7 @@ export class ApiService {
     const key = `${m.id}:${rec.id}`;
     let loaded = this.cache.get(key);
     if (!loaded) {
-      loaded = await prepareImageFile(rec.path, m.classifier);
+      loaded = await this.prep.prepare(rec.path, m.classifier, this.store.libraries.get(rec.libraryId)?.root);
       this.cache.set(key, loaded);
     }
     return loaded;

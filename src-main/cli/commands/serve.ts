@@ -1,13 +1,13 @@
 // `saliency serve`: the app in browser mode, on 127.0.0.1 with a per-launch token.
 import { parseArgs } from 'node:util';
 import { existsSync, mkdirSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from '../command.ts';
 import { ApiService } from '../../api/service.ts';
 import { startServer } from '../../api/server.ts';
 import { builtinSamplesDir, isBuiltinSpec } from '../../engine/model/builtin.ts';
+import { resolveDbPath } from '../../engine/store/paths.ts';
 
 const DEFAULT_RENDERER = fileURLToPath(new URL('../../../out/renderer', import.meta.url));
 
@@ -26,8 +26,11 @@ Options:
   --explain LIST    methods to run on the start-up library right away (default: gradcam for the bundled
                     samples, none for a --library folder; "none" to skip)
   --port N          port (default: a free one)
-  --data DIR        folder for the app's database and files (default: ~/.saliency-studio)
-  --db FILE         database file (default: <data>/studio.db)
+  --data DIR        folder for the app's database and exported reports (default: the folder of the
+                    database below)
+  --db FILE         database file (default: <data>/studio.db with --data; else $SALIENCY_DB; else
+                    studio.db in the user data folder, ~/.local/share/saliency-studio on Linux: the same
+                    database as the other commands and the desktop app)
   --renderer DIR    built renderer (default: out/renderer)
   --quiet           print only the address`,
   async run(argv) {
@@ -38,7 +41,7 @@ Options:
         library: { type: 'string' },
         explain: { type: 'string' },
         port: { type: 'string', default: '0' },
-        data: { type: 'string', default: path.join(os.homedir(), '.saliency-studio') },
+        data: { type: 'string' },
         db: { type: 'string' },
         renderer: { type: 'string', default: DEFAULT_RENDERER },
         quiet: { type: 'boolean', default: false },
@@ -46,8 +49,11 @@ Options:
     });
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, not "${values.port}"`);
-    mkdirSync(values.data!, { recursive: true });
-    const service = new ApiService({ mode: 'browser', dataDir: values.data!, dbFile: values.db });
+    // One default database for every command and the desktop app (engine/store/paths.ts).
+    const dbFile = values.db ? path.resolve(values.db) : values.data ? path.resolve(values.data, 'studio.db') : resolveDbPath();
+    const dataDir = values.data ? path.resolve(values.data) : path.dirname(dbFile);
+    mkdirSync(dataDir, { recursive: true });
+    const service = new ApiService({ mode: 'browser', dataDir, dbFile });
     // Without --model: the demo model, or the known-evidence one where the demo model is not built.
     const candidates = values.model ? [values.model] : ['builtin:demo', 'builtin:known-evidence'];
     let loaded: string | null = null;
@@ -67,7 +73,7 @@ Options:
     const library = values.library ?? (loaded && isBuiltinSpec(loaded) ? builtinSamplesDir(loaded) : '');
     if (library && existsSync(library)) {
       const lib = await service.call('library.open', { path: library });
-      if (!values.quiet) console.error(`library: ${lib.path} (${lib.imageCount} images); database: ${service.store.path}`);
+      if (!values.quiet) console.error(`library: ${lib.path} (${lib.imageCount} images)`);
       // A new user sees maps, not only predictions, within seconds of opening the bundled samples.
       const methods = (values.explain ?? (values.library ? 'none' : 'gradcam')).split(',').map((m) => m.trim()).filter((m) => m && m !== 'none');
       if (methods.length) {
@@ -78,6 +84,7 @@ Options:
       console.error(`saliency serve: library folder not found: ${library}`);
     }
     console.log(`Saliency Studio: ${server.openUrl}`);
+    if (!values.quiet) console.error(`database: ${service.store.path}`);
     if (!existsSync(path.join(values.renderer!, 'index.html'))) console.error(`warning: the renderer is not built; run: npm run build:renderer`);
     if (!values.quiet) console.error('Open the address above in a browser. Ctrl+C stops the server.');
     await new Promise<void>((resolve) => {

@@ -1,7 +1,9 @@
 // Where the database and its caches live: the user's data folder by default, SALIENCY_DB or an option to
 // override. Thumbnails and other caches go in a folder beside the database file.
+import { realpath } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { SaliencyError } from '../types.ts';
 
 export const APP_DIR_NAME = 'saliency-studio';
 export const DB_FILE_NAME = 'studio.db';
@@ -26,3 +28,19 @@ export function cacheDirFor(dbPath: string): string {
 
 /** A file marking a folder as this app's cache, so a library scan never imports its thumbnails. */
 export const CACHE_MARKER = '.saliency-studio-cache';
+
+/** The real path of a file of a library, refused unless it lies inside the library's real root: a symlink
+ * inside a library that points outside it is never read (the same rule as image.open's). */
+export async function realpathInside(root: string, file: string): Promise<string> {
+  let realRoot: string;
+  let real: string;
+  try {
+    [realRoot, real] = await Promise.all([realpath(root), realpath(file)]);
+  } catch {
+    throw new SaliencyError(`${file}: file not found`, 'NOT_FOUND');
+  }
+  if (!real.startsWith(realRoot + path.sep)) {
+    throw new SaliencyError(`${file}: links outside its library (to ${real}); it is not read`, 'PATH_OUTSIDE_LIBRARY');
+  }
+  return real;
+}
