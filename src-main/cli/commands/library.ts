@@ -13,7 +13,7 @@ const USAGE = `Usage:
   saliency library list [--db FILE]                                     (the libraries)
   saliency library list <id|folder> [--status ok|error|missing|all] [--limit N] [--after ID] [--db FILE]
 
-add imports a folder recursively (JPEG, PNG, WebP, TIFF, GIF, BMP, AVIF): content hash, size, dimensions,
+add imports a folder recursively (JPEG, PNG, WebP, TIFF, GIF, AVIF): content hash, size, dimensions,
 ground truth from ImageNet wnids in file or folder names (--labels auto), and a thumbnail. scan finds new,
 changed and removed files. Unreadable files are listed with their error (--status error).
 The database is --db, else $SALIENCY_DB, else studio.db in the user data folder.`;

@@ -10,7 +10,7 @@ import { cropRgb, resizeBilinear } from './resample.ts';
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 export const DEFAULT_MAX_BYTES = 512 * 1024 * 1024;
 
-export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.bmp', '.avif'];
+export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif']; // no .bmp: sharp's libvips cannot decode BMP
 
 /** A decoded image: interleaved 8-bit RGB at its original size, upright. */
 export interface RgbImage {

@@ -1,0 +1,111 @@
+// A live `saliency serve` child process for the hardening, fuzz and soak runs: started with a chosen environment
+// (to test the default database), with raw HTTP helpers for requests fetch would normalise or refuse.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
+import http from 'node:http';
+import path from 'node:path';
+import { REPO } from '../helpers/data.ts';
+
+export interface Live {
+  url: string;
+  port: number;
+  token: string;
+  proc: ChildProcess;
+  stderr(): string;
+  alive(): boolean;
+  stop(): Promise<void>;
+}
+
+/** Starts `saliency serve <args>` and resolves once it prints its address (no clock: it waits on the output). */
+export async function startServe(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Live> {
+  const token = `t${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
+  const proc = spawn(process.execPath, [path.join(REPO, 'bin/saliency.js'), 'serve', ...args], {
+    cwd: REPO, env: { ...env, SALIENCY_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  proc.stderr!.on('data', (d) => { err += d; });
+  const openUrl = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (d) => {
+      out += d;
+      const m = /Saliency Studio: (\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    proc.on('exit', (code) => reject(new Error(`saliency serve exited with ${code}:\n${err}`)));
+  });
+  const url = openUrl.split('#')[0].replace(/\/$/, '');
+  return {
+    url, token, proc, port: Number(new URL(url).port),
+    stderr: () => err,
+    alive: () => proc.exitCode === null && proc.signalCode === null,
+    stop: () => new Promise<void>((resolve) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) { resolve(); return; }
+      proc.once('exit', () => resolve());
+      proc.kill('SIGTERM');
+    }),
+  };
+}
+
+export interface Reply { status: number; text: string; json: { ok: boolean; result?: any; error?: { code: string; message: string } } | null }
+
+/** One raw HTTP request (any method, path, headers and body; nothing normalised). */
+export function request(live: Pick<Live, 'port'>, opts: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: live.port, method: opts.method ?? 'GET', path: opts.path, headers: opts.headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: Reply['json'] = null;
+        try { json = JSON.parse(text); } catch { /* not JSON */ }
+        resolve({ status: res.statusCode!, text, json });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+/** POST /api/<method> with the token in the header. */
+export function api(live: Pick<Live, 'port' | 'token'>, method: string, body: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+  return request(live, {
+    method: 'POST', path: `/api/${method}`, body: typeof body === 'string' ? body : JSON.stringify(body),
+    headers: { host: `127.0.0.1:${live.port}`, authorization: `Bearer ${live.token}`, 'content-type': 'application/json', ...headers },
+  });
+}
+
+/** The result of a call that must succeed. */
+export async function call<T = any>(live: Pick<Live, 'port' | 'token'>, method: string, body: unknown): Promise<T> {
+  const r = await api(live, method, body);
+  if (!r.json?.ok) throw new Error(`${method}: ${r.status} ${r.text.slice(0, 300)}`);
+  return r.json.result as T;
+}
+
+/** Waits until the app's job queue has nothing queued or running (polls the API; no clock limit of its own). */
+export async function jobsIdle(live: Pick<Live, 'port' | 'token'>): Promise<void> {
+  for (;;) {
+    const jobs = await call<{ state: string }[]>(live, 'jobs.list', {});
+    if (!jobs.some((j) => j.state === 'queued' || j.state === 'running')) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A digest of every row of every table of a database (read-only), to show a request changed nothing. */
+export function dbDigest(file: string): string {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const h = createHash('sha256');
+    const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as { name: string }[];
+    for (const { name } of tables) {
+      h.update(`\u0000table ${name}\u0000`);
+      for (const row of db.prepare(`SELECT * FROM "${name.replace(/"/g, '""')}"`).raw().iterate() as Iterable<unknown[]>) {
+        h.update(JSON.stringify(row, (_k, v) => (Buffer.isBuffer(v) ? v.toString('hex') : typeof v === 'bigint' ? String(v) : v)));
+      }
+    }
+    return h.digest('hex');
+  } finally {
+    db.close();
+  }
+}
