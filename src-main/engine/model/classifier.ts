@@ -74,7 +74,7 @@ function choosePreset(model: OnnxModel, input: InputContract): { preset: PresetN
 }
 
 /** Rewrites a batch-1 graph to a dynamic batch (the caller checks the result by running it). */
-function makeBatchDynamic(model: OnnxModel, g: GraphIndex, inputName: string): void {
+export function makeBatchDynamic(model: OnnxModel, g: GraphIndex, inputName: string): void {
   const fixed = (vi: { type?: { tensor_type?: { shape?: { dim?: { dim_value?: unknown; dim_param?: string }[] } } } }) => {
     const d0 = vi.type?.tensor_type?.shape?.dim?.[0];
     if (d0) { delete d0.dim_value; d0.dim_param = 'batch'; }

@@ -25,7 +25,7 @@ export interface BuilderOptions {
   docString?: string;
 }
 
-function toAttribute(name: string, v: AttrValue): OnnxAttribute {
+export function toAttribute(name: string, v: AttrValue): OnnxAttribute {
   if (v instanceof FloatAttr) return { name, type: AttrType.FLOAT, f: v.value };
   if (typeof v === 'string') return { name, type: AttrType.STRING, s: new TextEncoder().encode(v) };
   if (Array.isArray(v)) {
