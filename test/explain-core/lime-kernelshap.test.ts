@@ -7,7 +7,8 @@ import { prepareImageFile } from '../../src-main/engine/image/prepare.ts';
 import { schedulerFor } from '../../src-main/engine/infer/scheduler.ts';
 import { EXPLAINER_NAMES, getExplainer } from '../../src-main/engine/explain/registry.ts';
 import { Lime } from '../../src-main/engine/explain/perturb/lime.ts';
-import { KernelShap, shapleyKernelWeights } from '../../src-main/engine/explain/perturb/kernelshap.ts';
+import { KernelShap } from '../../src-main/engine/explain/perturb/kernelshap.ts';
+import { kernelShapCoalitions } from '../../src-main/engine/explain/perturb/shapley-sampler.ts';
 import { sampleCoalitions } from '../../src-main/engine/explain/perturb/coalitions.ts';
 import { segmentImage } from '../../src-main/engine/explain/perturb/segment-sampling.ts';
 import type { PreparedImage } from '../../src-main/engine/explain/types.ts';
@@ -128,7 +129,7 @@ describe('explainers on a model whose evidence is known (logit = brightness of o
   });
 });
 
-describe('shared coalition sampler and Shapley kernel', () => {
+describe('LIME\'s coalition sampler', () => {
   it('is prefix-stable, antithetic, and seed-dependent', () => {
     const a = sampleCoalitions(20, 50, 1);
     const b = sampleCoalitions(20, 10, 1);
@@ -138,17 +139,6 @@ describe('shared coalition sampler and Shapley kernel', () => {
     for (let i = 2; i + 1 < 50; i += 2) a[i].forEach((v, j) => expect(v + a[i + 1][j]).toBe(1));
     const c = sampleCoalitions(20, 50, 2);
     expect(c.slice(2).some((r, i) => r.some((v, j) => v !== a[i + 2][j]))).toBe(true);
-  });
-
-  it('weights coalition sizes with the Shapley kernel (symmetric, heaviest at the extremes)', () => {
-    const w = shapleyKernelWeights(10);
-    expect(w[0]).toBe(0);
-    expect(w[10]).toBe(0);
-    for (let s = 1; s < 10; s++) expect(w[s]).toBeCloseTo(w[10 - s], 12);
-    expect(w[1]).toBeGreaterThan(w[2]);
-    expect(w[4]).toBeGreaterThan(w[5]);
-    // pi(s) = (M-1) / (C(M,s) s (M-s)): ratio pi(1)/pi(5) = C(10,5)*25 / (C(10,1)*9)
-    expect(w[1] / w[5]).toBeCloseTo((252 * 25) / (10 * 9), 9);
   });
 });
 
@@ -192,29 +182,55 @@ describe.skipIf(!HAS_DATA)('LIME and KernelSHAP on the real models', () => {
       return ex.explain(img, target, ex.settings({ ...settings, ...over }), seed, { model: m });
     };
 
-    it('LIME then KernelSHAP on the same image/seed/segments: the second costs 0 evaluations', async () => {
-      const s = schedulerFor(m);
-      s.clearCache();
-      s.resetStats();
-      const lime = await run('lime', 11);
-      const afterLime = s.stats.evaluated;
-      expect(afterLime).toBe(lime.extras.freshEvaluations);
-      expect(afterLime).toBeGreaterThan(100); // ~120 distinct coalitions of 24 segments
-      expect(afterLime).toBeLessThanOrEqual(120);
-      const shap = await run('kernelshap', 11);
-      expect(shap.extras.freshEvaluations).toBe(0);
-      expect(s.stats.evaluated).toBe(afterLime);
-      expect(shap.evaluations).toBe(120);
-      expect(lime.extras.prediction).toBe(shap.extras.prediction);
+    // Each method draws its own coalitions; the cache (keyed by the masked image's pixels) shares the ones they
+    // have in common: KernelSHAP after LIME pays exactly for its coalitions LIME did not ask for.
+    const key = (z: Uint8Array) => z.join('');
+    const rowSets = (M: number, seed: number) => ({
+      lime: new Set(sampleCoalitions(M, settings.samples, seed).map(key)),
+      shap: new Set(kernelShapCoalitions(M, settings.samples, seed).rows.map(key)),
     });
 
-    it('run concurrently, they still share one set of evaluations', async () => {
+    for (const segments of [24, 6]) {
+      it(`LIME then KernelSHAP (${segments} segments): the second pays only for coalitions LIME did not evaluate`, async () => {
+        const s = schedulerFor(m);
+        s.clearCache();
+        s.resetStats();
+        const lime = await run('lime', 11, { segments });
+        const afterLime = s.stats.evaluated;
+        expect(afterLime).toBe(lime.extras.freshEvaluations);
+        const M = lime.extras.segments as number;
+        const rows = rowSets(M, 11);
+        expect(afterLime).toBe(rows.lime.size);
+        const shared = [...rows.shap].filter((k) => rows.lime.has(k)).length;
+        const shap = await run('kernelshap', 11, { segments });
+        expect(shap.extras.freshEvaluations).toBe(rows.shap.size - shared);
+        expect(s.stats.evaluated).toBe(afterLime + rows.shap.size - shared);
+        expect(lime.extras.prediction).toBe(shap.extras.prediction);
+        expect(lime.extras.baselinePrediction).toBe(shap.extras.baselinePrediction);
+        if (segments === 24) {
+          expect(shared).toBeGreaterThanOrEqual(2); // all on, all off
+          expect(shap.evaluations).toBe(settings.samples);
+        } else {
+          // few segments: KernelSHAP enumerates every coalition, most of which LIME's uniform rows already hit
+          expect(shap.evaluations).toBe(2 ** M);
+          expect(shared).toBeGreaterThan(rows.shap.size / 2);
+        }
+        // the same explanation again is free
+        const again = await run('kernelshap', 11, { segments });
+        expect(again.extras.freshEvaluations).toBe(0);
+      });
+    }
+
+    it('run concurrently, they still share every evaluation they have in common', async () => {
       const s = schedulerFor(m);
       s.clearCache();
       s.resetStats();
       const [lime, shap] = await Promise.all([run('lime', 12), run('kernelshap', 12)]);
+      const M = lime.extras.segments as number;
+      const rows = rowSets(M, 12);
+      const union = new Set([...rows.lime, ...rows.shap]).size;
       expect((lime.extras.freshEvaluations as number) + (shap.extras.freshEvaluations as number)).toBe(s.stats.evaluated);
-      expect(s.stats.evaluated).toBeLessThanOrEqual(120);
+      expect(s.stats.evaluated).toBe(union);
       expect(s.stats.requested).toBe(240);
     });
 

@@ -1,9 +1,8 @@
-// The one coalition sampler LIME and KernelSHAP share, so that with the same seed, segments and sample
-// count they ask the model about exactly the same masked images (the scheduler's cache then makes the
-// second method free). Row 0 = all segments on (lime_image's first sample, f(x)); row 1 = all off
-// (f(baseline)); then antithetic pairs (z, 1-z) with z uniform on {0,1}^M. Each row is still uniform, as
-// LIME samples, and pairs are KernelSHAP's paired sampling. Rows are prefix-stable: the first n rows do
-// not depend on how many are drawn in total.
+// LIME's coalition sampler (lime_image draws each segment on/off uniformly). Row 0 = all segments on
+// (lime_image's first sample, f(x)); row 1 = all off (f(baseline)); then antithetic pairs (z, 1-z) with z
+// uniform on {0,1}^M (each row is still uniform, as LIME samples). Rows are prefix-stable: the first n rows
+// do not depend on how many are drawn in total. KernelSHAP has its own sampler (shapley-sampler.ts): uniform
+// rows almost never have fewer than ~30 or more than ~70 of 100 segments on, where the Shapley kernel's mass is.
 import { Random } from '../../util/random.ts';
 
 const cache = new Map<string, Uint8Array[]>();

@@ -1,39 +1,19 @@
 // KernelSHAP (Lundberg & Lee 2017) over superpixels: Shapley values are the solution of a weighted linear
-// regression on coalitions z with the Shapley kernel pi(s) = (M-1) / (C(M,s) s (M-s)), s = |z|, under the
-// efficiency constraint sum(phi) = f(x) - f(baseline), enforced exactly (KKT system).
-// Coalitions come from the sampler shared with LIME (uniform, antithetic pairs). Because those rows are
-// drawn uniformly rather than from the kernel, each row is weighted by pi(|z|) (importance weighting), which
-// estimates the same objective as shap's kernel-proportional sampling; sharing them makes the second of
-// LIME/KernelSHAP free. The all-on and all-off rows are the constraint's anchors, not regression rows.
+// regression on coalitions z with the Shapley kernel, under the efficiency constraint
+// sum(phi) = f(x) - f(baseline), enforced exactly. Coalitions and weights come from shap's kernel-proportional
+// sampler (shapley-sampler.ts: complete sizes enumerated while the budget allows, the rest drawn by the
+// kernel's size distribution with paired complements), not LIME's uniform rows: with 100 segments uniform rows
+// miss the small and large coalitions that carry most of the kernel's mass, and the estimate stopped improving
+// with more samples. The masked images still go through the scheduler, whose cache shares every image LIME and
+// KernelSHAP both ask for (the all-on and all-off rows always; most rows when there are few segments).
 import type { Explainer, Explanation, ExplainContext, PreparedImage } from '../types.ts';
 import type { Map2D, Target } from '../../types.ts';
-import { constrainedWeightedLeastSquares } from './regression.ts';
-import {
-  coalitionSetup, readSegmentSamplingSettings, scoreCoalitions, type SegmentSamplingSettings,
-} from './segment-sampling.ts';
+import { readSegmentSamplingSettings, scoreCoalitions, segmentSetup, type SegmentSamplingSettings } from './segment-sampling.ts';
+import { kernelShapCoalitions, solveKernelShap } from './shapley-sampler.ts';
 import { segmentValuesToMap } from '../segment/segmentation.ts';
 import { progressNote, relativeChange } from './lime.ts';
 
 export type KernelShapSettings = SegmentSamplingSettings;
-
-/** log C(n, k) via lgamma-free summation (exact enough for weights; n is at most a few thousand). */
-function logChoose(n: number, k: number): number {
-  k = Math.min(k, n - k);
-  let s = 0;
-  for (let i = 1; i <= k; i++) s += Math.log(n - k + i) - Math.log(i);
-  return s;
-}
-
-/** Shapley kernel weight of one coalition of size s out of M (0 for the empty and full coalitions). */
-export function shapleyKernelWeights(M: number): Float64Array {
-  const w = new Float64Array(M + 1);
-  for (let s = 1; s < M; s++) w[s] = Math.exp(Math.log(M - 1) - logChoose(M, s) - Math.log(s) - Math.log(M - s));
-  // Scale so the largest is 1 (the fit is invariant to a common factor; avoids tiny numbers for large M).
-  let max = 0;
-  for (const v of w) max = Math.max(max, v);
-  if (max > 0) for (let s = 0; s <= M; s++) w[s] /= max;
-  return w;
-}
 
 export class KernelShap implements Explainer<KernelShapSettings> {
   readonly name = 'kernelshap';
@@ -46,22 +26,18 @@ export class KernelShap implements Explainer<KernelShapSettings> {
   async explain(image: PreparedImage, target: Target, settings: KernelShapSettings, seed: number, ctx: ExplainContext): Promise<Explanation> {
     const t0 = performance.now();
     const input = image.input;
-    const { seg, baseline, Z } = coalitionSetup(input, target, settings, seed, ctx.model);
+    const { seg, baseline } = segmentSetup(input, target, settings, ctx.model);
     const M = seg.count;
-    const kernel = shapleyKernelWeights(M);
-    const weights = Z.map((z) => {
-      let s = 0;
-      for (const v of z) s += v;
-      return kernel[s];
-    });
-    const fitPhi = (n: number, y: Float64Array) => constrainedWeightedLeastSquares(Z, y, weights, y[1], y[0] - y[1], n);
+    const coalitions = kernelShapCoalitions(M, settings.samples, seed);
+    const Z = coalitions.rows;
+    const fitPhi = (n: number, y: Float64Array) => solveKernelShap(coalitions, y, n);
 
     const convergence: { samples: number; change: number | null }[] = [];
     let prev: Float64Array | null = null;
     const { scores, fresh } = await scoreCoalitions({
       model: ctx.model, image: input, baseline, seg, coalitions: Z, target, chunk: settings.progressEvery, signal: ctx.signal,
       onChunk: (n, y) => {
-        if (n === Z.length || !weights.slice(0, n).some((w) => w > 0)) return;
+        if (n === Z.length || n <= 2) return;
         const phi = fitPhi(n, y);
         const change = relativeChange(prev, phi);
         prev = phi;
@@ -83,6 +59,7 @@ export class KernelShap implements Explainer<KernelShapSettings> {
       method: this.name, target, map, native, evaluations: Z.length, settings, seed,
       extras: {
         segments: M, values: Array.from(phi),
+        coalitionSizesEnumerated: coalitions.fullSizes, enumeratedRows: coalitions.fixedRows - 2,
         prediction: fx, baselinePrediction: fb, sum, efficiencyGap: Math.abs(sum - (fx - fb)), convergence, freshEvaluations: fresh,
       },
       millis: performance.now() - t0,

@@ -1,6 +1,8 @@
 // What LIME and KernelSHAP have in common: the superpixel settings, the segmentation and baseline of an
 // image, and scoring a list of coalitions through the shared scheduler in pipelined chunks (so the
-// model's batches stay full while partial fits are made and reported).
+// model's batches stay full while partial fits are made and reported). Each method draws its own
+// coalitions (LIME uniform, KernelSHAP kernel-proportional); the scheduler's pixel-keyed cache shares every
+// masked image the two have in common (always the all-on and all-off rows).
 import type { PlanarImage, Target } from '../../types.ts';
 import { SaliencyError } from '../../types.ts';
 import { intSetting, numberSetting } from '../check-settings.ts';
@@ -74,14 +76,17 @@ function baselineFor(image: PlanarImage, seg: Segmentation, s: SegmentSamplingSe
   return makeModelBaseline(image, s.baseline, model, { segments: seg, blurSigma: s.blurSigma > 0 ? s.blurSigma : undefined });
 }
 
-/**
- * What LIME and KernelSHAP start from: the target checked, the image's segments and baseline, and the seeded
- * coalitions (the same ones for both methods, so that one set of evaluations serves both).
- */
-export function coalitionSetup(image: PlanarImage, target: Target, s: SegmentSamplingSettings, seed: number, model: Classifier) {
+/** What LIME and KernelSHAP start from: the target checked, the image's segments and their baseline. */
+export function segmentSetup(image: PlanarImage, target: Target, s: SegmentSamplingSettings, model: Classifier) {
   checkTarget(model, target);
   const seg = segmentImage(image, s);
-  return { seg, baseline: baselineFor(image, seg, s, model), Z: sampleCoalitions(seg.count, s.samples, seed) };
+  return { seg, baseline: baselineFor(image, seg, s, model) };
+}
+
+/** segmentSetup plus LIME's seeded uniform coalitions. */
+export function coalitionSetup(image: PlanarImage, target: Target, s: SegmentSamplingSettings, seed: number, model: Classifier) {
+  const { seg, baseline } = segmentSetup(image, target, s, model);
+  return { seg, baseline, Z: sampleCoalitions(seg.count, s.samples, seed) };
 }
 
 export interface ScoreCoalitionsOptions {
