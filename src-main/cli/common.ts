@@ -1,8 +1,10 @@
 // Options and helpers shared by the commands that load a model and go through images.
-import { readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Classifier, PROVIDERS, type ClassifierOptions, type Provider } from '../engine/model/classifier.ts';
 import { IMAGE_EXTENSIONS } from '../engine/image/load-image.ts';
+import type { ItemError } from './image-loop.ts';
+import { fsProblem } from './errors.ts';
 import { SaliencyError, type PresetName, type ResizePolicy, type ScoreKind } from '../engine/types.ts';
 
 export const MODEL_OPTIONS = {
@@ -69,38 +71,82 @@ export function describeModel(m: Classifier): string {
   ].join('\n');
 }
 
+export interface ImageItem {
+  file: string;
+  /** Unique, stable output name: the path relative to the inputs' common folder (e.g. a/x.jpg). */
+  name: string;
+}
+
 /**
  * Expands the arguments into image files: folders are searched recursively for image extensions; files named
- * explicitly are taken whatever their extension (so a bad file gets its own clear error).
+ * explicitly are taken whatever their extension (so a bad file gets its own clear error). A missing input, an
+ * unreadable sub-folder or a folder without images is a named item error; the other inputs go on.
  */
-export async function collectImages(inputs: string[]): Promise<string[]> {
+export async function collectImages(inputs: string[]): Promise<{ items: ImageItem[]; errors: ItemError[] }> {
   if (inputs.length === 0) throw new SaliencyError('no images given: name image files or folders', 'BAD_USAGE');
   const files: string[] = [];
+  const errors: ItemError[] = [];
+  const roots: string[] = [];
   for (const input of inputs) {
     let s;
     try {
       s = await stat(input);
-    } catch {
-      throw new SaliencyError(`${input}: no such file or folder`, 'NOT_FOUND');
+    } catch (e) {
+      errors.push({ file: input, error: (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : fsProblem(e) });
+      continue;
     }
     if (s.isDirectory()) {
-      const found = await walk(input);
-      if (found.length === 0) throw new SaliencyError(`${input}: the folder has no images (${IMAGE_EXTENSIONS.join(' ')})`, 'NO_IMAGES');
+      roots.push(path.resolve(input));
+      const found = await walk(input, errors);
+      if (found.length === 0 && !errors.some((x) => x.file.startsWith(input))) {
+        errors.push({ file: input, error: `the folder has no images (${IMAGE_EXTENSIONS.join(' ')})` });
+      }
       files.push(...found);
     } else {
+      roots.push(path.dirname(path.resolve(input)));
       files.push(input);
     }
   }
-  return files;
+  // Nothing to do at all is a usage error (exit 2); otherwise each bad input is an item error and the rest go on.
+  if (files.length === 0) throw new SaliencyError(errors.map((e) => `${e.file}: ${e.error}`).join('; '), 'NO_IMAGES');
+  for (const e of errors) process.stderr.write(`error: ${e.file}: ${e.error}\n`);
+  const base = commonFolder(roots);
+  const seen = new Set<string>();
+  const items: ImageItem[] = [];
+  for (const file of files) {
+    const abs = path.resolve(file);
+    if (seen.has(abs)) continue;
+    seen.add(abs);
+    items.push({ file, name: path.relative(base, abs).split(path.sep).join('/') });
+  }
+  return { items, errors };
 }
 
-async function walk(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
+function commonFolder(dirs: string[]): string {
+  if (dirs.length === 0) return process.cwd();
+  let parts = dirs[0].split(path.sep);
+  for (const d of dirs.slice(1)) {
+    const q = d.split(path.sep);
+    let i = 0;
+    while (i < parts.length && i < q.length && parts[i] === q[i]) i++;
+    parts = parts.slice(0, i);
+  }
+  return parts.join(path.sep) || path.sep;
+}
+
+async function walk(dir: string, errors: ItemError[]): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    errors.push({ file: dir, error: `the folder cannot be read (${fsProblem(e)}); skipped` });
+    return [];
+  }
   entries.sort((a, b) => a.name.localeCompare(b.name));
   const out: string[] = [];
   for (const e of entries) {
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await walk(p)));
+    if (e.isDirectory()) out.push(...(await walk(p, errors)));
     else if (IMAGE_EXTENSIONS.includes(path.extname(e.name).toLowerCase())) out.push(p);
   }
   return out;
@@ -125,6 +171,26 @@ export function parseScore(value: string | undefined, fallback: ScoreKind): Scor
   return value;
 }
 
-export function stemOf(file: string): string {
-  return path.basename(file, path.extname(file)).replace(/[^\w.-]+/g, '_');
+/** A comma-separated list option: trimmed, duplicates dropped (with a note), never empty when given. */
+export function listOption(value: string | undefined, name: string, fallback: string): string[] {
+  const items = (value ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0) throw new SaliencyError(`--${name} is empty: name at least one (e.g. --${name} ${fallback})`, 'BAD_USAGE');
+  const unique = [...new Set(items)];
+  if (unique.length < items.length) process.stderr.write(`note: --${name} names ${items.filter((x, i) => items.indexOf(x) !== i).join(', ')} more than once; each is computed once\n`);
+  return unique;
+}
+
+/** Reads a JSON file named by an option; a missing file or bad JSON is one line naming the option and file. */
+export async function readJsonOption(file: string, option: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new SaliencyError(`--${option} ${file}: ${fsProblem(e)}`, 'BAD_USAGE');
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new SaliencyError(`--${option} ${file}: not valid JSON (${(e as Error).message.split('\n')[0]})`, 'BAD_USAGE');
+  }
 }

@@ -1,6 +1,6 @@
 // Entry point of the `saliency` command line.
 import { COMMANDS } from './commands/index.ts';
-import { SaliencyError } from '../engine/types.ts';
+import { errorLine, withPrefix } from './errors.ts';
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -33,13 +33,19 @@ export async function main(argv: string[]): Promise<number> {
     console.log(cmd.usage);
     return 0;
   }
+  // Errors that escape the command (an emitter's 'error', a stray rejection) also get their one line.
+  const fatal = (e: unknown) => {
+    console.error(withPrefix(`saliency ${name}`, errorLine(e)));
+    if (process.env.SALIENCY_DEBUG === '1') console.error((e as Error)?.stack ?? e);
+    process.exit(2);
+  };
+  process.on('uncaughtException', fatal).on('unhandledRejection', fatal);
   try {
     return await cmd.run(rest);
   } catch (e) {
-    const msg = e instanceof SaliencyError || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-      ? (e as Error).message
-      : (e as Error).stack ?? String(e);
-    console.error(`saliency ${name}: ${msg}`);
+    // One line, `saliency <cmd>: <thing>: <problem>`; the stack only on request.
+    console.error(withPrefix(`saliency ${name}`, errorLine(e)));
+    if (process.env.SALIENCY_DEBUG === '1') console.error((e as Error)?.stack ?? e);
     return 2;
   }
 }

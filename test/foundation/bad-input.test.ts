@@ -75,8 +75,8 @@ describe.skipIf(!HAS_DATA)('the CLI on a folder with bad files', () => {
     expect(r.stderr).toMatch(/c_empty\.png: the file is empty/);
     expect(r.stderr).toMatch(/e_huge\.png: the image is 30000x30000/);
     expect(r.stderr).not.toMatch(/readme\.txt/);
-    expect(existsSync(path.join(out, 'a_tench', 'gradcam.npy'))).toBe(true);
-    expect(existsSync(path.join(out, 'd_redbone', 'gradcam.png'))).toBe(true);
+    expect(existsSync(path.join(out, 'a_tench.jpg', 'gradcam.npy'))).toBe(true);
+    expect(existsSync(path.join(out, 'd_redbone.jpg', 'gradcam.png'))).toBe(true);
     const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
     expect(results.images).toHaveLength(2);
     expect(results.errors.map((e: { file: string }) => path.basename(e.file)).sort()).toEqual(['b_truncated.jpg', 'c_empty.png', 'c_text.jpg', 'e_huge.png']);

@@ -1,11 +1,14 @@
 // saliency evaluate: metrics (faithfulness, localisation, robustness, complexity, sanity, agreement) of the maps
 // of one or more methods, per image and summarised, as CSV and JSON.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
-import { MODEL_OPTIONS, MODEL_USAGE, collectImages, describeModel, intOption, loadModelFromArgs, parseScore, parseTarget } from '../common.ts';
-import { forEachImage } from '../image-loop.ts';
+import { MODEL_OPTIONS, MODEL_USAGE, collectImages, describeModel, intOption, listOption, loadModelFromArgs, parseScore, parseTarget } from '../common.ts';
+import { resolveSettings } from '../../engine/explain/check-settings.ts';
+import { forEachImage, type ItemError } from '../image-loop.ts';
+import { RunOutput } from '../output/run-output.ts';
+import { writeFileAtomic } from '../output/atomic.ts';
 import { parseSettings } from './explain.ts';
 import { predictTopK } from '../../engine/predict.ts';
 import { EXPLAINER_NAMES, getExplainer } from '../../engine/explain/registry.ts';
@@ -97,6 +100,21 @@ function row(image: string, method: string, r: MetricResult, withCurves: boolean
   };
 }
 
+/** The four tables from the rows done so far; each file is replaced atomically (complete or absent). */
+async function writeEvaluationTables(
+  out: string, meta: Record<string, unknown>, rows: EvaluationRow[], skipped: unknown[], images: number, errors: ItemError[],
+): Promise<void> {
+  const summary = summarise(rows);
+  await writeFileAtomic(path.join(out, 'per-image.csv'), toCsv(
+    ['image', 'method', 'metric', 'value', 'control', 'beats_control', 'higher_is_better', 'millis'],
+    rows.map((r) => [r.image, r.method, r.metric, r.value, r.control, r.beatsControl, r.higherIsBetter, r.millis])));
+  await writeFileAtomic(path.join(out, 'summary.csv'), toCsv(
+    ['method', 'metric', 'higher_is_better', 'n', 'mean', 'std', 'median', 'control_mean', 'share_beating_control'],
+    summary.map((s) => [s.method, s.metric, s.higherIsBetter, s.n, s.mean, s.std, s.median, s.controlMean, s.shareBeatingControl])));
+  await writeFileAtomic(path.join(out, 'per-image.json'), JSON.stringify({ ...meta, rows, skipped, errors }, null, 1));
+  await writeFileAtomic(path.join(out, 'summary.json'), JSON.stringify({ ...meta, summary, images, errors }, null, 2));
+}
+
 export const evaluate: Command = {
   name: 'evaluate',
   summary: 'evaluation metrics of saliency maps (deletion, insertion, AOPC, ROAD, pointing game, ...) as CSV/JSON tables',
@@ -111,6 +129,7 @@ export const evaluate: Command = {
   --set x.key=value    a method or metric setting, repeatable (e.g. --set rise.masks=2000 --set deletion.steps=100)
   --boxes <file.json>  ground truth for pointing games: {"image.jpg": [[x0,y0,x1,y1], ...]} in original pixels
   --no-curves          leave the curves out of per-image.json
+  --resume             skip images already done in --out with the same model and settings (file unchanged)
 
 ${MODEL_USAGE}
 
@@ -118,27 +137,28 @@ Faithfulness metrics are also computed on seeded smooth random maps: the control
 controlSamples maps (default 4) of controlGrain x controlGrain cells (default 7; 0 = per pixel), e.g.
 --set deletion.controlSamples=8. Writes <out>/per-image.csv and per-image.json (with the curves), and
 <out>/summary.csv and summary.json (per method and metric: n, mean, std, median, control mean, share of images
-beating the control). Exit status: 0 all done, 1 some failed, 2 bad usage.`,
+beating the control), kept current as images finish (each file replaced atomically), and each image's rows in
+<out>/per-image/<name>.json as soon as it is done. Exit status: 0 all done, 1 some failed, 2 bad usage,
+130 interrupted (Ctrl-C; finished images are kept: --resume goes on).`,
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv, allowPositionals: true,
       options: {
         ...MODEL_OPTIONS, out: { type: 'string', short: 'o' }, method: { type: 'string' }, metric: { type: 'string' },
         target: { type: 'string' }, score: { type: 'string' }, seed: { type: 'string' }, set: { type: 'string', multiple: true },
-        boxes: { type: 'string' }, 'no-curves': { type: 'boolean' },
+        boxes: { type: 'string' }, 'no-curves': { type: 'boolean' }, resume: { type: 'boolean' },
       },
     });
     if (!values.out) throw new SaliencyError('--out <dir> is required', 'BAD_USAGE');
-    const list = (v: string | undefined, d: string) => (v ?? d).split(',').map((s) => s.trim()).filter(Boolean);
-    const methods = list(values.method, 'gradcam');
+    const methods = listOption(values.method, 'method', 'gradcam');
     const explainers = methods.map((m) => getExplainer(m));
-    const metricNames = list(values.metric, 'deletion,insertion');
+    const metricNames = listOption(values.metric, 'metric', 'deletion,insertion');
     const metrics = metricNames.map((m) => getMetric(m));
     const custom = parseSettings(values.set ?? []);
     for (const k of Object.keys(custom)) {
       if (!methods.includes(k) && !metricNames.includes(k)) throw new SaliencyError(`--set names "${k}", which is neither among --method nor --metric`, 'BAD_SETTING');
     }
-    const methodSettings = explainers.map((e, i) => e.settings(custom[methods[i]] ?? {}));
+    const methodSettings = explainers.map((e, i) => resolveSettings(e, custom[methods[i]] ?? {}));
     const metricSettings = metrics.map((m, i) => m.settings(custom[metricNames[i]] ?? {}));
     const pairwise = metrics.some((m) => m.tags.needs.referenceMap);
     if (pairwise && methods.length < 2) throw new SaliencyError(`agreement metrics compare methods: give at least two with --method`, 'BAD_USAGE');
@@ -150,13 +170,28 @@ beating the control). Exit status: 0 all done, 1 some failed, 2 bad usage.`,
 
     const model = await loadModelFromArgs(values);
     const targetArg = parseTarget(values.target, model);
-    const files = await collectImages(positionals);
+    const { items, errors: inputErrors } = await collectImages(positionals);
     if (!values.json) console.error(describeModel(model));
-    await mkdir(values.out, { recursive: true });
 
-    const rows: EvaluationRow[] = [];
-    const skipped: { file: string; metric: string; reason: string }[] = [];
-    const errors = await forEachImage(files, model, async (file, img) => {
+    const info = model.info;
+    const meta = {
+      model: { name: info.name, sha256: info.sha256, preset: info.preset.name, resize: info.resize },
+      methods, methodSettings, metrics: metricNames, metricSettings, score, seed,
+      tags: Object.fromEntries(metrics.map((m) => [m.name, { ...m.tags, description: m.description }])),
+    };
+    type ImageRows = { rows: EvaluationRow[]; skipped: { file: string; metric: string; reason: string }[] };
+    let loopErrors: ItemError[] = [];
+    const allErrors = () => [...inputErrors, ...loopErrors];
+    const out = await RunOutput.open<ImageRows>(values.out, items, {
+      recordPath: (name) => path.join('per-image', `${name}.json`),
+      config: { meta, target: targetArg, boxes: boxes ? [...boxes] : null, withCurves }, resume: !!values.resume,
+      writeSummary: (done) => writeEvaluationTables(values.out!, meta, done.flatMap((d) => d.rows), done.flatMap((d) => d.skipped), items.length, allErrors()),
+    });
+
+    const loop = await forEachImage(items, model, async (item, img) => {
+      const { file } = item;
+      const rows: EvaluationRow[] = [];
+      const skipped: ImageRows['skipped'] = [];
       const image = img.prepared;
       const [predictions] = await predictTopK(model, [image.input], 1);
       const target = { classIndex: targetArg === 'top1' ? predictions[0].classIndex : targetArg, score };
@@ -186,30 +221,21 @@ beating the control). Exit status: 0 all done, 1 some failed, 2 bad usage.`,
           rows.push(row(file, methods[i], r, withCurves));
         }
       }
+      await out.imageDone(item, { rows, skipped });
       if (!values.json) {
-        const mine = rows.filter((r) => r.image === file);
+        const mine = rows;
         console.log(`${file}: ${predictions[0].label} — ${mine.map((r) => `${r.method} ${r.metric} ${r.value.toFixed(4)}${r.control !== null ? ` (control ${r.control.toFixed(4)})` : ''}`).join('; ')}`);
       }
-    });
-    const summary = summarise(rows);
-    const out = values.out;
-    await writeFile(path.join(out, 'per-image.csv'), toCsv(
-      ['image', 'method', 'metric', 'value', 'control', 'beats_control', 'higher_is_better', 'millis'],
-      rows.map((r) => [r.image, r.method, r.metric, r.value, r.control, r.beatsControl, r.higherIsBetter, r.millis])));
-    await writeFile(path.join(out, 'summary.csv'), toCsv(
-      ['method', 'metric', 'higher_is_better', 'n', 'mean', 'std', 'median', 'control_mean', 'share_beating_control'],
-      summary.map((s) => [s.method, s.metric, s.higherIsBetter, s.n, s.mean, s.std, s.median, s.controlMean, s.shareBeatingControl])));
-    const info = model.info;
-    const meta = {
-      model: { name: info.name, sha256: info.sha256, preset: info.preset.name, resize: info.resize },
-      methods, methodSettings, metrics: metricNames, metricSettings, score, seed,
-      tags: Object.fromEntries(metrics.map((m) => [m.name, { ...m.tags, description: m.description }])),
-    };
-    await writeFile(path.join(out, 'per-image.json'), JSON.stringify({ ...meta, rows, skipped, errors }, null, 1));
-    await writeFile(path.join(out, 'summary.json'), JSON.stringify({ ...meta, summary, images: files.length, errors }, null, 2));
+    }, { skip: (item) => out.doneBefore(item) });
+    loopErrors = loop.errors;
+    await out.flush();
+    const summary = summarise(out.done().flatMap((d) => d.rows));
+    const errors = allErrors();
+    if (out.resumed && !values.json) console.error(`--resume: ${out.resumed} images were done before and kept`);
     if (values.json) console.log(JSON.stringify({ summary, errors }, null, 2));
     else for (const s of summary) console.log(`${s.method.padEnd(16)} ${s.metric.padEnd(20)} mean ${s.mean.toFixed(4)} ± ${s.std.toFixed(4)} (n=${s.n})${s.controlMean !== null ? `  control ${s.controlMean.toFixed(4)}, beats control on ${(100 * s.shareBeatingControl!).toFixed(0)}%` : ''}`);
     await model.dispose();
+    if (loop.interrupted) return 130;
     return errors.length ? 1 : 0;
   },
 };

@@ -1,12 +1,15 @@
 // saliency explain: maps from one or more methods (and ensembles of them) for images or folders.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
 import {
-  MODEL_OPTIONS, MODEL_USAGE, collectImages, describeModel, intOption, loadModelFromArgs, parseScore, parseTarget, stemOf,
+  MODEL_OPTIONS, MODEL_USAGE, collectImages, describeModel, intOption, listOption, loadModelFromArgs, parseScore, parseTarget, readJsonOption,
 } from '../common.ts';
-import { forEachImage } from '../image-loop.ts';
+import { forEachImage, type ItemError } from '../image-loop.ts';
+import { RunOutput } from '../output/run-output.ts';
+import { writeFileAtomic } from '../output/atomic.ts';
+import { withPrefix } from '../errors.ts';
+import { resolveSettings } from '../../engine/explain/check-settings.ts';
 import { predictTopK } from '../../engine/predict.ts';
 import { EXPLAINER_NAMES, getExplainer } from '../../engine/explain/registry.ts';
 import type { Explanation } from '../../engine/explain/types.ts';
@@ -59,9 +62,14 @@ export const explain: Command = {
 
 ${MODEL_USAGE}
 
-Writes, per image, <out>/<name>/<method>.npy (the map on the model-input grid, float32, numpy.load reads it)
-and <method>.png (the map over the original image), and <out>/results.json (predictions, targets, settings,
-seeds, evaluations, times, the model's preset and head). Exit status: 0 all done, 1 some images failed, 2 bad usage.`,
+  --resume             skip images already done in --out with the same model and settings (file unchanged)
+
+Writes, per image, <out>/<name>/<method>.npy (the map on the model-input grid, float32, numpy.load reads it),
+<method>.png (the map over the original image) and result.json, where <name> is the image's path relative to
+the inputs' common folder (e.g. a/x.jpg); and <out>/results.json (predictions, targets, settings, seeds,
+evaluations, times, the model's preset and head), kept current as images finish. Every file is written
+atomically (complete or absent). Exit status: 0 all done, 1 some images failed, 2 bad usage, settings or model,
+130 interrupted (Ctrl-C; finished images are kept: --resume goes on).`,
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv, allowPositionals: true,
@@ -69,23 +77,25 @@ seeds, evaluations, times, the model's preset and head). Exit status: 0 all done
         ...MODEL_OPTIONS, out: { type: 'string', short: 'o' }, method: { type: 'string' }, ensemble: { type: 'string' },
         target: { type: 'string' }, score: { type: 'string' }, seed: { type: 'string' }, set: { type: 'string', multiple: true },
         colormap: { type: 'string' }, opacity: { type: 'string' }, 'top-k': { type: 'string' },
-        original: { type: 'boolean' }, weights: { type: 'string' },
+        original: { type: 'boolean' }, weights: { type: 'string' }, resume: { type: 'boolean' },
       },
     });
     if (!values.out) throw new SaliencyError('--out <dir> is required', 'BAD_USAGE');
-    const methods = (values.method ?? 'gradcam').split(',').map((s) => s.trim()).filter(Boolean);
+    const methods = listOption(values.method, 'method', 'gradcam');
     const explainers = methods.map((m) => getExplainer(m));
-    const ensembles = (values.ensemble ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const ensembles = values.ensemble === undefined ? [] : listOption(values.ensemble, 'ensemble', 'mean');
     for (const e of ensembles) if (!ENSEMBLE_NAMES.includes(e)) throw new SaliencyError(`unknown ensemble "${e}"; known: ${ENSEMBLE_NAMES.join(', ')}`, 'UNKNOWN_METHOD');
     const perMethod = parseSettings(values.set ?? []);
     const ensembleOptions = perMethod.ensemble ?? {};
     delete perMethod.ensemble;
     for (const m of Object.keys(perMethod)) if (!methods.includes(m)) throw new SaliencyError(`--set names "${m}", which is not among --method ${methods.join(',')}`, 'BAD_SETTING');
-    const weights = values.weights ? checkWeightSet(JSON.parse(await readFile(values.weights, 'utf8')), values.weights) : undefined;
+    const weights = values.weights ? checkWeightSet(await readJsonOption(values.weights, 'weights'), values.weights) : undefined;
     const needsWeights = ensembles.filter((e) => e === 'weighted' || e === 'learned');
     if (needsWeights.length && !weights) throw new SaliencyError(`--ensemble ${needsWeights.join(',')} needs --weights <file> (made by saliency ensemble-weights)`, 'BAD_WEIGHTS');
-    const settings = explainers.map((e, i) => e.settings(perMethod[methods[i]] ?? {}));
+    const settings = explainers.map((e, i) => resolveSettings(e, perMethod[methods[i]] ?? {}));
     const seed = intOption(values.seed, 'seed', 0) ?? 0;
+    const scoreOf = (method: string) => parseScore(values.score, method.endsWith('cam') ? 'logit' : 'probability');
+    const scores = methods.map(scoreOf);
     const colormap = (values.colormap ?? 'turbo') as ColormapName;
     if (!COLORMAPS.includes(colormap)) throw new SaliencyError(`--colormap must be one of ${COLORMAPS.join(', ')}`, 'BAD_SETTING');
     const opacity = values.opacity === undefined ? 0.5 : Number(values.opacity);
@@ -94,64 +104,62 @@ seeds, evaluations, times, the model's preset and head). Exit status: 0 all done
 
     const model = await loadModelFromArgs(values);
     const targetArg = parseTarget(values.target, model);
-    const files = await collectImages(positionals);
+    const { items, errors: inputErrors } = await collectImages(positionals);
     if (!values.json) console.error(describeModel(model));
-    await mkdir(values.out, { recursive: true });
+    const info = model.info;
+    const modelSummary = { name: info.name, sha256: info.sha256, preset: info.preset.name, presetReason: info.presetReason, resize: info.resize, head: info.head, batch: info.batch, provider: info.providerNote };
+    const config = { model: info.sha256, preset: info.preset.name, resize: info.resize, methods, settings: plain(settings), ensembles, ensembleOptions, weights, seed, target: targetArg, scores, colormap, opacity, topK, original: !!values.original };
+    let loopErrors: ItemError[] = [];
+    const summary = (images: unknown[]) => ({ model: modelSummary, methods, ensembles, seed, images, errors: [...inputErrors, ...loopErrors] });
+    const out = await RunOutput.open<unknown>(values.out, items, {
+      recordPath: (name) => path.join(name, 'result.json'), config, resume: !!values.resume,
+      writeSummary: (images) => writeFileAtomic(path.join(values.out!, 'results.json'), JSON.stringify(summary(images), null, 2)),
+    });
 
-    const used = new Map<string, number>();
-    const images: unknown[] = [];
-    const errors = await forEachImage(files, model, async (file, img) => {
-      let stem = stemOf(file);
-      const n = used.get(stem) ?? 0;
-      used.set(stem, n + 1);
-      if (n > 0) stem = `${stem}-${n}`;
-      const dir = path.join(values.out!, stem);
-      await mkdir(dir, { recursive: true });
+    const loop = await forEachImage(items, model, async (item, img) => {
+      const { file, name } = item;
       const [predictions] = await predictTopK(model, [img.prepared.input], topK);
       const classIndex = targetArg === 'top1' ? predictions[0].classIndex : targetArg;
       const results: Explanation[] = [];
       const failures: { method: string; error: string }[] = [];
       for (let i = 0; i < explainers.length; i++) {
-        const cam = methods[i].endsWith('cam');
-        const target = { classIndex, score: parseScore(values.score, cam ? 'logit' : 'probability') };
         try {
-          results.push(await explainers[i].explain(img.prepared, target, settings[i], seed, { model }));
+          results.push(await explainers[i].explain(img.prepared, { classIndex, score: scores[i] }, settings[i], seed, { model }));
         } catch (e) {
           if (!(e instanceof SaliencyError)) throw e;
-          failures.push({ method: methods[i], error: e.message });
-          process.stderr.write(`error: ${file}: ${methods[i]}: ${e.message}\n`);
+          failures.push({ method: methods[i], error: withPrefix(methods[i], e.message) });
         }
       }
-      for (const name of ensembles) {
+      for (const ens of ensembles) {
         if (results.length === 0) break;
-        results.push(buildEnsemble(results.filter((r) => !r.method.startsWith('ensemble')), { combiner: name, weights, options: ensembleOptions }));
+        results.push(buildEnsemble(results.filter((r) => !r.method.startsWith('ensemble')), { combiner: ens, weights, options: ensembleOptions }));
       }
       const entries = [];
       for (const r of results) {
         const base = r.method.replace(/[^\w.-]+/g, '-');
-        await writeFile(path.join(dir, `${base}.npy`), encodeNpy(r.map.data, [r.map.height, r.map.width]));
-        await writeFile(path.join(dir, `${base}.png`), await overlayPng(img.original, r.map, img.prepared.transform, { colormap, opacity }));
+        await writeFileAtomic(await out.imageFile(name, `${base}.npy`), encodeNpy(r.map.data, [r.map.height, r.map.width]));
+        await writeFileAtomic(await out.imageFile(name, `${base}.png`), await overlayPng(img.original, r.map, img.prepared.transform, { colormap, opacity }));
         if (values.original) {
           const o = mapToOriginal(r.map, img.prepared.transform);
-          await writeFile(path.join(dir, `${base}.original.npy`), encodeNpy(o.data, [o.height, o.width]));
+          await writeFileAtomic(await out.imageFile(name, `${base}.original.npy`), encodeNpy(o.data, [o.height, o.width]));
         }
         entries.push({
-          method: r.method, npy: path.join(stem, `${base}.npy`), png: path.join(stem, `${base}.png`), target: r.target,
+          method: r.method, npy: `${name}/${base}.npy`, png: `${name}/${base}.png`, target: r.target,
           evaluations: r.evaluations, millis: Math.round(r.millis), seed: r.seed, settings: plain(r.settings), extras: plain(r.extras),
         });
       }
-      images.push({ file, id: img.prepared.id, transform: img.prepared.transform, predictions, target: classIndex, explanations: entries, failures });
-      if (failures.length) throw new SaliencyError(failures.map((f) => `${f.method}: ${f.error}`).join('; '));
-      if (!values.json) console.log(`${file}: ${predictions[0].label} (${predictions[0].probability.toFixed(3)}) -> ${dir}`);
-    });
-    const info = model.info;
-    const summary = {
-      model: { name: info.name, sha256: info.sha256, preset: info.preset.name, presetReason: info.presetReason, resize: info.resize, head: info.head, batch: info.batch, provider: info.providerNote },
-      methods, ensembles, seed, images, errors,
-    };
-    await writeFile(path.join(values.out, 'results.json'), JSON.stringify(summary, null, 2));
-    if (values.json) console.log(JSON.stringify(summary, null, 2));
+      const entry = { file, name, id: img.prepared.id, transform: img.prepared.transform, predictions, target: classIndex, explanations: entries, failures };
+      // An image with a failed method is recorded (its other maps are kept) but not marked done for --resume.
+      await out.imageDone(item, entry, failures.length === 0);
+      if (failures.length) throw new SaliencyError(failures.map((f) => f.error).join('; '));
+      if (!values.json) console.log(`${file}: ${predictions[0].label} (${predictions[0].probability.toFixed(3)}) -> ${path.join(values.out!, name)}`);
+    }, { skip: (item) => out.doneBefore(item) });
+    loopErrors = loop.errors;
+    await out.flush();
+    if (out.resumed && !values.json) console.error(`--resume: ${out.resumed} images were done before and kept`);
+    if (values.json) console.log(JSON.stringify(summary(out.done()), null, 2));
     await model.dispose();
-    return errors.length ? 1 : 0;
+    if (loop.interrupted) return 130;
+    return loop.errors.length || inputErrors.length ? 1 : 0;
   },
 };

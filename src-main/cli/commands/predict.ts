@@ -17,18 +17,20 @@ Exit status: 0 all images done, 1 some images failed (each named on stderr), 2 b
     const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...MODEL_OPTIONS, 'top-k': { type: 'string' } } });
     const model = await loadModelFromArgs(values);
     const k = intOption(values['top-k'], 'top-k') ?? 5;
-    const files = await collectImages(positionals);
+    const { items, errors: inputErrors } = await collectImages(positionals);
     if (!values.json) console.error(describeModel(model));
     const results: { file: string; predictions: Prediction[] }[] = [];
-    const errors = await forEachImage(files, model, async (file, img) => {
+    const loop = await forEachImage(items, model, async ({ file }, img) => {
       const [predictions] = await predictTopK(model, [img.prepared.input], k);
       results.push({ file, predictions });
       if (!values.json) {
         console.log(`${file}\n${predictions.map((p) => `  ${p.probability.toFixed(4)}  ${String(p.classIndex).padStart(4)}  ${p.label}`).join('\n')}`);
       }
     });
+    const errors = [...inputErrors, ...loop.errors];
     if (values.json) console.log(JSON.stringify({ model: model.info.name, preset: model.info.preset.name, results, errors }, null, 2));
     await model.dispose();
+    if (loop.interrupted) return 130;
     return errors.length ? 1 : 0;
   },
 };

@@ -1,0 +1,59 @@
+// One line for every error the CLI reports: `<thing>: <problem>`, never a stack trace (SALIENCY_DEBUG=1 adds it).
+import { SaliencyError } from '../engine/types.ts';
+
+const ERRNO: Record<string, string> = {
+  ENOENT: 'no such file or folder',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EISDIR: 'is a folder, not a file',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  EEXIST: 'already exists',
+  EMFILE: 'too many open files',
+  ENAMETOOLONG: 'the name is too long',
+  ELOOP: 'too many symbolic links (a loop?)',
+  EADDRINUSE: 'the address is already in use',
+  EADDRNOTAVAIL: 'the address is not available here',
+  EIO: 'input/output error',
+};
+
+const SQLITE: Record<string, string> = {
+  SQLITE_NOTADB: 'not a database file',
+  SQLITE_CORRUPT: 'the database file is corrupt',
+  SQLITE_READONLY: 'the database is read-only',
+  SQLITE_CANTOPEN: 'the database cannot be opened',
+  SQLITE_FULL: 'no space left on the device (database full)',
+  SQLITE_IOERR: 'input/output error on the database',
+  SQLITE_BUSY: 'the database is locked by another process',
+  SQLITE_PERM: 'permission denied on the database',
+};
+
+/** What went wrong with a file-system call, in words (the path is added by the caller). */
+export function fsProblem(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code && ERRNO[code]) return ERRNO[code];
+  return firstLine(e);
+}
+
+const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0].replace(/^(Error|SyntaxError|TypeError|RangeError): /, '');
+
+/** Exit status of an error that ends a command: always 2 (usage, settings, model, or a fatal I/O problem). */
+export function errorLine(e: unknown): string {
+  if (e instanceof SaliencyError) return e.message;
+  const err = e as NodeJS.ErrnoException & { code?: string };
+  const code = typeof err?.code === 'string' ? err.code : undefined;
+  if (code?.startsWith('ERR_PARSE_ARGS')) return err.message;
+  if (code && ERRNO[code]) return `${err.path ?? (err as { address?: string }).address ?? err.syscall ?? 'file'}: ${ERRNO[code]}`;
+  if (code?.startsWith('SQLITE_')) {
+    const base = Object.keys(SQLITE).find((k) => code === k || code.startsWith(`${k}_`));
+    return `database: ${base ? SQLITE[base] : firstLine(e)}`;
+  }
+  return firstLine(e);
+}
+
+/** The message with the given prefix once (errors made deeper down may already start with it). */
+export function withPrefix(prefix: string, message: string): string {
+  return message.startsWith(`${prefix}:`) || message.startsWith(prefix) ? message : `${prefix}: ${message}`;
+}
