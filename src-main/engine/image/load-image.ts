@@ -4,7 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { ImageTransform, PlanarImage, ResizePolicy } from '../types.ts';
 import { SaliencyError } from '../types.ts';
-import { cropRgb, resizeBilinear } from './resample.ts';
+import { resizeBilinear, resizeBilinearRegion } from './resample.ts';
 
 /** Images larger than this are refused from their header, before any pixel is decoded. */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
@@ -102,12 +102,16 @@ export function planTransform(width: number, height: number, inputWidth: number,
 
 /** The model-input image (planar RGB 0..255) for an original image and a transform. */
 export function toModelInput(img: RgbImage, t: ImageTransform): PlanarImage {
+  let rgb: Uint8Array;
   if (t.crop.width !== img.width || t.crop.height !== img.height) {
+    // Only the crop's pixels are resampled: the whole resized image is never made (it can be huge for
+    // extreme aspect ratios, e.g. 5,120,000x256 for a 20000x1 image).
     const { W, H, left, top } = cropGeometry(img.width, img.height, t.inputWidth, t.inputHeight);
-    const resized = resizeBilinear(img.data, img.width, img.height, W, H);
-    return interleavedToPlanar(cropRgb(resized, W, left, top, t.inputWidth, t.inputHeight), t.inputWidth, t.inputHeight);
+    rgb = resizeBilinearRegion(img.data, img.width, img.height, W, H, { x: left, y: top, width: t.inputWidth, height: t.inputHeight });
+  } else {
+    rgb = resizeBilinear(img.data, img.width, img.height, t.inputWidth, t.inputHeight);
   }
-  return interleavedToPlanar(resizeBilinear(img.data, img.width, img.height, t.inputWidth, t.inputHeight), t.inputWidth, t.inputHeight);
+  return interleavedToPlanar(rgb, t.inputWidth, t.inputHeight);
 }
 
 export function interleavedToPlanar(rgb: Uint8Array, width: number, height: number): PlanarImage {
