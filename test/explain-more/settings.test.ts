@@ -34,7 +34,7 @@ describe('settings are validated with clear errors', () => {
     expect(getExplainer('rise').settings({})).toMatchObject({ masks: 4000, cells: 7, p: 0.5, progressEvery: 500 });
     expect(getExplainer('occlusion').settings({})).toMatchObject({ window: 32, stride: 16, baseline: 'mean' });
     expect(getExplainer('partitionshap').settings({})).toMatchObject({ maxEvals: 500, baseline: 'blur' });
-    expect(getExplainer('scorecam').settings({})).toMatchObject({ topK: 256, relu: true });
+    expect(getExplainer('scorecam').settings({})).toMatchObject({ topK: 0, relu: true }); // 0 = every channel, as pytorch-grad-cam
     expect(getExplainer('ablationcam').settings({})).toMatchObject({ relu: true });
   });
 
@@ -48,7 +48,7 @@ describe('settings are validated with clear errors', () => {
     expect(settingsError('occlusion', { window: -1 }).message).toMatch(/occlusion: window/);
     expect(settingsError('partitionshap', { maxEvals: 2 }).message).toMatch(/partitionshap: maxEvals must be a whole number of at least 4/);
     expect(settingsError('partitionshap', { baseline: 'segment-mean' }).message).toMatch(/needs superpixels/);
-    expect(settingsError('scorecam', { topK: 0 }).message).toMatch(/scorecam: topK must be a whole number of at least 1/);
+    expect(settingsError('scorecam', { topK: -1 }).message).toMatch(/scorecam: topK must be a whole number of at least 0/);
   });
 
   it('rejects settings that do not fit the image', async () => {

@@ -5,6 +5,7 @@ import { SaliencyError } from '../types.ts';
 import { makeBaseline, makeModelBaseline } from '../explain/perturb/masking.ts';
 import type { Classifier } from '../model/classifier.ts';
 import { resizeMap } from '../image/upsample.ts';
+import { presetZeroColour } from '../model/presets.ts';
 import type { Random } from '../util/random.ts';
 
 /**
@@ -12,7 +13,7 @@ import type { Random } from '../util/random.ts';
  * - 'mean': the ImageNet mean colour (123.675, 116.28, 103.53): zero after torchvision normalisation, i.e. the
  *   zero substrate of the RISE reference code
  * - 'image-mean': this image's own mean colour
- * - 'blur': a Gaussian blur of the image (sigma 5 by default, as RISE's insertion start)
+ * - 'blur': the image convolved with RISE's insertion kernel gkern(11, blurSigma) (default 5), see riseBlur
  * - 'zero': the colour the model's preprocessing maps to 0 (the explainers' 'zero'; = 'mean' for torchvision
  *   models, black for the unit preset, e.g. the MNIST demo)
  * - 'uniform': uniform noise in 0..255, seeded (Samek et al.'s AOPC perturbation)
@@ -38,12 +39,72 @@ export function baselineImage(image: PlanarImage, baseline: Baseline, random: Ra
     return makeModelBaseline(image, 'zero', model);
   }
   if (baseline === 'image-mean') return makeBaseline(image, 'mean');
-  if (baseline === 'blur') return blurSigma > 0 ? makeBaseline(image, 'blur', { blurSigma }) : { ...image, data: image.data.slice() };
+  if (baseline === 'blur') {
+    if (!(blurSigma > 0)) return { ...image, data: image.data.slice() };
+    return riseBlur(image, blurSigma, model ? presetZeroColour(model.info.preset) : IMAGENET_MEAN);
+  }
   const plane = image.width * image.height;
   const data = new Float32Array(3 * plane);
   if (baseline === 'uniform') for (let i = 0; i < data.length; i++) data[i] = random.next() * 255;
   else for (let c = 0; c < 3; c++) data.fill(baseline === 'mean' ? IMAGENET_MEAN[c] : baseline, c * plane, (c + 1) * plane);
   return { width: image.width, height: image.height, data };
+}
+
+/**
+ * RISE's gkern(klen, nsig) (eclique/RISE evaluation.py): scipy's gaussian_filter(sigma = nsig, truncate 4,
+ * mode 'reflect') applied to a klen x klen delta, i.e. the outer product of this 1-D kernel. On 11 taps the
+ * sigma-5 Gaussian is folded back at the edges, so the kernel is much flatter than its sigma says: its effective
+ * sigma (standard deviation of the normalised taps) is ~3.1 px, not 5.
+ */
+export function riseKernel1d(nsig: number, klen = 11): Float64Array {
+  const radius = Math.floor(4 * nsig + 0.5); // scipy: int(truncate * sigma + 0.5)
+  const w = new Float64Array(2 * radius + 1);
+  let sum = 0;
+  for (let x = -radius; x <= radius; x++) sum += (w[x + radius] = Math.exp(-(x * x) / (2 * nsig * nsig)));
+  const centre = Math.floor(klen / 2);
+  const fold = (j: number) => { // scipy 'reflect': d c b a | a b c d | d c b a
+    const m = ((j % (2 * klen)) + 2 * klen) % (2 * klen);
+    return m < klen ? m : 2 * klen - 1 - m;
+  };
+  const k = new Float64Array(klen);
+  for (let i = 0; i < klen; i++) for (let x = -radius; x <= radius; x++) if (fold(i + x) === centre) k[i] += w[x + radius] / sum;
+  return k;
+}
+
+/**
+ * Insertion's start image as RISE makes it: conv2d(x, gkern(11, nsig), padding = 5) per channel on the
+ * normalised tensor. Its zero padding is the model's zero input (`zeroColour`, e.g. the ImageNet mean) here,
+ * which gives the same result on our unnormalised pixels because the kernel sums to 1 and normalisation is
+ * per-channel affine. (Until issue 14 this was a three-box approximation of a sigma-5 Gaussian with edges
+ * clamped: effective sigma ~5.5 px, a much stronger blur than RISE's ~3.1 px.)
+ */
+export function riseBlur(image: PlanarImage, nsig: number, zeroColour: ArrayLike<number>, klen = 11): PlanarImage {
+  const k = riseKernel1d(nsig, klen);
+  const r = Math.floor(klen / 2);
+  const { width: W, height: H } = image;
+  const plane = W * H;
+  const out = new Float32Array(3 * plane);
+  const tmp = new Float64Array(plane);
+  for (let c = 0; c < 3; c++) {
+    const src = image.data.subarray(c * plane, (c + 1) * plane);
+    const pad = zeroColour[c];
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < W; x++) {
+        let s = 0;
+        for (let i = 0; i < klen; i++) { const xx = x + i - r; s += k[i] * (xx < 0 || xx >= W ? pad : src[y * W + xx]); }
+        tmp[y * W + x] = s;
+      }
+    }
+    // Separable: the horizontal pass of a padded row is still `pad` outside the image (the taps sum to 1).
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < W; x++) {
+        let s = 0;
+        for (let i = 0; i < klen; i++) { const yy = y + i - r; s += k[i] * (yy < 0 || yy >= H ? pad : tmp[yy * W + x]); }
+        out[c * plane + y * W + x] = s;
+      }
+    }
+  }
+  return { width: W, height: H, data: out };
 }
 
 /**
