@@ -20,3 +20,4 @@ parentPort!.on('message', async (m: PrepRequest) => {
   }
   parentPort!.postMessage(reply);
 });
+parentPort!.postMessage({ id: 0, ok: false, message: 'ready', code: 'READY' } satisfies PrepReply);

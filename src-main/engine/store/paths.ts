@@ -40,7 +40,7 @@ export async function realpathInside(root: string, file: string): Promise<string
     throw new SaliencyError(`${file}: file not found`, 'NOT_FOUND');
   }
   if (!real.startsWith(realRoot + path.sep)) {
-    throw new SaliencyError(`${file}: links outside its library (to ${real}); it is not read`, 'PATH_OUTSIDE_LIBRARY');
+    throw new SaliencyError(`${file}: lies outside its library (its real path is ${real}); it is not read`, 'PATH_OUTSIDE_LIBRARY');
   }
   return real;
 }
