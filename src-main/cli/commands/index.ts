@@ -7,6 +7,7 @@ import { ensembleWeights } from './ensemble-weights.ts';
 import { libraryCommand } from './library.ts';
 import { runCommand } from './run.ts';
 import { jobsCommand } from './jobs.ts';
+import { workerCommand } from './worker.ts';
 import { smer } from './smer.ts';
 import { report } from './report.ts';
 import { evaluate } from './evaluate.ts';
@@ -19,6 +20,7 @@ export const COMMANDS: Command[] = [
   libraryCommand,
   runCommand,
   jobsCommand,
+  workerCommand,
   smer,
   report,
   evaluate,

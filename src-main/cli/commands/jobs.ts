@@ -5,12 +5,15 @@ import { openStore } from '../../engine/store/store.ts';
 import type { JobRecord } from '../../engine/store/jobs-repo.ts';
 import { requestStop, resumableJobs } from '../../engine/jobs/runner.ts';
 import { runInForeground } from './run.ts';
+import { runFleetInForeground } from '../fleet-foreground.ts';
 import { SaliencyError } from '../../engine/types.ts';
 
 const USAGE = `Usage:
   saliency jobs [list] [--db FILE]
   saliency jobs resume [<id> ...] [--workers N] [--retry-errors] [--db FILE]   (no id: every unfinished job;
-                                  --retry-errors also redoes the failed items of a done job)
+                                  --retry-errors also redoes the failed items of a done job;
+                                  a fleet job resumes on its queue: --queue URL gives it again, with
+                                  credentials; --local runs it here instead)
   saliency jobs pause <id> [--db FILE]      (a job running in another process stops after its images in flight)
   saliency jobs cancel <id> [--db FILE]
   saliency jobs errors <id> [--db FILE]
@@ -39,7 +42,7 @@ export const jobsCommand: Command = {
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv, allowPositionals: true,
-      options: { db: { type: 'string' }, workers: { type: 'string' }, 'retry-errors': { type: 'boolean' } },
+      options: { db: { type: 'string' }, workers: { type: 'string' }, 'retry-errors': { type: 'boolean' }, queue: { type: 'string' }, local: { type: 'boolean' } },
     });
     const [sub = 'list', ...rest] = positionals;
     const store = openStore(values.db);
@@ -59,7 +62,13 @@ export const jobsCommand: Command = {
         if (ids.length === 0) { console.log('no unfinished jobs'); return 0; }
         const workers = values.workers !== undefined ? Number(values.workers) : undefined;
         let code = 0;
-        for (const id of ids) code = Math.max(code, await runInForeground(store, id, { workers, retryErrors: values['retry-errors'] }));
+        for (const id of ids) {
+          const queue = values.local ? undefined : values.queue ?? store.jobs.find(id).params.queue;
+          if (values.local) store.jobs.setQueue(id, null);
+          code = Math.max(code, queue
+            ? await runFleetInForeground(store, id, { queue, retryErrors: values['retry-errors'] })
+            : await runInForeground(store, id, { workers, retryErrors: values['retry-errors'] }));
+        }
         return code;
       }
       if (sub === 'pause' || sub === 'cancel') {

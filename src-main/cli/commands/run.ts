@@ -8,6 +8,7 @@ import { importFolder, scanLibrary } from '../../engine/library/scan.ts';
 import { createExplainJob } from '../../engine/jobs/create-job.ts';
 import { JobRunner } from '../../engine/jobs/runner.ts';
 import { reportJob } from './jobs.ts';
+import { runFleetInForeground } from '../fleet-foreground.ts';
 import { SaliencyError, type ScoreKind } from '../../engine/types.ts';
 import { parseSettings } from './explain.ts';
 import { intOption, resolveModel } from '../common.ts';
@@ -15,6 +16,7 @@ import { intOption, resolveModel } from '../common.ts';
 const USAGE = `Usage: saliency run --library <id|folder> --model <file.onnx> --method gradcam[,ablationcam:probability,...]
                     [--metric deletion,insertion,...] [--ensemble mean,borda,...] [--set name.key=value ...]
                     [--score logit|probability] [--seed N] [--workers N] [--db FILE]
+                    [--queue redis://[user:pass@]host:port[/db] [--shared-paths]]
 
 Explains every readable image of the library with each method (target: the model's top-1 class) in worker
 threads, storing maps, predictions and runs in the database. --metric: computed for every map (faithfulness
@@ -22,7 +24,10 @@ metrics with their random-map control). --ensemble: per image, the methods' maps
 method ensemble:<combiner>) and measured too. --set lime.samples=300, --set deletion.steps=20 or
 --set mean.<option>=... sets a method's, a metric's or an ensemble's setting; --seed seeds explainers and metrics. A folder that is not a library yet is added; a library is rescanned first.
 Ctrl-C pauses after the images in flight; a killed run loses nothing committed: finish it with
-saliency jobs resume. Exit code 0: all done; 1: some items failed (saliency jobs errors <id>).`;
+saliency jobs resume. Exit code 0: all done; 1: some items failed (saliency jobs errors <id>).
+--queue: the images go to a Redis queue served by \`saliency worker\` processes on any machines (BullMQ);
+this process stores their results (see docs/fleet.md). --shared-paths: send file paths, not the images'
+bytes, when every worker reads the library at the same path.`;
 
 export const runCommand: Command = {
   name: 'run',
@@ -35,6 +40,7 @@ export const runCommand: Command = {
         library: { type: 'string' }, model: { type: 'string' }, method: { type: 'string' }, score: { type: 'string' },
         seed: { type: 'string' }, workers: { type: 'string' }, db: { type: 'string' },
         metric: { type: 'string' }, ensemble: { type: 'string' }, set: { type: 'string', multiple: true },
+        queue: { type: 'string' }, 'shared-paths': { type: 'boolean' },
       },
     });
     if (!values.library || !values.model || !values.method) throw new SaliencyError(`--library, --model and --method are required\n\n${USAGE}`, 'BAD_USAGE');
@@ -74,6 +80,7 @@ export const runCommand: Command = {
       const perImage = job.params.methods.length + ensembles.length;
       const what = [...job.params.methods, ...ensembles.map((e) => `ensemble:${e}`)].join(', ');
       console.log(`job ${job.id}: ${job.counts.total} items (${job.counts.total / perImage} images x ${what})${metrics.length ? `, metrics ${metrics.join(', ')}` : ''}`);
+      if (values.queue) return await runFleetInForeground(store, job.id, { queue: values.queue, sharedPaths: values['shared-paths'] });
       return await runInForeground(store, job.id, { workers });
     } finally {
       store.close();

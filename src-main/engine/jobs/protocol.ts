@@ -1,5 +1,5 @@
 // Messages between the job runner (main thread) and its workers (one ONNX session each).
-import type { ModelInfo } from '../model/classifier.ts';
+import type { ModelInfo, Provider } from '../model/classifier.ts';
 import type { MetricInput } from '../store/results-repo.ts';
 import type { TopKEntry } from '../store/results-repo.ts';
 import type { Map2D, ScoreKind } from '../types.ts';
@@ -7,6 +7,9 @@ import type { Map2D, ScoreKind } from '../types.ts';
 export interface WorkerInit {
   modelPath: string;
   threads: number;
+  /** Execution provider and batch size (fleet workers: --provider, --batch-size; default cpu, the model's). */
+  provider?: Provider;
+  batchSize?: number;
   /** Metrics computed for every explanation (validated settings per name) with this seed. */
   metrics: { names: string[]; settings: Record<string, Record<string, unknown>>; seed: number };
 }

@@ -11,12 +11,12 @@ import type { Worker } from 'node:worker_threads';
 import type { Store } from '../store/store.ts';
 import type { JobCounts, JobItem, JobRecord, JobStatus } from '../store/jobs-repo.ts';
 import type { RunRecord } from '../store/results-repo.ts';
-import { buildStoredEnsembles, saveBuiltEnsemble, type BuiltEnsemble } from '../pipeline/ensemble-stored.ts';
-import type { EnsembleSpec } from '../ensemble/types.ts';
+import type { BuiltEnsemble } from '../pipeline/ensemble-stored.ts';
 import { SaliencyError } from '../types.ts';
 import { isEnsembleItem, parseMethodSpec } from './methods.ts';
 import type { FromWorker, ImageTask, ItemResult, JudgeResult, MetricsOutcome, WorkerInit } from './protocol.ts';
 import { startTsWorker } from './ts-worker.ts';
+import { buildEnsembleItem, metricErrorText, saveExplained, saveItemError, saveJudged } from './commit.ts';
 
 export type JobEvent =
   | { type: 'started'; job: JobRecord; pending: number; workers: number }
@@ -229,18 +229,7 @@ export class JobRunner {
   private commitResult(task: Task, m: ItemResult): void {
     if (!task.open.has(m.itemId)) return;
     const item = task.items.find((i) => i.id === m.itemId)!;
-    const e = m.explanation;
-    this.store.transaction(() => {
-      if (!task.predictionSaved) this.store.predictions.save({ imageId: item.imageId, modelId: this.modelId, topK: m.prediction });
-      const explanationId = this.store.explanations.save({
-        imageId: item.imageId, runId: item.runId!, imageSha256: m.sha256,
-        explanation: {
-          method: e.method, target: { classIndex: e.targetClass, score: e.score }, map: e.map, native: e.native ?? undefined,
-          evaluations: e.evaluations, settings: e.settings, seed: e.seed, extras: e.extras, millis: e.millis,
-        },
-      });
-      this.storeOutcome(item, explanationId, e.millis, m.metrics);
-    });
+    saveExplained(this.store, this.modelId, item, m, !task.predictionSaved);
     task.predictionSaved = true;
     this.closeItem(task, item, m.metrics);
   }
@@ -250,17 +239,9 @@ export class JobRunner {
     const built = task.built.get(m.itemId);
     if (!task.open.has(m.itemId) || !built) return;
     const item = task.items.find((i) => i.id === m.itemId)!;
-    this.store.transaction(() => this.storeOutcome(item, saveBuiltEnsemble(this.store, built), built.explanation.millis, m.metrics));
+    saveJudged(this.store, item, built, m.metrics);
     task.built.delete(m.itemId);
     this.closeItem(task, item, m.metrics);
-  }
-
-  /** Inside the item's transaction: its metric rows, then its status. A failed metric makes the item an error
-   *  (shown, redone by --retry-errors) that still links its stored map and the metrics that worked. */
-  private storeOutcome(item: JobItem, explanationId: number, millis: number, metrics: MetricsOutcome): void {
-    for (const row of metrics.rows) this.store.metrics.save({ ...row, explanationId });
-    this.store.jobs.completeItem(item.id, explanationId, millis);
-    if (metrics.errors.length) this.store.jobs.failItem(item.id, metricErrorText(metrics));
   }
 
   private closeItem(task: Task, item: JobItem, metrics: MetricsOutcome): void {
@@ -278,17 +259,11 @@ export class JobRunner {
 
   /** Builds the task's open ensemble items from the maps stored for this job; one that cannot be built fails. */
   private buildEnsembles(task: Task): void {
-    const specs = (this.job.params.ensembles ?? []) as unknown as EnsembleSpec[];
-    const methodNames = this.job.params.methods.map((m) => parseMethodSpec(m, this.job.params.score).name);
     const runIds = (this.runIds ??= this.store.jobs.runIds(this.jobId));
     for (const item of task.items) {
       if (!task.open.has(item.id) || !isEnsembleItem(item.method) || task.built.has(item.id)) continue;
-      const spec = specs.find((s) => `ensemble:${s.combiner}` === item.method);
       try {
-        if (!spec) throw new SaliencyError(`job ${this.jobId} has no ensemble spec for ${item.method}`, 'BAD_JOB');
-        const { built, skipped } = buildStoredEnsembles(this.store, { modelId: this.modelId, imageIds: [item.imageId], specs: [spec], members: methodNames, runIds });
-        if (skipped.length) throw new SaliencyError(`${item.method}: ${skipped[0].reason}`, 'NO_MEMBERS');
-        task.built.set(item.id, built[0]);
+        task.built.set(item.id, buildEnsembleItem(this.store, this.job, runIds, item));
       } catch (e) {
         if (!(e instanceof SaliencyError)) throw e;
         this.commitError(task, item.id, e.message, e.code);
@@ -303,11 +278,7 @@ export class JobRunner {
   private commitError(task: Task, itemId: number, message: string, code: string): void {
     if (!task.open.has(itemId)) return;
     const item = task.items.find((i) => i.id === itemId)!;
-    this.store.transaction(() => {
-      this.store.jobs.failItem(itemId, message);
-      // A file that vanished or does not decode is also recorded on the image, for the library view.
-      if (code === 'NOT_FOUND' || code === 'BAD_IMAGE') this.store.images.recordError(item.imageId, message, code === 'NOT_FOUND');
-    });
+    saveItemError(this.store, item, message, code);
     task.open.delete(itemId);
     this.counts.error++;
     this.counts.pending--;
@@ -328,10 +299,6 @@ export class JobRunner {
   private emit(e: JobEvent): void {
     this.opts.onEvent?.(e);
   }
-}
-
-function metricErrorText(m: MetricsOutcome): string {
-  return m.errors.map((e) => `metric ${e.metric}: ${e.error}`).join('; ');
 }
 
 /** Runs (or resumes) a job to completion, pause or cancel. */

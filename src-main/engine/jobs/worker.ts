@@ -80,7 +80,7 @@ let model: Classifier;
 let plans: MetricPlan[];
 try {
   plans = planMetrics(init.metrics.names, init.metrics.settings);
-  model = await Classifier.load(init.modelPath, { threads: init.threads });
+  model = await Classifier.load(init.modelPath, { threads: init.threads, provider: init.provider, batchSize: init.batchSize });
 } catch (e) {
   post({ type: 'fatal', message: messageOf(e), code: codeOf(e) });
   process.exit(1);

@@ -12,8 +12,8 @@ export type JobStatus = 'queued' | 'running' | 'paused' | 'cancelled' | 'done';
 export interface JobParams {
   /** Method specs: a method name, optionally with the score kind, e.g. 'gradcam' or 'gradcam:probability'. */
   methods: string[];
-  /** Default score kind of the target (top-1 class of the model). */
-  score: ScoreKind;
+  /** Default score kind of the target (top-1 class of the model); 'reference': each method's protocol reference score. */
+  score: ScoreKind | 'reference';
   seed: number;
   /** Partial settings per method name. */
   settings: Record<string, Record<string, unknown>>;
@@ -22,6 +22,8 @@ export interface JobParams {
   metricSettings?: Record<string, Record<string, unknown>>;
   /** Ensemble specs built per image from the job's methods (engine/ensemble EnsembleSpec), one item each. */
   ensembles?: { combiner: string; [k: string]: unknown }[];
+  /** Run on a BullMQ fleet through this queue URL (never with its password); absent: run locally. */
+  queue?: string;
 }
 
 export interface JobCounts { total: number; pending: number; done: number; error: number }
@@ -92,6 +94,11 @@ export class JobsRepo {
     this.db.prepare(`UPDATE jobs SET status = @status, pid = CASE WHEN @setPid THEN @pid ELSE pid END,
         error = CASE WHEN @setError THEN @error ELSE error END, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = @id`)
       .run({ id, status, setPid: extra.pid !== undefined ? 1 : 0, pid: extra.pid ?? null, setError: extra.error !== undefined ? 1 : 0, error: extra.error ?? null });
+  }
+
+  /** Records the queue a job runs through (fleet), or null to run it locally again. */
+  setQueue(id: number, url: string | null): void {
+    this.db.prepare(`UPDATE jobs SET params = CASE WHEN ? IS NULL THEN json_remove(params, '$.queue') ELSE json_set(params, '$.queue', ?) END WHERE id = ?`).run(url, url, id);
   }
 
   /** Marks the job as run by this process; refuses when another live process is running it. A done job is
