@@ -10,7 +10,7 @@ export const DB_FILE_NAME = 'studio.db';
 
 /** The platform's per-user data folder for this app. */
 export function userDataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
-  const home = os.homedir();
+  const home = (platform === 'win32' ? env.USERPROFILE : env.HOME) || os.homedir(); // as os.homedir() reads it, from env
   if (platform === 'win32') return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), APP_DIR_NAME);
   if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', APP_DIR_NAME);
   return path.join(env.XDG_DATA_HOME || path.join(home, '.local', 'share'), APP_DIR_NAME);
