@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
 import { MODEL_OPTIONS, MODEL_USAGE, collectImages, describeModel, intOption, listOption, loadModelFromArgs, parseScore, parseTarget } from '../common.ts';
 import { resolveSettings } from '../../engine/explain/check-settings.ts';
+import { checkRunnable } from '../../engine/explain/runnable.ts';
 import { forEachImage, type ItemError } from '../image-loop.ts';
 import { RunOutput } from '../output/run-output.ts';
 import { writeFileAtomic } from '../output/atomic.ts';
@@ -16,6 +17,7 @@ import type { Explanation, PreparedImage } from '../../engine/explain/types.ts';
 import { METRIC_NAMES, getMetric } from '../../engine/metrics/registry.ts';
 import type { Annotation, MetricResult } from '../../engine/metrics/types.ts';
 import { SaliencyError } from '../../engine/types.ts';
+import { evaluationSummary, formatSummary, pairsCsvRow, PAIRS_CSV_HEADER, SUMMARY_CSV_HEADER, summaryCsvRow } from '../../engine/evaluation/summary.ts';
 
 export interface EvaluationRow {
   image: string;
@@ -32,36 +34,11 @@ export interface EvaluationRow {
   extras?: Record<string, unknown>;
 }
 
-export interface SummaryRow {
-  method: string; metric: string; higherIsBetter: boolean; n: number; mean: number; std: number; median: number;
-  controlMean: number | null; shareBeatingControl: number | null;
-}
-
 const csvCell = (v: unknown) => {
   const s = v === null || v === undefined ? '' : typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : String(v);
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 export const toCsv = (header: string[], rows: unknown[][]) => [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
-
-export function summarise(rows: EvaluationRow[]): SummaryRow[] {
-  const groups = new Map<string, EvaluationRow[]>();
-  for (const r of rows) {
-    const k = `${r.method}\u0000${r.metric}`;
-    groups.set(k, [...(groups.get(k) ?? []), r]);
-  }
-  return [...groups.values()].map((g) => {
-    const v = g.map((r) => r.value).filter(Number.isFinite).sort((a, b) => a - b);
-    const mean = v.reduce((a, b) => a + b, 0) / v.length;
-    const controls = g.filter((r) => r.control !== null);
-    return {
-      method: g[0].method, metric: g[0].metric, higherIsBetter: g[0].higherIsBetter, n: v.length, mean,
-      std: Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, v.length - 1)),
-      median: v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2,
-      controlMean: controls.length ? controls.reduce((a, r) => a + r.control!, 0) / controls.length : null,
-      shareBeatingControl: controls.length ? controls.filter((r) => r.beatsControl).length / controls.length : null,
-    };
-  });
-}
 
 /** Boxes file: {"<image file name>": [[x0, y0, x1, y1], ...]} in original-image pixels. */
 async function readBoxes(file: string): Promise<Map<string, [number, number, number, number][]>> {
@@ -104,15 +81,14 @@ function row(image: string, method: string, r: MetricResult, withCurves: boolean
 async function writeEvaluationTables(
   out: string, meta: Record<string, unknown>, rows: EvaluationRow[], skipped: unknown[], images: number, errors: ItemError[],
 ): Promise<void> {
-  const summary = summarise(rows);
+  const { summary, pairs, notes } = evaluationSummary(rows, { seed: Number(meta.seed ?? 0) });
   await writeFileAtomic(path.join(out, 'per-image.csv'), toCsv(
     ['image', 'method', 'metric', 'value', 'control', 'beats_control', 'higher_is_better', 'millis'],
     rows.map((r) => [r.image, r.method, r.metric, r.value, r.control, r.beatsControl, r.higherIsBetter, r.millis])));
-  await writeFileAtomic(path.join(out, 'summary.csv'), toCsv(
-    ['method', 'metric', 'higher_is_better', 'n', 'mean', 'std', 'median', 'control_mean', 'share_beating_control'],
-    summary.map((s) => [s.method, s.metric, s.higherIsBetter, s.n, s.mean, s.std, s.median, s.controlMean, s.shareBeatingControl])));
+  await writeFileAtomic(path.join(out, 'summary.csv'), toCsv(SUMMARY_CSV_HEADER, summary.map(summaryCsvRow)));
+  await writeFileAtomic(path.join(out, 'pairs.csv'), toCsv(PAIRS_CSV_HEADER, pairs.map(pairsCsvRow)));
   await writeFileAtomic(path.join(out, 'per-image.json'), JSON.stringify({ ...meta, rows, skipped, errors }, null, 1));
-  await writeFileAtomic(path.join(out, 'summary.json'), JSON.stringify({ ...meta, summary, images, errors }, null, 2));
+  await writeFileAtomic(path.join(out, 'summary.json'), JSON.stringify({ ...meta, summary, pairs, statistics: notes, images, errors }, null, 2));
 }
 
 export const evaluate: Command = {
@@ -136,8 +112,11 @@ ${MODEL_USAGE}
 Faithfulness metrics are also computed on seeded smooth random maps: the control is their mean over
 controlSamples maps (default 4) of controlGrain x controlGrain cells (default 7; 0 = per pixel), e.g.
 --set deletion.controlSamples=8. Writes <out>/per-image.csv and per-image.json (with the curves), and
-<out>/summary.csv and summary.json (per method and metric: n, mean, std, median, control mean, share of images
-beating the control), kept current as images finish (each file replaced atomically), and each image's rows in
+<out>/summary.csv and summary.json (per method and metric: n, mean with its 95% bootstrap interval ci95,
+std, median, control mean, vsControl = the paired difference map - control with its interval, share of images
+beating the control) and pairs.csv / summary.json's pairs (per metric, each pair of methods: the paired
+difference over images with its interval, Holm-adjusted p and the verdict; a method is "better" only when the
+interval excludes 0), kept current as images finish (each file replaced atomically), and each image's rows in
 <out>/per-image/<name>.json as soon as it is done. Exit status: 0 all done, 1 some failed, 2 bad usage,
 130 interrupted (Ctrl-C; finished images are kept: --resume goes on).`,
   async run(argv) {
@@ -169,6 +148,7 @@ beating the control), kept current as images finish (each file replaced atomical
     const withCurves = !values['no-curves'];
 
     const model = await loadModelFromArgs(values);
+    checkRunnable(model.info, methods);
     const targetArg = parseTarget(values.target, model);
     const { items, errors: inputErrors } = await collectImages(positionals);
     if (!values.json) console.error(describeModel(model));
@@ -229,11 +209,11 @@ beating the control), kept current as images finish (each file replaced atomical
     }, { skip: (item) => out.doneBefore(item) });
     loopErrors = loop.errors;
     await out.flush();
-    const summary = summarise(out.done().flatMap((d) => d.rows));
+    const result = evaluationSummary(out.done().flatMap((d) => d.rows), { seed });
     const errors = allErrors();
     if (out.resumed && !values.json) console.error(`--resume: ${out.resumed} images were done before and kept`);
-    if (values.json) console.log(JSON.stringify({ summary, errors }, null, 2));
-    else for (const s of summary) console.log(`${s.method.padEnd(16)} ${s.metric.padEnd(20)} mean ${s.mean.toFixed(4)} ± ${s.std.toFixed(4)} (n=${s.n})${s.controlMean !== null ? `  control ${s.controlMean.toFixed(4)}, beats control on ${(100 * s.shareBeatingControl!).toFixed(0)}%` : ''}`);
+    if (values.json) console.log(JSON.stringify({ summary: result.summary, pairs: result.pairs, errors }, null, 2));
+    else console.log(formatSummary(result));
     await model.dispose();
     if (loop.interrupted) return 130;
     return errors.length ? 1 : 0;
