@@ -52,7 +52,7 @@ export interface Reply { status: number; text: string; json: { ok: boolean; resu
 /** One raw HTTP request (any method, path, headers and body; nothing normalised). */
 export function request(live: Pick<Live, 'port'>, opts: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: live.port, method: opts.method ?? 'GET', path: opts.path, headers: opts.headers }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port: live.port, method: opts.method ?? 'GET', path: opts.path, headers: opts.headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (d: Buffer) => chunks.push(d));
       res.on('end', () => {
