@@ -11,6 +11,7 @@ import { workerCommand } from './worker.ts';
 import { smer } from './smer.ts';
 import { report } from './report.ts';
 import { evaluate } from './evaluate.ts';
+import { gradcheckCommand } from './gradcheck.ts';
 
 export const COMMANDS: Command[] = [
   predict,
@@ -24,4 +25,5 @@ export const COMMANDS: Command[] = [
   smer,
   report,
   evaluate,
+  gradcheckCommand,
 ];

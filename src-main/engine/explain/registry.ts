@@ -9,6 +9,13 @@ import { Occlusion } from './perturb/occlusion.ts';
 import { PartitionShap } from './perturb/partition-shap.ts';
 import { ScoreCam } from './cam/scorecam.ts';
 import { AblationCam } from './cam/ablationcam.ts';
+import { GradCamPlusPlus } from './cam/gradcampp.ts';
+import { LayerCam } from './cam/layercam.ts';
+import { XGradCam } from './cam/xgradcam.ts';
+import { Saliency } from './gradient/saliency.ts';
+import { InputXGradient } from './gradient/inputxgradient.ts';
+import { IntegratedGradients } from './gradient/integrated-gradients.ts';
+import { SmoothGrad } from './gradient/smoothgrad.ts';
 
 const EXPLAINERS: Record<string, () => Explainer<any>> = {
   gradcam: () => new GradCam(),
@@ -19,6 +26,13 @@ const EXPLAINERS: Record<string, () => Explainer<any>> = {
   occlusion: () => new Occlusion(),
   scorecam: () => new ScoreCam(),
   ablationcam: () => new AblationCam(),
+  gradcampp: () => new GradCamPlusPlus(),
+  layercam: () => new LayerCam(),
+  xgradcam: () => new XGradCam(),
+  saliency: () => new Saliency(),
+  inputxgradient: () => new InputXGradient(),
+  integratedgradients: () => new IntegratedGradients(),
+  smoothgrad: () => new SmoothGrad(),
 };
 
 export const EXPLAINER_NAMES: string[] = Object.keys(EXPLAINERS);

@@ -27,6 +27,18 @@ export interface CamInputs {
   ctx: ExplainContext;
   /** Such methods add their extra model evaluations and method-specific extras here. */
   report: { evaluations: number; extras: Record<string, unknown> };
+  /** Gradient CAMs: d score / d features, [C, h*w] like `features`. */
+  gradients?: Float32Array;
+}
+
+/** What the pipeline reads for one image: a feature block (NCHW, batch 1), the scores, maybe the block's gradient. */
+export interface CamActivations {
+  features: TensorData;
+  logits: Float32Array;
+  probabilities: Float32Array;
+  gradients?: Float32Array;
+  /** The tensor the block was read from, when not the head's block. */
+  layer?: string;
 }
 
 export type CamSettings = { relu: boolean } & Record<string, unknown>;
@@ -35,8 +47,14 @@ export abstract class BaseCam implements Explainer<CamSettings> {
   abstract readonly name: string;
   abstract readonly description: string;
 
-  /** The per-channel weights for the target class. */
+  /** The per-channel weights for the target class (length C), or per-position weights (length C*h*w, LayerCAM). */
   protected abstract channelWeights(x: CamInputs): Float64Array | Promise<Float64Array>;
+
+  /** The head's feature block from one forward pass; gradient CAMs read another layer and its gradient. */
+  protected async activations(image: PreparedImage, _target: Target, _settings: CamSettings, ctx: ExplainContext): Promise<CamActivations> {
+    const out = await ctx.model.predict([image.input], { features: true });
+    return { features: out.features as TensorData, logits: out.logits, probabilities: out.probabilities };
+  }
 
   settings(partial: Partial<CamSettings>): CamSettings {
     return { relu: partial.relu ?? true };
@@ -46,8 +64,8 @@ export abstract class BaseCam implements Explainer<CamSettings> {
     const t0 = performance.now();
     const model = ctx.model;
     checkTarget(model, target);
-    const out = await model.predict([image.input], { features: true });
-    const f = out.features as TensorData;
+    const out = await this.activations(image, target, settings, ctx);
+    const f = out.features;
     const [, C, h, w] = f.dims;
     const plane = h * w;
     const pooled = new Float64Array(C);
@@ -59,13 +77,13 @@ export abstract class BaseCam implements Explainer<CamSettings> {
     const report = { evaluations: 1, extras: {} as Record<string, unknown> };
     const alphas = await this.channelWeights({
       model, features: f.data, channels: C, plane, height: h, width: w, pooled, logits: out.logits, probabilities: out.probabilities, target,
-      image, settings, ctx, report,
+      image, settings, ctx, report, gradients: out.gradients,
     });
     const cam = new Float32Array(plane);
+    const perPosition = alphas.length === C * plane;
     for (let c = 0; c < C; c++) {
-      const a = alphas[c];
-      if (a === 0) continue;
-      for (let p = 0; p < plane; p++) cam[p] += a * f.data[c * plane + p];
+      if (!perPosition && alphas[c] === 0) continue;
+      for (let p = 0; p < plane; p++) cam[p] += (perPosition ? alphas[c * plane + p] : alphas[c]) * f.data[c * plane + p];
     }
     if (settings.relu) for (let p = 0; p < plane; p++) cam[p] = Math.max(0, cam[p]);
     const native: Map2D = { width: w, height: h, data: cam };
@@ -73,7 +91,10 @@ export abstract class BaseCam implements Explainer<CamSettings> {
     ctx.onProgress?.({ fraction: 1 });
     return {
       method: this.name, target, map, native, evaluations: report.evaluations, settings, seed,
-      extras: { grid: [h, w], channels: C, logit: out.logits[target.classIndex], probability: out.probabilities[target.classIndex], ...report.extras },
+      extras: {
+        grid: [h, w], channels: C, logit: out.logits[target.classIndex], probability: out.probabilities[target.classIndex],
+        ...(out.layer ? { layer: out.layer } : {}), ...report.extras,
+      },
       millis: performance.now() - t0,
     };
   }
