@@ -1,7 +1,7 @@
 // Options and helpers shared by the commands that load a model and go through images.
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Classifier, PROVIDERS, type ClassifierOptions, type Provider } from '../engine/model/classifier.ts';
+import { Classifier, PROVIDERS, maxThreads, type ClassifierOptions, type Provider } from '../engine/model/classifier.ts';
 import { IMAGE_EXTENSIONS } from '../engine/image/load-image.ts';
 import type { ItemError } from './image-loop.ts';
 import { fsProblem } from './errors.ts';
@@ -26,10 +26,13 @@ export const MODEL_USAGE = `Model options:
   --batch-size <n>   --threads <n>   --provider cpu|cuda|dml|coreml
   --json                                                   machine-readable output on stdout`;
 
-export function intOption(value: string | undefined, name: string, min = 1): number | undefined {
+export function intOption(value: string | undefined, name: string, min = 1, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new SaliencyError(`--${name} must be an integer >= ${min} (got "${value}")`, 'BAD_SETTING');
+  const n = value.trim() === '' ? NaN : Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+    throw new SaliencyError(`--${name} must be an integer ${range} (got "${value}")`, 'BAD_SETTING');
+  }
   return n;
 }
 
@@ -54,7 +57,7 @@ export async function loadModelFromArgs(values: Record<string, unknown>): Promis
     resize: resize as ResizePolicy | 'auto' | undefined,
     labelsFile: values.labels as string | undefined,
     batchSize: intOption(values['batch-size'] as string | undefined, 'batch-size'),
-    threads: intOption(values.threads as string | undefined, 'threads'),
+    threads: intOption(values.threads as string | undefined, 'threads', 1, maxThreads()),
     provider: provider as Provider | undefined,
     name: spec,
   };
@@ -191,6 +194,6 @@ export async function readJsonOption(file: string, option: string): Promise<unkn
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new SaliencyError(`--${option} ${file}: not valid JSON (${(e as Error).message.split('\n')[0]})`, 'BAD_USAGE');
+    throw new SaliencyError(`--${option} ${file}: not valid JSON (${(e as Error).message.replace(/\s+/g, ' ')})`, 'BAD_USAGE');
   }
 }

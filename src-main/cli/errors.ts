@@ -1,5 +1,6 @@
 // One line for every error the CLI reports: `<thing>: <problem>`, never a stack trace (SALIENCY_DEBUG=1 adds it).
 import { SaliencyError } from '../engine/types.ts';
+import { sqliteProblem } from '../engine/store/db-errors.ts';
 
 const ERRNO: Record<string, string> = {
   ENOENT: 'no such file or folder',
@@ -19,16 +20,6 @@ const ERRNO: Record<string, string> = {
   EIO: 'input/output error',
 };
 
-const SQLITE: Record<string, string> = {
-  SQLITE_NOTADB: 'not a database file',
-  SQLITE_CORRUPT: 'the database file is corrupt',
-  SQLITE_READONLY: 'the database is read-only',
-  SQLITE_CANTOPEN: 'the database cannot be opened',
-  SQLITE_FULL: 'no space left on the device (database full)',
-  SQLITE_IOERR: 'input/output error on the database',
-  SQLITE_BUSY: 'the database is locked by another process',
-  SQLITE_PERM: 'permission denied on the database',
-};
 
 /** What went wrong with a file-system call, in words (the path is added by the caller). */
 export function fsProblem(e: unknown): string {
@@ -44,12 +35,10 @@ export function errorLine(e: unknown): string {
   if (e instanceof SaliencyError) return e.message;
   const err = e as NodeJS.ErrnoException & { code?: string };
   const code = typeof err?.code === 'string' ? err.code : undefined;
-  if (code?.startsWith('ERR_PARSE_ARGS')) return err.message;
+  if (code?.startsWith('ERR_PARSE_ARGS')) return err.message.replace(/\s*\n\s*/g, ' ');
   if (code && ERRNO[code]) return `${err.path ?? (err as { address?: string }).address ?? err.syscall ?? 'file'}: ${ERRNO[code]}`;
-  if (code?.startsWith('SQLITE_')) {
-    const base = Object.keys(SQLITE).find((k) => code === k || code.startsWith(`${k}_`));
-    return `database: ${base ? SQLITE[base] : firstLine(e)}`;
-  }
+  const sqlite = sqliteProblem(e);
+  if (sqlite) return `database: ${sqlite}`;
   return firstLine(e);
 }
 

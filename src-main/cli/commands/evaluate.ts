@@ -17,6 +17,7 @@ import type { Explanation, PreparedImage } from '../../engine/explain/types.ts';
 import { METRIC_NAMES, getMetric } from '../../engine/metrics/registry.ts';
 import type { Annotation, MetricResult } from '../../engine/metrics/types.ts';
 import { SaliencyError } from '../../engine/types.ts';
+import { METRIC_SCORE, PROTOCOL_VERSION, metricTarget, referenceScore } from '../../engine/protocol.ts';
 import { evaluationSummary, formatSummary, pairsCsvRow, PAIRS_CSV_HEADER, SUMMARY_CSV_HEADER, summaryCsvRow } from '../../engine/evaluation/summary.ts';
 
 export interface EvaluationRow {
@@ -100,7 +101,8 @@ export const evaluate: Command = {
   --metric <list>      comma-separated, default deletion,insertion; known: ${METRIC_NAMES.join(', ')}
                        (spearman and topk-iou compare every pair of methods)
   --target <t>         top1 (default), a class index, or a label
-  --score <s>          probability (default, as RISE) or logit: the score the curves follow
+  --score <s>          logit or probability: the score every method explains (default: each method's
+                       reference score, docs/protocol.md); metrics always follow the target's probability
   --seed <n>           seed of every random choice (default 0): the same seed gives the same numbers
   --set x.key=value    a method or metric setting, repeatable (e.g. --set rise.masks=2000 --set deletion.steps=100)
   --boxes <file.json>  ground truth for pointing games: {"image.jpg": [[x0,y0,x1,y1], ...]} in original pixels
@@ -142,7 +144,9 @@ interval excludes 0), kept current as images finish (each file replaced atomical
     const pairwise = metrics.some((m) => m.tags.needs.referenceMap);
     if (pairwise && methods.length < 2) throw new SaliencyError(`agreement metrics compare methods: give at least two with --method`, 'BAD_USAGE');
     const seed = intOption(values.seed, 'seed', 0) ?? 0;
-    const score = parseScore(values.score, 'probability');
+    // The evaluation protocol (docs/protocol.md): each method explains its reference score unless --score says
+    // otherwise; faithfulness metrics follow the probability (metricTarget), whatever the map explains.
+    const scores = methods.map((m) => parseScore(values.score, referenceScore(m)));
     const boxes = values.boxes ? await readBoxes(values.boxes) : undefined;
     if (!boxes && metrics.some((m) => m.tags.needs.annotations)) throw new SaliencyError(`${metrics.filter((m) => m.tags.needs.annotations).map((m) => m.name).join(', ')} need --boxes`, 'BAD_USAGE');
     const withCurves = !values['no-curves'];
@@ -156,7 +160,7 @@ interval excludes 0), kept current as images finish (each file replaced atomical
     const info = model.info;
     const meta = {
       model: { name: info.name, sha256: info.sha256, preset: info.preset.name, resize: info.resize },
-      methods, methodSettings, metrics: metricNames, metricSettings, score, seed,
+      methods, methodSettings, metrics: metricNames, metricSettings, scores, protocol: PROTOCOL_VERSION, seed,
       tags: Object.fromEntries(metrics.map((m) => [m.name, { ...m.tags, description: m.description }])),
     };
     type ImageRows = { rows: EvaluationRow[]; skipped: { file: string; metric: string; reason: string }[] };
@@ -174,12 +178,14 @@ interval excludes 0), kept current as images finish (each file replaced atomical
       const skipped: ImageRows['skipped'] = [];
       const image = img.prepared;
       const [predictions] = await predictTopK(model, [image.input], 1);
-      const target = { classIndex: targetArg === 'top1' ? predictions[0].classIndex : targetArg, score };
+      const classIndex = targetArg === 'top1' ? predictions[0].classIndex : targetArg;
+      const targets = scores.map((score) => ({ classIndex, score }));
+      const target = { classIndex, score: METRIC_SCORE };
       const name = path.basename(file);
       const boxList = boxes?.get(name);
       const annotation = boxList ? boxesToInput(boxList, image) : undefined;
       const maps: Explanation[] = [];
-      for (let i = 0; i < explainers.length; i++) maps.push(await explainers[i].explain(image, target, methodSettings[i], seed, { model }));
+      for (let i = 0; i < explainers.length; i++) maps.push(await explainers[i].explain(image, targets[i], methodSettings[i], seed, { model }));
       for (let j = 0; j < metrics.length; j++) {
         const metric = metrics[j];
         if (metric.tags.needs.annotations && !annotation) {
@@ -195,7 +201,7 @@ interval excludes 0), kept current as images finish (each file replaced atomical
         }
         for (let i = 0; i < maps.length; i++) {
           const r = await metric.compute({
-            image, target, map: maps[i].map, model, annotation,
+            image, target: metricTarget(metric, targets[i]), map: maps[i].map, model, annotation,
             explainer: { explainer: explainers[i], settings: methodSettings[i], seed },
           }, metricSettings[j], seed);
           rows.push(row(file, methods[i], r, withCurves));

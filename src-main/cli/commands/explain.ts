@@ -10,6 +10,7 @@ import { RunOutput } from '../output/run-output.ts';
 import { writeFileAtomic } from '../output/atomic.ts';
 import { withPrefix } from '../errors.ts';
 import { resolveSettings } from '../../engine/explain/check-settings.ts';
+import { checkRunnable } from '../../engine/explain/runnable.ts';
 import { predictTopK } from '../../engine/predict.ts';
 import { EXPLAINER_NAMES, getExplainer } from '../../engine/explain/registry.ts';
 import type { Explanation } from '../../engine/explain/types.ts';
@@ -19,6 +20,7 @@ import { overlayPng } from '../../engine/image/overlay.ts';
 import { mapToOriginal } from '../../engine/image/upsample.ts';
 import { COLORMAPS, type ColormapName } from '../../engine/image/colormap.ts';
 import { SaliencyError } from '../../engine/types.ts';
+import { referenceScore } from '../../engine/protocol.ts';
 
 /** Parses repeated `--set method.key=value` into per-method settings. */
 export function parseSettings(items: string[]): Record<string, Record<string, unknown>> {
@@ -51,7 +53,8 @@ export const explain: Command = {
   --weights <file>     a weight set (JSON from saliency ensemble-weights) for weighted ensembles
                        (ensemble options: --set ensemble.<option>=value, e.g. ensemble.coarse=gradcam)
   --target <t>         top1 (default), a class index, or a label
-  --score <s>          logit (default for CAM methods) or probability (default for perturbation methods)
+  --score <s>          logit or probability (default: each method's reference score, docs/protocol.md:
+                       logit for CAM and gradient methods, probability for LIME, SHAP, RISE, occlusion)
   --seed <n>           random seed (default 0): the same seed gives identical maps
   --set m.key=value    a method setting, repeatable (e.g. --set lime.samples=500 --set rise.masks=2000)
   --colormap <name>    ${COLORMAPS.join(', ')} (default turbo)
@@ -94,7 +97,7 @@ atomically (complete or absent). Exit status: 0 all done, 1 some images failed, 
     if (needsWeights.length && !weights) throw new SaliencyError(`--ensemble ${needsWeights.join(',')} needs --weights <file> (made by saliency ensemble-weights)`, 'BAD_WEIGHTS');
     const settings = explainers.map((e, i) => resolveSettings(e, perMethod[methods[i]] ?? {}));
     const seed = intOption(values.seed, 'seed', 0) ?? 0;
-    const scoreOf = (method: string) => parseScore(values.score, method.endsWith('cam') ? 'logit' : 'probability');
+    const scoreOf = (method: string) => parseScore(values.score, referenceScore(method));
     const scores = methods.map(scoreOf);
     const colormap = (values.colormap ?? 'turbo') as ColormapName;
     if (!COLORMAPS.includes(colormap)) throw new SaliencyError(`--colormap must be one of ${COLORMAPS.join(', ')}`, 'BAD_SETTING');
@@ -103,6 +106,7 @@ atomically (complete or absent). Exit status: 0 all done, 1 some images failed, 
     const topK = intOption(values['top-k'], 'top-k') ?? 5;
 
     const model = await loadModelFromArgs(values);
+    checkRunnable(model.info, methods);
     const targetArg = parseTarget(values.target, model);
     const { items, errors: inputErrors } = await collectImages(positionals);
     if (!values.json) console.error(describeModel(model));

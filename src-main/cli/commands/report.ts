@@ -1,5 +1,9 @@
 // saliency report: a comparison report (HTML, PDF, CSV, JSON) over a library, a class, runs or a rating session.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { ensureOutDir } from '../output/atomic.ts';
 import type { Command } from '../command.ts';
 import { intOption, resolveModel } from '../common.ts';
 import { openStore } from '../../engine/store/store.ts';
@@ -10,6 +14,26 @@ import { ensembleStored } from '../../engine/pipeline/ensemble-stored.ts';
 import { Classifier } from '../../engine/model/classifier.ts';
 import { SaliencyError } from '../../engine/types.ts';
 import { readGroupsFile } from '../../engine/concepts/store-captions.ts';
+
+/** --concept-groups: a JSON file, or inline JSON (starting with "{"). */
+async function conceptGroups(value: string) {
+  if (!value.trimStart().startsWith('{')) return readGroupsFile(value);
+  try {
+    JSON.parse(value);
+  } catch (e) {
+    throw new SaliencyError(`--concept-groups: not valid JSON (${(e as Error).message.split('\n')[0]})`, 'BAD_USAGE');
+  }
+  // Validated as a groups file is (one checker for both).
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'saliency-groups-'));
+  try {
+    await writeFile(path.join(dir, 'groups.json'), value);
+    return await readGroupsFile(path.join(dir, 'groups.json')).catch((e: Error) => {
+      throw new SaliencyError(`--concept-groups: ${e.message.replace(/^.*?groups\.json: /, '')}`, 'BAD_USAGE');
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 const ids = (v: string | undefined, name: string) => v?.split(',').map((s) => intOption(s.trim(), name, 1)!);
 
@@ -36,7 +60,8 @@ Output:
   --max-images <n>        images drawn in the gallery (default 12; the numbers cover all)
   --db <file>             the database (default $SALIENCY_DB, else the user data folder)
 Concepts (SMER), when the selected images have captions (saliency smer import-captions, or typed in the app):
-  --concept-groups <json> regression classes as groups of model classes (a captions file's "groups")
+  --concept-groups <file|json> regression classes as groups of model classes (a JSON file, e.g. a captions
+                          file, with "groups"; or the JSON itself: '{"bird": [[7, 24]], "dog": [[151, 268]]}')
   --caption-author <name> only this author's captions       --no-concepts   leave the section out`,
   async run(argv) {
     const { values } = parseArgs({
@@ -52,6 +77,14 @@ Concepts (SMER), when the selected images have captions (saliency smer import-ca
     if (!values.out) throw new SaliencyError('--out <dir> is required', 'BAD_USAGE');
     if (!values.library && !values.image) throw new SaliencyError('choose what to report: --library <id|folder> or --image <ids>', 'BAD_USAGE');
     const formats = (values.format ?? 'html,csv,json').split(',').map((s) => s.trim()) as ReportFormat[];
+    const bad = formats.find((f) => !REPORT_FORMATS.includes(f));
+    if (bad !== undefined) throw new SaliencyError(`--format "${bad}" is not one of ${REPORT_FORMATS.join(', ')}`, 'BAD_USAGE');
+    // The name is a file name inside --out: no folders, nothing that climbs out of it.
+    if (values.name !== undefined && (!/^[\w][\w.-]*$/.test(values.name) || values.name.includes('..'))) {
+      throw new SaliencyError(`--name "${values.name}" must be a plain file name (letters, digits, _ . -), not a path`, 'BAD_USAGE');
+    }
+    const groups = values['concept-groups'] && !values['no-concepts'] ? await conceptGroups(values['concept-groups']) : undefined;
+    await ensureOutDir(values.out);
     const store = openStore(values.db);
     try {
       const selection: ReportSelection = {
@@ -81,7 +114,7 @@ Concepts (SMER), when the selected images have captions (saliency smer import-ca
       }
       const res = await makeReport(store, selection, {
         outDir: values.out, formats, name: values.name, maxImages: intOption(values['max-images'], 'max-images', 0),
-        concepts: values['no-concepts'] ? false : { groups: values['concept-groups'] ? await readGroupsFile(values['concept-groups']) : undefined, author: values['caption-author'] },
+        concepts: values['no-concepts'] ? false : { groups, author: values['caption-author'] },
       });
       if (values.json) console.log(JSON.stringify(res.files, null, 2));
       else for (const [kind, file] of Object.entries(res.files)) console.log(`${kind}: ${file}`);

@@ -1,6 +1,20 @@
 // Validation of explainer settings: each failure is a SaliencyError that names the method and the setting.
 import { SaliencyError } from '../types.ts';
 
+/**
+ * Upper limits of the settings that set how much work and memory an explanation takes. Perturbed inputs go
+ * through the scheduler a few batches at a time, so what stays is per sample (a coalition row, a score): these
+ * limits keep that under ~100 MB and one image's work under hours on a CPU.
+ */
+export const SETTING_LIMITS = {
+  /** Model evaluations of one explanation (LIME/KernelSHAP samples, RISE masks, Partition SHAP evaluations). */
+  evaluations: 100_000,
+  /** Superpixels (the surrogate regressions solve systems of this size). */
+  segments: 1_000,
+  /** Perturbed inputs scored per round. */
+  round: 1_024,
+};
+
 /** A whole number in [min, max]; `fallback` when the setting is absent. */
 export function intSetting(method: string, name: string, value: unknown, fallback: number, min: number, max = Infinity): number {
   const v = value ?? fallback;

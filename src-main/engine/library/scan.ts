@@ -8,7 +8,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { Store } from '../store/store.ts';
 import type { ImageFileState, LibraryRecord } from '../store/images-repo.ts';
-import { listImageFiles, type FoundFile } from './walk.ts';
+import { listImageFiles, type FoundFile, type SkippedPath } from './walk.ts';
 import { trueClassFromPath } from './ground-truth.ts';
 import { writeThumbnail } from './thumbnails.ts';
 import { SaliencyError } from '../types.ts';
@@ -32,6 +32,8 @@ export interface ScanSummary {
   removed: number;
   /** Files recorded with an error in this scan. */
   errors: number;
+  /** Folders and files the scan could not take (unreadable folders, broken symbolic links), with the reason. */
+  skipped: SkippedPath[];
   millis: number;
 }
 
@@ -47,9 +49,10 @@ export async function scanLibrary(store: Store, libraryId: number, opts: ScanOpt
   const t0 = performance.now();
   const lib = store.libraries.find(libraryId);
   store.ensureCacheDir();
-  const found = await listImageFiles(lib.root, { exclude: [store.cacheDir] });
+  const skipped: SkippedPath[] = [];
+  const found = await listImageFiles(lib.root, { exclude: [store.cacheDir], skipped });
   const known = new Map(store.images.allOf(lib.id).map((r) => [r.relPath, r]));
-  const summary: ScanSummary = { libraryId: lib.id, files: found.length, added: 0, changed: 0, unchanged: 0, touched: 0, removed: 0, errors: 0, millis: 0 };
+  const summary: ScanSummary = { libraryId: lib.id, files: found.length, added: 0, changed: 0, unchanged: 0, touched: 0, removed: 0, errors: 0, skipped, millis: 0 };
 
   const toExamine: FoundFile[] = [];
   for (const f of found) {

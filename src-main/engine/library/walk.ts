@@ -7,11 +7,14 @@ import { SaliencyError } from '../types.ts';
 import { CACHE_MARKER } from '../store/paths.ts';
 
 export interface FoundFile { relPath: string; bytes: number; mtimeMs: number }
+/** A folder or file the listing could not take, and why (listed to the user, never silently dropped). */
+export interface SkippedPath { relPath: string; reason: string }
 
 const EXTENSIONS = new Set(IMAGE_EXTENSIONS);
+const errnoText = (e: unknown) => { const x = e as NodeJS.ErrnoException; return x.code === 'EACCES' || x.code === 'EPERM' ? 'permission denied' : x.code === 'ELOOP' ? 'symbolic link loop' : String(x.message).split('\n')[0]; };
 export const isImageFile = (name: string) => EXTENSIONS.has(path.extname(name).toLowerCase());
 
-export async function listImageFiles(root: string, opts: { exclude?: string[] } = {}): Promise<FoundFile[]> {
+export async function listImageFiles(root: string, opts: { exclude?: string[]; skipped?: SkippedPath[] } = {}): Promise<FoundFile[]> {
   const exclude = new Set((opts.exclude ?? []).map((p) => path.resolve(p)));
   const rels: string[] = [];
   const visit = async (dir: string): Promise<void> => {
@@ -20,7 +23,9 @@ export async function listImageFiles(root: string, opts: { exclude?: string[] } 
       handle = await opendir(dir);
     } catch (e) {
       if (dir === root) throw new SaliencyError(`library folder ${root}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : (e as Error).message}`, 'NOT_FOUND');
-      return; // an unreadable sub-folder is skipped, not fatal
+      // an unreadable sub-folder is skipped, not fatal, and listed
+      opts.skipped?.push({ relPath: path.relative(root, dir), reason: `folder cannot be read (${errnoText(e)})` });
+      return;
     }
     const subdirs: string[] = [];
     const files: string[] = [];
@@ -39,10 +44,12 @@ export async function listImageFiles(root: string, opts: { exclude?: string[] } 
   // stat in parallel chunks: thousands of files without thousands of open requests at once
   for (let i = 0; i < rels.length; i += 256) {
     const chunk = rels.slice(i, i + 256);
-    const stats = await Promise.all(chunk.map((r) => stat(path.join(root, r)).catch(() => null)));
+    const stats = await Promise.all(chunk.map((r) => stat(path.join(root, r)).catch((e: unknown) => e as NodeJS.ErrnoException)));
     chunk.forEach((relPath, j) => {
       const s = stats[j];
-      if (s?.isFile()) out.push({ relPath, bytes: s.size, mtimeMs: Math.trunc(s.mtimeMs) });
+      if (s instanceof Error) opts.skipped?.push({ relPath, reason: s.code === 'ENOENT' ? 'broken symbolic link (its target does not exist)' : errnoText(s) });
+      else if (s.isFile()) out.push({ relPath, bytes: s.size, mtimeMs: Math.trunc(s.mtimeMs) });
+      else opts.skipped?.push({ relPath, reason: 'not a regular file' });
     });
   }
   return out.sort((a, b) => (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0));

@@ -1,6 +1,7 @@
 // The model runtime: one ONNX Runtime session per model, reused; batched inference; the analysed head.
 import { readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { ModelOutputs, PlanarImage, PresetName, ResizePolicy, TensorData } from '../types.ts';
@@ -112,6 +113,27 @@ async function createSession(bytes: Uint8Array, provider: Provider, threads: num
   return { session: await ort.InferenceSession.create(bytes, options('cpu')), provider: 'cpu', note: 'running on cpu' };
 }
 
+/** Most ONNX Runtime threads per session: more than a few per core only adds contention (1000 never finished). */
+export const maxThreads = () => Math.min(64, 4 * availableParallelism());
+export const MAX_BATCH = 1024;
+/** Largest input batch tensor (float32) a batch may make. */
+const MAX_BATCH_BYTES = 1 << 30;
+
+/** Threads and batch size, validated (0 threads = ONNX Runtime's default: one per core). */
+function checkResources(opts: ClassifierOptions, input: InputContract): { threads: number; batchSize: number } {
+  const threads = opts.threads ?? 0;
+  if (!Number.isInteger(threads) || threads < 0 || threads > maxThreads()) {
+    throw new SaliencyError(`threads must be a whole number from 1 to ${maxThreads()} on this machine (${availableParallelism()} cores), not ${threads}`, 'BAD_SETTING');
+  }
+  const perImage = input.channels * input.width * input.height * 4;
+  const maxBatch = Math.max(1, Math.min(MAX_BATCH, Math.floor(MAX_BATCH_BYTES / perImage)));
+  const batchSize = opts.batchSize ?? Math.min(8, maxBatch);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > maxBatch) {
+    throw new SaliencyError(`batch size must be a whole number from 1 to ${maxBatch} for this model's ${input.width}x${input.height} input, not ${batchSize}`, 'BAD_SETTING');
+  }
+  return { threads, batchSize };
+}
+
 const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0].slice(0, 200);
 
 export class Classifier {
@@ -133,12 +155,19 @@ export class Classifier {
       file = path.resolve(source);
       let size: number;
       try {
-        size = statSync(file).size;
-      } catch {
+        const s = statSync(file);
+        if (s.isDirectory()) throw new SaliencyError(`model ${source}: is a folder, not an .onnx file`, 'BAD_MODEL');
+        size = s.size;
+      } catch (e) {
+        if (e instanceof SaliencyError) throw e;
         throw new SaliencyError(`model ${source}: file not found`, 'NOT_FOUND');
       }
       if (size === 0) throw new SaliencyError(`model ${source}: the file is empty`, 'BAD_MODEL');
-      bytes = readFileSync(file);
+      try {
+        bytes = readFileSync(file);
+      } catch (e) {
+        throw new SaliencyError(`model ${source}: cannot be read (${(e as Error).message.split('\n')[0]})`, 'BAD_MODEL');
+      }
     } else {
       bytes = source.bytes;
     }
@@ -177,8 +206,7 @@ export class Classifier {
       fetches.push(head.feature.tensor);
     }
 
-    const threads = opts.threads ?? 0;
-    const wantBatch = Math.max(1, Math.floor(opts.batchSize ?? 8));
+    const { threads, batchSize: wantBatch } = checkResources(opts, input);
     let batch = { size: wantBatch, dynamic: input.fixedBatch === null, note: 'dynamic batch dimension' };
     let sessionBytes: Uint8Array;
     let created: Awaited<ReturnType<typeof createSession>>;

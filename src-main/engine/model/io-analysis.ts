@@ -3,6 +3,10 @@ import type { Layout } from '../types.ts';
 import { SaliencyError } from '../types.ts';
 import { GraphIndex, valueShape, toNum, type OnnxValueInfo, DataType } from './onnx-graph.ts';
 
+/** Input sizes an image classifier can have (a 100000x100000 input is a mistake, not a model to run). */
+export const MIN_INPUT_SIDE = 8;
+export const MAX_INPUT_SIDE = 4096;
+
 export interface InputContract {
   name: string;
   layout: Layout;
@@ -46,6 +50,10 @@ export function readInput(g: GraphIndex, label: string): InputContract {
   if (h <= 0 || w <= 0) {
     throw new SaliencyError(`${label}: input "${image.name}" has a dynamic spatial size ${JSON.stringify(s)}; a fixed size is required`, 'NO_IMAGE_INPUT');
   }
+  if (h > MAX_INPUT_SIDE || w > MAX_INPUT_SIDE || h < MIN_INPUT_SIDE || w < MIN_INPUT_SIDE) {
+    throw new SaliencyError(
+      `${label}: input "${image.name}" is ${w}x${h}; an image classifier's input must be ${MIN_INPUT_SIDE} to ${MAX_INPUT_SIDE} pixels a side`, 'NO_IMAGE_INPUT');
+  }
   const dim0 = image.type?.tensor_type?.shape?.dim?.[0];
   const fixed = dim0?.dim_value != null && toNum(dim0.dim_value) > 0 ? toNum(dim0.dim_value) : null;
   return {
@@ -59,9 +67,13 @@ export function readOutput(g: GraphIndex, label: string): OutputContract {
   if (!out) throw new SaliencyError(`${label}: the model has no outputs`, 'BAD_MODEL');
   const s = valueShape(out);
   const elemType = out.type?.tensor_type?.elem_type ?? 0;
-  const classes = s ? s.slice(1).filter((d) => d !== 1).reduce((a, b) => a * (b > 0 ? b : 1), 1) : 0;
-  if (!s || classes < 2 || s.slice(1).some((d) => d < 0)) {
-    throw new SaliencyError(`${label}: output "${out.name}" ${JSON.stringify(s ?? '?')} is not a class-score vector`, 'BAD_MODEL');
+  // Class scores are [N,K] or [N,K,1,1] (a 1x1 spatial map, as SqueezeNet's); anything spatial (e.g. [N,2,32,32],
+  // a segmentation map) is not a classifier, whatever the product of its dimensions.
+  const classes = s && (s.length === 2 || (s.length === 4 && s[2] === 1 && s[3] === 1)) ? s[1] : 0;
+  if (!s || !(classes >= 2)) {
+    throw new SaliencyError(
+      `${label}: output "${out.name}" ${JSON.stringify(s ?? '?')} is not a class-score vector; a classifier's first output must be ` +
+      `[N,K] or [N,K,1,1] with K >= 2 classes`, 'BAD_MODEL');
   }
   return { name: out.name, numClasses: classes, elemType };
 }

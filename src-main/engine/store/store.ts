@@ -11,6 +11,7 @@ import { ExplanationsRepo, MetricsRepo, ModelsRepo, PredictionsRepo, RunsRepo } 
 import { AnnotationsRepo, RatingsRepo, ReportsRepo, WeightSetsRepo } from './feedback-repo.ts';
 import { JobsRepo } from './jobs-repo.ts';
 import { SaliencyError } from '../types.ts';
+import { sqliteProblem } from './db-errors.ts';
 
 export interface StoreOptions extends OpenOptions {
   /** Where caches (thumbnails) go; default: a folder beside the database file. */
@@ -83,6 +84,13 @@ export class Store {
 export function openStore(file?: string, opts: StoreOptions = {}): Store {
   const dbPath = resolveDbPath(file);
   if (opts.readonly && !existsSync(dbPath)) throw new SaliencyError(`database ${dbPath} does not exist`, 'NOT_FOUND');
-  const db = openDatabase(dbPath, opts);
+  let db: Database.Database;
+  try {
+    db = openDatabase(dbPath, opts);
+  } catch (e) {
+    // A corrupt, foreign or read-only file: one line naming it, whatever step of opening found out.
+    if (e instanceof SaliencyError) throw e;
+    throw new SaliencyError(`database ${dbPath}: ${sqliteProblem(e) ?? String((e as Error).message).split('\n')[0]}`, 'DB_OPEN');
+  }
   return new Store(db, dbPath, opts.cacheDir ?? cacheDirFor(dbPath));
 }

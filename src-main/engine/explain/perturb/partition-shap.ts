@@ -14,7 +14,7 @@ import { Random } from '../../util/random.ts';
 import { checkTarget } from '../cam/base-cam.ts';
 import { schedulerFor, targetScore } from '../../infer/scheduler.ts';
 import { checkBaselineKind, makeModelBaseline, type BaselineKind } from './masking.ts';
-import { intSetting, numberSetting } from '../check-settings.ts';
+import { SETTING_LIMITS, intSetting, numberSetting } from '../check-settings.ts';
 
 export type PartitionShapSettings = {
   maxEvals: number;
@@ -144,10 +144,10 @@ export class PartitionShap implements Explainer<PartitionShapSettings> {
     const baseline = checkBaselineKind(partial.baseline ?? 'blur', 'partitionshap: baseline');
     if (baseline === 'segment-mean') throw new SaliencyError('partitionshap: the segment-mean baseline needs superpixels; use blur, mean, black or gray', 'BAD_SETTING');
     return {
-      maxEvals: intSetting('partitionshap', 'maxEvals', partial.maxEvals, 500, 4),
+      maxEvals: intSetting('partitionshap', 'maxEvals', partial.maxEvals, 500, 4, SETTING_LIMITS.evaluations),
       baseline,
       blurSigma: numberSetting('partitionshap', 'blurSigma', partial.blurSigma, 0, 0, 1e4),
-      roundSize: intSetting('partitionshap', 'roundSize', partial.roundSize, 16, 1),
+      roundSize: intSetting('partitionshap', 'roundSize', partial.roundSize, 16, 1, SETTING_LIMITS.round),
       progressEvery: intSetting('partitionshap', 'progressEvery', partial.progressEvery, 100, 1),
     };
   }

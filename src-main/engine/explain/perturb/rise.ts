@@ -11,7 +11,7 @@ import { checkTarget } from '../cam/base-cam.ts';
 import { targetScore } from '../../infer/scheduler.ts';
 import { applyPixelMask, checkBaselineKind, makeModelBaseline, type BaselineKind } from './masking.ts';
 import { evaluateChunked } from './chunked-eval.ts';
-import { intSetting, numberSetting } from '../check-settings.ts';
+import { SETTING_LIMITS, intSetting, numberSetting } from '../check-settings.ts';
 import { SaliencyError } from '../../types.ts';
 import { pearson } from '../../metrics/rank.ts';
 
@@ -89,7 +89,7 @@ export class Rise implements Explainer<RiseSettings> {
     const baseline = checkBaselineKind(partial.baseline ?? 'zero', 'rise: baseline');
     if (baseline === 'segment-mean') throw new SaliencyError('rise: the segment-mean baseline needs superpixels; use zero, mean, black, gray or blur', 'BAD_SETTING');
     return {
-      masks: intSetting('rise', 'masks', partial.masks, 4000, 1),
+      masks: intSetting('rise', 'masks', partial.masks, 4000, 1, SETTING_LIMITS.evaluations),
       cells: intSetting('rise', 'cells', partial.cells, 7, 1),
       p: numberSetting('rise', 'p', partial.p, 0.5, 0, 1, false),
       baseline,

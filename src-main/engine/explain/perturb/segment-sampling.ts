@@ -5,7 +5,7 @@
 // masked image the two have in common (always the all-on and all-off rows).
 import type { PlanarImage, Target } from '../../types.ts';
 import { SaliencyError } from '../../types.ts';
-import { intSetting, numberSetting } from '../check-settings.ts';
+import { SETTING_LIMITS, intSetting, numberSetting } from '../check-settings.ts';
 import type { Classifier } from '../../model/classifier.ts';
 import { schedulerFor, targetScore } from '../../infer/scheduler.ts';
 import { applySegmentMask, checkBaselineKind, makeModelBaseline, type BaselineKind } from './masking.ts';
@@ -49,9 +49,9 @@ export function readSegmentSamplingSettings(method: string, p: Partial<SegmentSa
   const d = SEGMENT_SAMPLING_DEFAULTS;
   const s: SegmentSamplingSettings = {
     // At least the image, the baseline and one perturbation.
-    samples: intSetting(method, 'samples', p.samples, d.samples, 3),
+    samples: intSetting(method, 'samples', p.samples, d.samples, 3, SETTING_LIMITS.evaluations),
     segmentation: p.segmentation ?? d.segmentation,
-    segments: intSetting(method, 'segments', p.segments, d.segments, 1),
+    segments: intSetting(method, 'segments', p.segments, d.segments, 1, SETTING_LIMITS.segments),
     compactness: numberSetting(method, 'compactness', p.compactness, d.compactness, 0, Infinity, false),
     baseline: checkBaselineKind(p.baseline ?? d.baseline, `${method}: baseline`),
     blurSigma: numberSetting(method, 'blurSigma', p.blurSigma, d.blurSigma, 0, 1e4),
