@@ -210,7 +210,7 @@ describe('HTTP API fuzz against a live serve (issue 16)', () => {
     }
     ids.jobs = (await call<{ id: string }[]>(live, 'jobs.list', {})).map((j) => j.id);
     expect(ids.explanations.length).toBeGreaterThanOrEqual(2);
-  });
+  }, 0);
   afterAll(async () => { await live?.stop(); });
 
   it(`${COUNT} seeded requests: no 500, no crash, no stored change from a refused request (seed ${SEED})`, async () => {
@@ -248,5 +248,5 @@ describe('HTTP API fuzz against a live serve (issue 16)', () => {
     expect(problems.slice(0, 20)).toEqual([]);
     expect(live.alive()).toBe(true);
     expect((await call(live, 'app.info', {})).version).toBeTruthy();
-  }, 3_600_000);
+  }, 0);
 });

@@ -43,7 +43,7 @@ describe.skipIf(process.platform !== 'linux')('one default database for the CLI 
     expect(db).toBe(expected);
     expect(roots).toContain(lib);
     expect(existsSync(path.join(home, '.saliency-studio'))).toBe(false); // the old serve-only default is gone
-  });
+  }, 0);
 
   it('$SALIENCY_DB moves both to the same other file', async () => {
     const home = tempDir('saliency-home-');
@@ -55,5 +55,5 @@ describe.skipIf(process.platform !== 'linux')('one default database for the CLI 
     const { roots, db } = await cliThenServe(cleanEnv(home, { SALIENCY_DB: file }), lib);
     expect(db).toBe(file);
     expect(roots).toContain(lib);
-  });
+  }, 0);
 });

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
+import WebSocket from 'ws';
 import http from 'node:http';
 import path from 'node:path';
 import { REPO } from '../helpers/data.ts';
@@ -108,4 +109,43 @@ export function dbDigest(file: string): string {
   } finally {
     db.close();
   }
+}
+
+export interface EventWatch {
+  /** Resolves with the first event (already seen or to come) that satisfies pred. */
+  waitFor<T = any>(pred: (e: any) => boolean, what: string): Promise<T>;
+  close(): void;
+}
+
+/** The server's events over its WebSocket. Waits end on progress, not on a clock: a wait fails only when no event
+ * at all has arrived for `stallMs` (the work has stopped moving), however long the whole run takes. */
+export async function watchEvents(live: Pick<Live, 'port' | 'token'>, stallMs = 10 * 60_000): Promise<EventWatch> {
+  const ws = new WebSocket(`ws://127.0.0.1:${live.port}/events?token=${live.token}`);
+  await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+  const seen: unknown[] = [];
+  const waiters = new Set<{ pred: (e: any) => boolean; resolve(e: unknown): void }>();
+  let lastEvent = Date.now();
+  ws.on('message', (m) => {
+    const e = JSON.parse(String(m));
+    lastEvent = Date.now();
+    seen.push(e);
+    for (const w of waiters) if (w.pred(e)) { waiters.delete(w); w.resolve(e); }
+  });
+  return {
+    waitFor: (pred, what) => {
+      const hit = seen.find(pred);
+      if (hit) return Promise.resolve(hit as never);
+      return new Promise((resolve, reject) => {
+        const w = { pred, resolve: (e: unknown) => { clearInterval(stall); resolve(e as never); } };
+        waiters.add(w);
+        const stall = setInterval(() => {
+          if (Date.now() - lastEvent < stallMs) return;
+          clearInterval(stall);
+          waiters.delete(w);
+          reject(new Error(`waiting for ${what}: no event from the server for ${stallMs / 1000} s`));
+        }, 1000);
+      });
+    },
+    close: () => ws.close(),
+  };
 }

@@ -30,7 +30,7 @@ describe.skipIf(!HAS_DATA)('a 20000x1 PNG in a library does not block the server
     await widePng(path.join(lib, 'wide.png'));
     copyFileSync(sample('n01440764_tench.JPEG'), path.join(lib, 'n01440764_tench.JPEG'));
     live = await startServe(['--model', model(MODELS.mobilenet), '--data', path.join(root, 'data'), '--explain', 'none', '--quiet']);
-  });
+  }, 0);
   afterAll(async () => { await live?.stop(); });
 
   it('answers app.info promptly while the library with the wide PNG is opened and predicted', async () => {
@@ -64,7 +64,7 @@ describe.skipIf(!HAS_DATA)('a 20000x1 PNG in a library does not block the server
     expect(busy.length).toBeGreaterThan(0);
     expect(Math.max(...busy)).toBeLessThan(bound);
     expect(openMs).toBeLessThan(bound);
-  });
+  }, 0);
 });
 
 describe('image decoding runs off the event loop (issue 16 #2)', () => {
@@ -97,5 +97,5 @@ describe('image decoding runs off the event loop (issue 16 #2)', () => {
     } finally {
       await prep.close();
     }
-  });
+  }, 0);
 });

@@ -64,7 +64,7 @@ describe('a live serve under abuse (issue 16 #1, #11)', () => {
     dbFile = path.join(data, 'studio.db');
     live = await startServe(['--model', 'builtin:demo', '--library', libDir, '--explain', 'none', '--data', data, '--quiet']);
     await jobsIdle(live);
-  });
+  }, 0);
   afterAll(async () => { await live?.stop(); });
 
   it('closes a WebSocket that sends a message over 4,096 bytes, and lives', async () => {

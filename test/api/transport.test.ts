@@ -159,7 +159,8 @@ describe.skipIf(!HAS_DATA)('API transport: validation, token, limits, library bo
     const job = await post('jobs.start', { imageIds: [image.id], methods: ['gradcam'] });
     expect(job.body.ok).toBe(true);
     await service.jobs.idle();
-    await expect.poll(() => events.some((e) => e.type === 'job' && e.job.id === job.body.result.id && e.job.state === 'done')).toBe(true);
+    // The event is already on its way when the queue is idle: wait for it as long as it takes (1 s by default).
+    await expect.poll(() => events.some((e) => e.type === 'job' && e.job.id === job.body.result.id && e.job.state === 'done'), { timeout: 3_600_000 }).toBe(true);
     ws.close();
     const detail = await post('image.get', { imageId: image.id });
     expect(detail.body.result.explanations.map((e: { method: string }) => e.method)).toEqual(['gradcam']);

@@ -98,7 +98,7 @@ describe('Electron shell wiring against a stand-in electron module (issue 16 #12
     s = standIn();
     registerSchemes(s.protocol as unknown as ElectronMain['protocol']);
     await startShell(s.asElectron, { service, rendererDir, preload: '/app/preload/index.cjs' });
-  });
+  }, 0);
   afterAll(() => service?.close());
 
   it('registers the two schemes as standard and secure, without bypassing the CSP', () => {
