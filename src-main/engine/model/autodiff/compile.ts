@@ -55,6 +55,15 @@ export function planGradient(model: OnnxModel, input: string, output: string, wr
     const p = g.producer.get(t);
     if (p && !keep.has(p)) { keep.add(p); stack.push(...p.input.filter(Boolean)); }
   }
+  // A quantized op computing from the input: no gradient anywhere (before any question about the chosen tensors).
+  const fromInput = new Set([input]);
+  for (const n of model.graph.node) {
+    if (!keep.has(n) || !n.input.some((i) => fromInput.has(i))) continue;
+    if (QUANTIZED.test(n.op_type)) {
+      throw new SaliencyError(`gradient methods need a float model: model ${modelLabel} is quantized (${label(n)} has no gradient); use a float32 export of the model`, 'NO_GRADIENT');
+    }
+    for (const o of n.output) fromInput.add(o);
+  }
   for (const w of wrt) {
     if (w !== input && !g.producer.has(w)) throw new SaliencyError(`gradients: model ${modelLabel} has no tensor "${w}"`, 'BAD_SETTING');
     if (!seen.has(w)) throw new SaliencyError(`gradients: tensor "${w}" does not reach the output "${output}" of model ${modelLabel}`, 'BAD_SETTING');
@@ -65,9 +74,6 @@ export function planGradient(model: OnnxModel, input: string, output: string, wr
   const pathNodes: OnnxNode[] = [];
   for (const n of nodes) {
     if (!n.input.some((i) => needs.has(i))) continue;
-    if (QUANTIZED.test(n.op_type) || (n.domain && n.domain.startsWith('com.microsoft') && n.op_type.startsWith('Q'))) {
-      throw new SaliencyError(`gradient methods need a float model: model ${modelLabel} is quantized (${label(n)} has no gradient); use a float32 export of the model`, 'NO_GRADIENT');
-    }
     if (NON_DIFFERENTIABLE.has(n.op_type)) continue;
     if ((n.domain && n.domain !== 'ai.onnx') || !RULES[n.op_type]) {
       throw new SaliencyError(`gradient methods cannot differentiate model ${modelLabel}: ${label(n)} has no gradient rule`, 'NO_GRADIENT');
