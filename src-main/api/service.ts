@@ -266,7 +266,7 @@ export class ApiService {
 
   async load(rec: ImageRecord): Promise<LoadedImage> {
     const m = this.requireModel();
-    const key = `${m.id}:${rec.id}`;
+    const key = `${m.id}:${rec.id}:${rec.sha256}`; // a changed file (new content hash) is decoded again
     let loaded = this.cache.get(key);
     if (!loaded) {
       loaded = await this.prep.prepare(rec.path, m.classifier, this.store.libraries.get(rec.libraryId)?.root);
@@ -335,7 +335,7 @@ export class ApiService {
     const settings = explainer.settings({});
     const e = await explainer.explain(loaded.prepared, t, settings, seed, { model: m.classifier, signal });
     const run = this.store.runs.ensure({ modelId: m.dbId, method, settings: e.settings, seed, appVersion: APP_VERSION });
-    this.store.explanations.save({ imageId: rec.id, runId: run.id, imageSha256: rec.sha256, explanation: e });
+    this.store.explanations.save({ imageId: rec.id, runId: run.id, imageSha256: loaded.prepared.id, explanation: e });
     this.changed(rec.id);
   }
 

@@ -165,14 +165,26 @@ export class ImagesRepo {
       .all(libraryId) as ImageRow[]).map(toImage);
   }
 
-  /** Inserts or updates the files' state (one transaction); a file seen again is no longer missing. */
+  /**
+   * Inserts or updates the files' state (one transaction); a file seen again is no longer missing. A file whose
+   * content changed loses its predictions (they are made again: the app and jobs predict images without one);
+   * its explanations stay stored but are outdated (results-repo hides them unless asked).
+   */
   upsertFiles(libraryId: number, files: ImageFileState[]): void {
+    const old = this.db.prepare('SELECT id, sha256 FROM images WHERE library_id = ? AND rel_path = ?');
+    const dropPredictions = this.db.prepare('DELETE FROM predictions WHERE image_id = ?');
     const stmt = this.db.prepare(`INSERT INTO images (library_id, rel_path, sha256, bytes, mtime_ms, width, height, true_class, error, missing)
       VALUES (@libraryId, @relPath, @sha256, @bytes, @mtimeMs, @width, @height, @trueClass, @error, 0)
       ON CONFLICT(library_id, rel_path) DO UPDATE SET sha256 = excluded.sha256, bytes = excluded.bytes,
         mtime_ms = excluded.mtime_ms, width = excluded.width, height = excluded.height, true_class = excluded.true_class,
         error = excluded.error, missing = 0, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')`);
-    this.db.transaction(() => { for (const f of files) stmt.run({ libraryId, ...f }); })();
+    this.db.transaction(() => {
+      for (const f of files) {
+        const before = old.get(libraryId, f.relPath) as { id: number; sha256: string | null } | undefined;
+        if (before && before.sha256 !== f.sha256) dropPredictions.run(before.id);
+        stmt.run({ libraryId, ...f });
+      }
+    })();
   }
 
   /** Only the modification time changed (same content). */

@@ -23,6 +23,8 @@ export interface ExplanationSummary {
   id: number; imageId: number; runId: number; method: string; modelId: number; imageSha256: string | null;
   targetClass: number; scoreKind: ScoreKind; mapWidth: number; mapHeight: number; evaluations: number; millis: number;
   extras: Record<string, unknown>; createdAt: string;
+  /** Made from an earlier content of the file (a rescan found it changed): not a result for the image as it is. */
+  outdated: boolean;
 }
 
 export interface StoredExplanation extends ExplanationSummary {
@@ -108,14 +110,16 @@ interface ExplanationRow {
   id: number; image_id: number; run_id: number; method: string; model_id: number; image_sha256: string | null; target_class: number;
   score_kind: ScoreKind; map_width: number; map_height: number; evaluations: number; millis: number; extras: string; created_at: string;
   map?: Buffer; native_width?: number | null; native_height?: number | null; native?: Buffer | null; settings?: string; seed?: number;
+  outdated: number;
 }
 const toSummary = (r: ExplanationRow): ExplanationSummary => ({
   id: r.id, imageId: r.image_id, runId: r.run_id, method: r.method, modelId: r.model_id, imageSha256: r.image_sha256,
   targetClass: r.target_class, scoreKind: r.score_kind, mapWidth: r.map_width, mapHeight: r.map_height,
-  evaluations: r.evaluations, millis: r.millis, extras: parseJson(r.extras, {}), createdAt: r.created_at,
+  evaluations: r.evaluations, millis: r.millis, extras: parseJson(r.extras, {}), createdAt: r.created_at, outdated: r.outdated === 1,
 });
 const SUMMARY_COLS = `e.id, e.image_id, e.run_id, r.method, r.model_id, e.image_sha256, e.target_class, e.score_kind, e.map_width,
-  e.map_height, e.evaluations, e.millis, e.extras, e.created_at`;
+  e.map_height, e.evaluations, e.millis, e.extras, e.created_at,
+  (e.image_sha256 IS NOT NULL AND e.image_sha256 IS NOT (SELECT sha256 FROM images WHERE id = e.image_id)) AS outdated`;
 
 export class ExplanationsRepo {
   constructor(private db: Database.Database) {}
@@ -151,12 +155,14 @@ export class ExplanationsRepo {
     };
   }
 
-  /** Explanations (without maps) of an image, a run, a method or a model. */
-  list(filter: { imageId?: number; runId?: number; method?: string; modelId?: number; limit?: number; afterId?: number } = {}): ExplanationSummary[] {
+  /** Explanations (without maps) of an image, a run, a method or a model; outdated ones only when asked for. */
+  list(filter: { imageId?: number; runId?: number; method?: string; modelId?: number; limit?: number; afterId?: number; includeOutdated?: boolean } = {}): ExplanationSummary[] {
     return (this.db.prepare(`SELECT ${SUMMARY_COLS} FROM explanations e JOIN runs r ON r.id = e.run_id
       WHERE (@imageId IS NULL OR e.image_id = @imageId) AND (@runId IS NULL OR e.run_id = @runId)
         AND (@method IS NULL OR r.method = @method) AND (@modelId IS NULL OR r.model_id = @modelId) AND e.id > @afterId
+        AND (@all = 1 OR e.image_sha256 IS NULL OR e.image_sha256 = (SELECT sha256 FROM images WHERE id = e.image_id))
       ORDER BY e.id LIMIT @limit`).all({
+      all: filter.includeOutdated ? 1 : 0,
       imageId: filter.imageId ?? null, runId: filter.runId ?? null, method: filter.method ?? null, modelId: filter.modelId ?? null,
       afterId: filter.afterId ?? 0, limit: filter.limit ?? -1,
     }) as ExplanationRow[]).map(toSummary);
