@@ -73,7 +73,7 @@ describe('image decoding runs off the event loop (issue 16 #2)', () => {
     const wide = path.join(dir, 'wide.png');
     await widePng(wide);
     const big = path.join(dir, 'big.jpg');
-    writeFileSync(big, await sharp({ create: { width: 3000, height: 2000, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).jpeg({ quality: 90 }).toBuffer());
+    writeFileSync(big, await sharp({ create: { width: 3000, height: 2000, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).jpeg({ quality: 90 }).toBuffer());
     const classifier = { info: { input: { width: 224, height: 224 }, resize: 'crop' } } as unknown as Classifier;
     const prep = new ImagePrep();
     try {
