@@ -39,12 +39,33 @@ describe.skipIf(!HAS_DATA)('saliency smer on real captions', () => {
     expect(json.topConcepts.dog.map((r: { word: string }) => r.word)).toContain('dog');
   });
 
-  it('aopc: SMER, LIME, LIME-own and random curves with a paired verdict', async () => {
+  it('aopc: SMER, LIME, LIME-own and random curves on the test captions, L2 by cross-validation, paired verdicts', async () => {
     const { code, json } = await run(['aopc', ...BASE, '--lime-samples', '200', '--max-k', '4']);
     expect(code).toBe(0);
+    expect(json.protocol).toBe('per-class');
+    expect(json.split).toBe('test');
+    expect(json.documents).toBeLessThan(85);
+    expect(json.rankingDocuments + json.documents).toBe(85); // rankings from the training captions only
+    expect(json.l2.selection.grid).toContain(json.l2.value);
+    expect(json.l2.value).toBe(json.l2.selection.chosen);
     for (const c of [json.smer, json.limeCurve, json.limeLocal, json.random]) expect(c.drops).toHaveLength(5);
-    expect(['higher', 'lower', 'no clear difference']).toContain(json.smerVsLime.verdict);
+    for (const c of [json.smerVsLime, json.smerVsRandom, json.limeVsRandom]) {
+      expect(['higher', 'lower', 'no clear difference']).toContain(c.verdict);
+      expect(c.n).toBe(json.documents);
+      expect(c.interval[0]).toBeLessThanOrEqual(c.interval[1]);
+    }
     expect(json.smer.aopc).toBeGreaterThan(json.random.aopc);
+  });
+
+  it('aopc --protocol global-top --top 20: the original work\'s single word list per method', async () => {
+    const { code, json } = await run(['aopc', ...BASE, '--lime-samples', '200', '--protocol', 'global-top', '--top', '20']);
+    expect(code).toBe(0);
+    expect(json.protocol).toBe('global-top');
+    expect(json.top).toBe(20);
+    expect(json.lists.smer).toHaveLength(20);
+    expect(json.lists.lime).toHaveLength(20);
+    expect(json.smerVsRandom.verdict).toBe('higher');
+    await expect(smer.run(['aopc', ...BASE, '--protocol', 'per-word'])).rejects.toThrow(/--protocol must be per-class or global-top \(got "per-word"\)/);
   });
 
   it('explain: per-word scores, LIME weights, stored boxes grounded on the CNN', async () => {

@@ -13,7 +13,7 @@ import { readCaptionFile } from '../../engine/concepts/captions-file.ts';
 import { DEFAULT_CAPTION_PROMPT, OpenAiEndpoint } from '../../engine/concepts/endpoint.ts';
 import { boxEnergy, boxRemovalCurve, orderBoxesByConcepts } from '../../engine/concepts/grounding.ts';
 import { limeText } from '../../engine/concepts/lime-text.ts';
-import { aopcReport, type CaptionPipeline, fitCaptions, fitCaptionSet } from '../../engine/concepts/pipeline.ts';
+import { AOPC_PROTOCOLS, type AopcProtocol, aopcReport, type CaptionPipeline, fitCaptions, fitCaptionSet } from '../../engine/concepts/pipeline.ts';
 import { labelCaptionData } from '../../engine/concepts/dataset.ts';
 import { importCaptionFile, libraryCaptions, readGroupsFile, type StoredCaptions } from '../../engine/concepts/store-captions.ts';
 import { openStore } from '../../engine/store/store.ts';
@@ -41,6 +41,7 @@ const OPTIONS = {
   'max-k': { type: 'string' },
   'lime-samples': { type: 'string' },
   split: { type: 'string' },
+  protocol: { type: 'string' },
   files: { type: 'string' },
   prompt: { type: 'string' },
   overwrite: { type: 'boolean' },
@@ -54,10 +55,11 @@ const OPTIONS = {
 
 const USAGE = `Usage:
   saliency smer fit     --captions <json> --model <onnx> [--target model|truth] [--embedding identity|endpoint]
-                        [--l2 0.001] [--test-fraction 0.3] [--seed 0] [--top 8]
+                        [--l2 <number>] [--test-fraction 0.3] [--seed 0] [--top 8]
   saliency smer explain --captions <json> --model <onnx> --image <filename> [--box "<concept>=x0,y0,x1,y1"]...
                         [--locate <n>] [--map gradcam] [--score probability|logit]
-  saliency smer aopc    --captions <json> --model <onnx> [--max-k 6] [--lime-samples 1000] [--split all|test]
+  saliency smer aopc    --captions <json> --model <onnx> [--protocol per-class|global-top] [--top 10|20]
+                        [--max-k 6] [--lime-samples 1000] [--split test|all]
   saliency smer import-captions <captions.json> --library <id|folder> [--db <file>]
   saliency smer caption --captions <json> --base-url <url> --vision-model <name> [--files a.jpg,b.jpg]
                         [--prompt "${DEFAULT_CAPTION_PROMPT}"] [--overwrite]
@@ -68,14 +70,20 @@ boxes; --groups takes the regression classes from a captions file's "groups", el
 
 Captions are the words of a caption (lower-cased, stop words dropped, lemmatised) averaged as word vectors;
 a logistic regression predicts the classifier's top-1 class (mapped to the captions file's groups) or the
-ground truth (--target truth). SMER rates each word with the same regression applied to the word alone; the
-mean of those logits equals the caption's logit, which every command checks on every caption (1e-9).
+ground truth (--target truth), with its L2 strength chosen by 5-fold cross-validation on the training split
+(held-out log-loss) unless --l2 is given. SMER rates each word with the same regression applied to the word
+alone; the mean of those logits equals the caption's logit, which every command checks on every caption (1e-9).
 
   fit       accuracy (seeded train/test split), the fidelity check, and the top concepts per class
   explain   one image: per-word SMER scores, LIME weights, and concept boxes (typed with --box, or located
             by the vision endpoint with --locate) scored against a pixel map (--map, default gradcam) and by
             removing them on the CNN (filled with the mean colour), next to removing as many top map pixels
-  aopc      AOPC over words, K = 0..max-k, for SMER, LIME and a random order, and a paired verdict
+  aopc      AOPC over words, K = 0..max-k, for SMER, LIME and a random control, on the test captions (--split
+            all: every caption), with paired bootstrap intervals and Holm-adjusted verdicts. --protocol per-class
+            (default): each caption's words ranked by the method's per-class scores; --protocol global-top: the
+            original SMER work's protocol, one list of the --top N words with the highest mean |importance|
+            across captions, each caption losing the first K of those it contains. Rankings are built from the
+            training captions when the test captions are scored (from all captions with --split all).
   caption   captions images with a vision endpoint; the file is rewritten atomically after each caption
   import-captions  stores each caption of the file as a caption annotation (author from the file) of the
             library image with that file name, and its concept boxes as box annotations; re-importing adds
@@ -138,7 +146,7 @@ async function pipelineFrom(values: Values, model: Classifier, stored?: StoredCa
   if (embedding !== 'identity' && embedding !== 'endpoint') throw new SaliencyError(`--embedding must be identity or endpoint (got "${embedding}")`, 'BAD_SETTING');
   const fitOpts = {
     embedding: embedding === 'identity' ? 'identity' as const : endpointFrom(values, 'embedding'),
-    l2: numberOption(values.l2, 'l2', (n) => n >= 0, 'a number >= 0'),
+    l2: numberOption(values.l2, 'l2', (n) => n >= 0, 'a number >= 0') ?? 'cv' as const,
     testFraction: numberOption(values['test-fraction'], 'test-fraction', (n) => n >= 0 && n < 1, 'in [0, 1)'),
     seed: intOption(values.seed, 'seed', 0),
   };
@@ -150,12 +158,18 @@ async function pipelineFrom(values: Values, model: Classifier, stored?: StoredCa
 const pct = (v: number) => (Number.isNaN(v) ? 'n/a' : `${(100 * v).toFixed(1)}%`);
 const fmt = (v: number) => (v >= 0 ? ' ' : '') + v.toFixed(4);
 
+function l2Text(p: CaptionPipeline): string {
+  const sel = p.fit.l2Selection;
+  if (!sel) return `l2 ${p.fit.model.logistic.l2} (given)`;
+  return `l2 ${sel.chosen} (chosen by ${sel.folds}-fold cross-validation on the ${p.fit.train.length} training captions, held-out log-loss ${sel.logLoss[sel.grid.indexOf(sel.chosen)].toFixed(3)}; grid ${sel.grid.join(', ')})`;
+}
+
 function describeFit(p: CaptionPipeline, top: number): string {
   const { set, fit, fidelity } = p;
   const lines = [
     `${set.docs.length} captions (${set.excluded.length} left out), target ${set.target === 'model' ? "the classifier's top-1" : 'ground truth'}, classes: ${set.classes.map((c, i) => `${c} (${set.docs.filter((d) => d.label === i).length})`).join(', ')}`,
     ...set.excluded.map((e) => `  left out ${e.filename}: ${e.reason}`),
-    `embedding ${p.embedding.name} (${p.embedding.dim} dimensions); ${fit.model.logistic.kind} logistic regression, l2 ${fit.model.logistic.l2}, ${fit.model.logistic.fit.iterations} L-BFGS iterations${fit.model.logistic.fit.converged ? '' : ' (not converged)'}`,
+    `embedding ${p.embedding.name} (${p.embedding.dim} dimensions); ${fit.model.logistic.kind} logistic regression, ${l2Text(p)}, ${fit.model.logistic.fit.iterations} L-BFGS iterations${fit.model.logistic.fit.converged ? '' : ' (not converged)'}`,
     `accuracy: train ${pct(fit.trainAccuracy)} (${fit.train.length}), test ${pct(fit.testAccuracy)} (${fit.test.length}), majority-class baseline ${pct(fit.majorityTestAccuracy)}`,
     `fidelity (mean of per-word logits = caption logit): worst error ${fidelity.worst.toExponential(2)} over ${fidelity.checked} captions, ${fidelity.violations.length ? `VIOLATED on ${fidelity.violations.join(', ')}` : 'holds on every caption (< 1e-9)'}`,
   ];
@@ -251,21 +265,35 @@ async function runExplain(values: Values, model: Classifier, p: CaptionPipeline)
 }
 
 function runAopc(values: Values, p: CaptionPipeline): number {
-  const split = values.split ?? 'all';
-  if (split !== 'all' && split !== 'test') throw new SaliencyError(`--split must be all or test (got "${split}")`, 'BAD_SETTING');
+  const split = values.split ?? 'test';
+  if (split !== 'all' && split !== 'test') throw new SaliencyError(`--split must be test or all (got "${split}")`, 'BAD_SETTING');
+  const protocol = (values.protocol ?? 'per-class') as AopcProtocol;
+  if (!AOPC_PROTOCOLS.includes(protocol)) throw new SaliencyError(`--protocol must be ${AOPC_PROTOCOLS.join(' or ')} (got "${values.protocol}")`, 'BAD_SETTING');
+  const top = intOption(values.top, 'top', 1) ?? 10;
   const idx = split === 'all' ? p.set.docs.map((_, i) => i) : p.fit.test;
-  const r = aopcReport(p.fit.model, idx.map((i) => p.set.docs[i].words), {
+  if (idx.length < 2) throw new SaliencyError(`--split ${split} leaves ${idx.length} caption(s) to score; use --split all or a larger --test-fraction`, 'BAD_SETTING');
+  const words = (ids: number[]) => ids.map((i) => p.set.docs[i].words);
+  const r = aopcReport(p.fit.model, words(idx), {
     seed: intOption(values.seed, 'seed', 0), maxK: intOption(values['max-k'], 'max-k', 0), lime: { samples: intOption(values['lime-samples'], 'lime-samples', 2) },
+    protocol, top, rankingDocs: split === 'test' ? words(p.fit.train) : undefined,
   });
+  const l2 = { value: p.fit.model.logistic.l2, selection: p.fit.l2Selection ?? 'given' };
   if (values.json) {
-    console.log(JSON.stringify({ split, documents: idx.length, fidelity: p.fidelity, ...r }, null, 2));
+    console.log(JSON.stringify({ split, documents: idx.length, l2, testAccuracy: p.fit.testAccuracy, fidelity: p.fidelity, ...r }, null, 2));
   } else {
-    console.log(`AOPC over words on ${idx.length} captions (${split}), drop in the predicted class probability after removing the top K concepts:`);
+    const where = split === 'test' ? `the ${idx.length} test captions (rankings from the ${r.rankingDocuments} training captions)` : `all ${idx.length} captions (rankings from the same captions)`;
+    console.log(`caption regression: ${l2Text(p)}; test accuracy ${pct(p.fit.testAccuracy)}`);
+    console.log(protocol === 'global-top'
+      ? `AOPC over words, global-top protocol (the original SMER work's): one list of the ${r.top} words with the highest mean |importance| per method; each caption loses the first K list words it contains. Scored on ${where}.`
+      : `AOPC over words, per-class protocol (this project's; the original work ranks one global list: --protocol global-top): each caption's own words in the order of the method's per-class scores. Scored on ${where}.`);
+    if (r.lists) console.log(`  SMER's list: ${r.lists.smer.join(', ')}\n  LIME's list: ${r.lists.lime.join(', ')}`);
+    console.log('  drop in the predicted class probability after removing the top K concepts:');
     console.log(`  K        ${Array.from({ length: r.maxK + 1 }, (_, k) => String(k).padStart(7)).join('')}    AOPC`);
     for (const cv of [r.smer, r.limeCurve, r.limeLocal, r.random]) console.log(`  ${cv.method.padEnd(8)} ${cv.drops.map((d) => d.toFixed(4).padStart(7)).join('')}  ${cv.aopc.toFixed(4)}`);
-    console.log('  (SMER and LIME rank words globally per class, the seed\'s protocol; LIME-own ranks each caption by its own LIME weights)');
-    const s = r.smerVsLime;
-    console.log(`SMER - LIME per caption: mean ${s.meanDifference.toFixed(4)}, 95% bootstrap interval [${s.interval[0].toFixed(4)}, ${s.interval[1].toFixed(4)}], SMER higher on ${s.wins}, equal on ${s.ties}, lower on ${s.losses}: SMER's AOPC is ${s.verdict === 'higher' ? 'higher than' : s.verdict === 'lower' ? 'LOWER than' : 'not clearly different from'} LIME's`);
+    console.log('  (LIME-own: each caption ranked by its own LIME weights, for reference; random: the chance control)');
+    for (const c of [r.smerVsLime, r.smerVsRandom, r.limeVsRandom]) {
+      console.log(`${c.a} - ${c.b}: mean ${c.meanDifference.toFixed(4)}, 95% paired bootstrap interval [${c.interval[0].toFixed(4)}, ${c.interval[1].toFixed(4)}], n = ${c.n}, Holm p = ${c.pHolm.toFixed(3)}; ${c.a} higher on ${c.wins}, equal on ${c.ties}, lower on ${c.losses}: ${c.text}`);
+    }
   }
   return p.fidelity.violations.length ? 1 : 0;
 }
@@ -321,6 +349,7 @@ export const smer: Command = {
         console.log(JSON.stringify({
           classes: set.classes, documents: set.docs.length, excluded: set.excluded, embedding: { name: p.embedding.name, dim: p.embedding.dim },
           trainAccuracy: fit.trainAccuracy, testAccuracy: fit.testAccuracy, majorityTestAccuracy: fit.majorityTestAccuracy, fit: fit.model.logistic.fit, fidelity,
+          l2: { value: fit.model.logistic.l2, selection: fit.l2Selection ?? 'given' },
           topConcepts: Object.fromEntries(set.classes.map((c, k) => [c, smerGlobalRanking(fit.model, k).slice(0, intOption(values.top, 'top') ?? 8)])),
         }, null, 2));
       } else console.log(describeFit(p, intOption(values.top, 'top') ?? 8));

@@ -5,6 +5,7 @@ import { meanVector, type WordEmbedding } from './embedding.ts';
 import { argmax } from '../util/math.ts';
 import { classScores, decision, fitLogistic, type LogisticModel, softmax } from './logistic-regression.ts';
 import { stratifiedSplit } from './split.ts';
+import { chooseL2, type L2Selection } from './l2-selection.ts';
 
 export interface ConceptModel {
   classes: string[];
@@ -13,7 +14,8 @@ export interface ConceptModel {
 }
 
 export interface ConceptFitOptions {
-  l2?: number;
+  /** L2 strength, or 'cv': chosen by cross-validation on the training split (l2-selection.ts). Default 1e-3. */
+  l2?: number | 'cv';
   /** Share of each class held out for testing (default 0.3). */
   testFraction?: number;
   seed?: number;
@@ -28,6 +30,8 @@ export interface ConceptFit {
   testAccuracy: number;
   /** Accuracy of always answering the most frequent training class, on the test items. */
   majorityTestAccuracy: number;
+  /** How the L2 strength was chosen, when by cross-validation. */
+  l2Selection?: L2Selection;
 }
 
 export interface DocumentPrediction {
@@ -50,7 +54,10 @@ export function fitConceptModel(docs: readonly { words: string[]; label: number 
   if (docs.some((d) => d.words.length === 0)) throw new SaliencyError('every caption needs at least one concept word', 'BAD_DATA');
   const { train, test } = stratifiedSplit(docs.map((d) => d.label), opts.testFraction ?? 0.3, opts.seed ?? 0);
   const X = docs.map((d) => meanVector(embedding, d.words));
-  const logistic = fitLogistic(train.map((i) => X[i]), train.map((i) => docs[i].label), classes, { l2: opts.l2 });
+  const trainX = train.map((i) => X[i]);
+  const trainY = train.map((i) => docs[i].label);
+  const l2Selection = opts.l2 === 'cv' ? chooseL2(trainX, trainY, classes, { seed: opts.seed ?? 0 }) : undefined;
+  const logistic = fitLogistic(trainX, trainY, classes, { l2: l2Selection ? l2Selection.chosen : (opts.l2 as number | undefined) });
   const model: ConceptModel = { classes, embedding, logistic };
   const accuracy = (idx: number[]) => idx.length === 0 ? NaN : idx.filter((i) => predictWords(model, docs[i].words).predicted === docs[i].label).length / idx.length;
   const counts = new Array(classes.length).fill(0);
@@ -61,5 +68,6 @@ export function fitConceptModel(docs: readonly { words: string[]; label: number 
     trainAccuracy: accuracy(train),
     testAccuracy: accuracy(test),
     majorityTestAccuracy: test.length ? test.filter((i) => docs[i].label === majority).length / test.length : NaN,
+    ...(l2Selection ? { l2Selection } : {}),
   };
 }
