@@ -45,15 +45,17 @@ const conv: Op = (n, [x, w, b]) => {
       for (let ky = 0; ky < KH; ky++) for (let kx = 0; kx < KW; kx++) {
         const wv = w!.data[((m * Cg + c) * KH + ky) * KW + kx];
         if (wv === 0) continue;
+        // Output columns whose input column is inside the image: no bounds test in the inner loop.
+        const shift = kx * dw - pl;
+        const lo = Math.max(0, Math.ceil(-shift / sw));
+        const hi = Math.min(OW, Math.floor((W - 1 - shift) / sw) + 1);
         for (let oy = 0; oy < OH; oy++) {
           const iy = oy * sh - pt + ky * dh;
           if (iy < 0 || iy >= H) continue;
-          const row = iy * W;
+          const base = iy * W + shift;
           const orow = oy * OW;
-          for (let ox = 0; ox < OW; ox++) {
-            const ix = ox * sw - pl + kx * dw;
-            if (ix >= 0 && ix < W) o[orow + ox] += wv * xc[row + ix];
-          }
+          if (sw === 1) for (let ox = lo; ox < hi; ox++) o[orow + ox] += wv * xc[base + ox];
+          else for (let ox = lo; ox < hi; ox++) o[orow + ox] += wv * xc[base + ox * sw];
         }
       }
     }
