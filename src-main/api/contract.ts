@@ -127,6 +127,8 @@ export const FilterSchema = z.strictObject({
 });
 
 export const Box = z.strictObject({ x: Unit, y: Unit, w: Unit, h: Unit, label: z.string().max(100).default('') })
+  /** ok (default): readable images; unreadable: files that could not be read or have vanished, with their errors; all. */
+  status: z.enum(['ok', 'unreadable', 'all']).optional(),
   .refine((b) => b.x + b.w <= 1 + 1e-9 && b.y + b.h <= 1 + 1e-9, 'the box runs past the image (x + w and y + h must be at most 1)');
 /** A brush mask as run-length encoding over row-major pixels, starting with a run of zeros. */
 export const Mask = z.strictObject({
@@ -192,6 +194,31 @@ export const API = {
     models: z.array(z.string()),
     methods: z.array(z.string()),
     /** Ensemble combiners a library batch can add. */
+
+const SettingsMap = z.record(z.string().max(64), z.record(z.string().max(64), z.unknown()));
+export const StudySpec = z.strictObject({
+  libraryId: Id,
+  /** The Library's current filter: the study covers exactly the images it shows. */
+  filter: FilterSchema.default({}),
+  methods: z.array(z.string().min(1).max(64)).max(LIMITS.maxMethodsPerJob).default([]),
+  /** Settings per method (defaults where absent), validated as the CLI does. */
+  methodSettings: SettingsMap.default({}),
+  /** Combiners of the study's methods per image (mean, borda, ...). */
+  ensembles: z.array(z.string().min(1).max(64)).max(12).default([]),
+  /** A saved weight set, run as ensemble:weighted over the images (its members with weight > 0 are run first). */
+  savedEnsembleId: Id.optional(),
+  /** Metrics for every map, each with its random-map control where it has one (e.g. deletion, insertion, aopc-morf). */
+  metrics: z.array(z.string().min(1).max(64)).max(16).default([]),
+  metricSettings: SettingsMap.default({}),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+});
+export const SeriesStat = z.object({
+  series: z.string(), seriesLabel: z.string(), method: z.string(), metric: z.string(), higherIsBetter: z.boolean(),
+  n: z.number(), mean: z.number(), lo: z.number(), hi: z.number(),
+  controlMean: z.number().nullable(),
+  /** Paired difference to the random control, oriented so that > 0 is better than chance. */
+  vsControl: z.object({ diff: z.number(), lo: z.number(), hi: z.number() }).nullable(),
+});
     ensembles: z.array(z.string()),
     colormaps: z.array(z.string()),
     features: z.object({ persistence: z.string(), metrics: z.boolean(), ensembles: z.boolean(), reports: z.boolean() }),
@@ -310,11 +337,33 @@ export type Filter = z.output<typeof FilterSchema>;
 
 /** Events pushed to the renderer (WebSocket in browser mode, IPC in Electron). */
 export type ApiEvent =
+  // The app's study flow (handlers/study.ts): a cost estimate, one job of methods + ensembles + metrics over a
+  // library or its current filter, and per-series summaries with intervals for Compare.
+  'model.labels': method('The active model\'s class labels (for choosing a target by name).', Empty, z.array(z.object({ classIndex: z.number(), label: z.string() }))),
+  'study.estimate': method('What a study would cost: each method and metric run once on a probe image (evaluations counted) and the model\'s measured time per evaluation.',
+    StudySpec, z.object({
+      images: z.number(), msPerEvaluation: z.number(), mapsPerImage: z.number(), evaluations: z.number(), seconds: z.number(),
+      methods: z.array(z.object({ name: z.string(), evaluations: z.number(), millis: z.number() })),
+      metrics: z.array(z.object({ name: z.string(), evaluations: z.number(), millis: z.number() })),
+      probe: z.string(),
+    })),
+  'study.start': method('Run methods + ensembles (or a saved ensemble) + metrics with their random-map controls over a library or its filter, as one resumable job.',
+    StudySpec, JobSchema),
+  'study.summary': method('Per series (method, target, score kind) and metric over a library or its filter: n, mean, 95% bootstrap interval, random-control mean and the paired difference to it; per image the gap between series and the disagreement of their maps.',
+    z.strictObject({ libraryId: Id, filter: FilterSchema.default({}) }), z.object({
+      rows: z.array(SeriesStat),
+      images: z.array(z.object({ imageId: z.string(), disagreement: z.number().nullable(), gap: z.number().nullable() })),
+      note: z.string(),
+    })),
+  'ratings.undo': method('Remove the rater\'s latest rating or A/B choice (undo).', z.strictObject({ rater: Name, mode: z.enum(['likert', 'pairwise']) }),
+    z.object({ undone: z.boolean(), explanationIds: z.array(z.string()) })),
   | { type: 'job'; job: Job }
   | { type: 'library'; library: Library }
   | { type: 'image'; imageId: string }
   /** Results changed somewhere (a batch job stored maps): views refresh. */
-  | { type: 'changed' };
+  | { type: 'changed' }
+  /** A single image's explanation under way: fraction done, the explainer's note, the partial map of anytime methods. */
+  | { type: 'progress'; imageId: string; method: string; targetClass: number; fraction: number; note: string | null; partial: MapDataT | null };
 
 /** Every reply, whatever the transport. */
 export type Envelope<T = unknown> = { ok: true; result: T } | { ok: false; error: { code: string; message: string } };

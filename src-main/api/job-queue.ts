@@ -4,6 +4,7 @@
 // worker threads) that reports its own progress.
 import type { Job } from './contract.ts';
 import { SaliencyError } from '../engine/types.ts';
+import { Eta } from '../engine/jobs/eta.ts';
 
 export interface JobItem {
   label: string;
@@ -13,15 +14,19 @@ export interface JobItem {
 /** A job run elsewhere (e.g. engine/jobs JobRunner): run() goes until done, paused or cancelled. */
 export interface RunnerControl {
   /** report: done/failed counts so far (-1: unchanged, the call only carries an error). */
-  run(report: (p: { done: number; failed: number; error?: { item: string; message: string } }) => void): Promise<'done' | 'paused' | 'cancelled'>;
+  run(report: (p: { done: number; failed: number; error?: { item: string; message: string }; itemId?: number }) => void): Promise<'done' | 'paused' | 'cancelled'>;
   pause(): void;
   cancel(): void;
 }
+
+/** Work units of a runner's items (e.g. their measured model evaluations), so the ETA weighs items by cost. */
+export interface JobUnits { total: number; of(itemId: number): number }
 
 interface JobRecord {
   job: Job;
   items: JobItem[];
   runner?: RunnerControl;
+  units?: JobUnits;
   controller: AbortController;
   itemMillis: number;
   resumeWaiters: (() => void)[];
@@ -40,8 +45,10 @@ export class JobQueue {
   }
 
   /** A job whose work is done by an external runner; `state` 'paused' lists it without starting it. */
-  addRunner(label: string, total: number, runner: RunnerControl, opts: { id?: string; done?: number; failed?: number; state?: 'queued' | 'paused' } = {}): Job {
-    return this.enqueue(label, total, [], runner, opts);
+  addRunner(label: string, total: number, runner: RunnerControl, opts: { id?: string; done?: number; failed?: number; state?: 'queued' | 'paused'; units?: JobUnits } = {}): Job {
+    const job = this.enqueue(label, total, [], runner, opts);
+    if (opts.units) this.jobs.get(job.id)!.units = opts.units;
+    return job;
   }
 
   private enqueue(label: string, total: number, items: JobItem[], runner?: RunnerControl, opts: { id?: string; done?: number; failed?: number; state?: 'queued' | 'paused' } = {}): Job {
@@ -166,18 +173,23 @@ export class JobQueue {
   private async runExternal(rec: JobRecord, runner: RunnerControl): Promise<void> {
     const { job } = rec;
     const state = (): Job['state'] => job.state;
-    const t0 = Date.now();
-    const doneAtStart = job.done;
+    // Time left: measured from the first finished item (start-up excluded), over cost units when known, smoothed.
+    const units = rec.units;
+    const eta = new Eta(units ? units.total : job.total);
+    let unitsDone = 0;
+    let lastDone = job.done;
     let lastEmit = 0;
     let outcome: 'done' | 'paused' | 'cancelled';
     try {
-      outcome = await runner.run(({ done, failed, error }) => {
+      outcome = await runner.run(({ done, failed, error, itemId }) => {
         if (error) job.errors.push(error);
         if (done < 0) return; // an error note only
+        unitsDone += units && itemId !== undefined ? units.of(itemId) : done - lastDone;
+        lastDone = done;
         job.done = done;
         job.failed = failed;
-        const rate = (Date.now() - t0) / Math.max(1, done - doneAtStart);
-        job.etaSeconds = done > doneAtStart ? Math.round((rate * (job.total - done)) / 100) / 10 : null;
+        const left = eta.update(unitsDone, Date.now());
+        job.etaSeconds = left === null ? null : Math.round(left * 10) / 10;
         if (Date.now() - lastEmit > 100 || done === job.total) { lastEmit = Date.now(); this.emit(job); }
       });
     } catch (e) {

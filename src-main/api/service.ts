@@ -22,7 +22,9 @@ import { ensembleHandlers } from './handlers/ensembles.ts';
 import { metricHandlers } from './handlers/metrics.ts';
 import { conceptHandlers } from './handlers/concepts.ts';
 import { reportHandlers } from './handlers/reports.ts';
-import { SaliencyError, type ImageTransform, type Map2D, type Target } from '../engine/types.ts';
+import { studyHandlers } from './handlers/study.ts';
+import { progressReporter } from './explain-progress.ts';
+import { SaliencyError, type ImageTransform, type Map2D, type ScoreKind, type Target } from '../engine/types.ts';
 import { Classifier, type ModelInfo } from '../engine/model/classifier.ts';
 import { isBuiltinSpec, resolveModelSpec } from '../engine/model/builtin.ts';
 import type { LoadedImage } from '../engine/image/prepare.ts';
@@ -101,7 +103,7 @@ export class ApiService {
         runner = new JobRunner(this.store, jobId, {
           onEvent: (e) => {
             if (e.type === 'progress') {
-              report({ done: e.counts.done + e.counts.error, failed: e.counts.error });
+              report({ done: e.counts.done + e.counts.error, failed: e.counts.error, itemId: e.itemId });
               this.changed();
               this.emit({ type: 'changed' });
             } else if (e.type === 'item-error') {
@@ -333,7 +335,9 @@ export class ApiService {
     await this.predict([rec]);
     const t = target ?? { classIndex: this.prediction(rec.id)![0].classIndex, score: 'logit' as const };
     const settings = explainer.settings({});
-    const e = await explainer.explain(loaded.prepared, t, settings, seed, { model: m.classifier, signal });
+    const onProgress = progressReporter(this, rec, method, t);
+    onProgress({ fraction: 0 });
+    const e = await explainer.explain(loaded.prepared, t, settings, seed, { model: m.classifier, signal, onProgress });
     const run = this.store.runs.ensure({ modelId: m.dbId, method, settings: e.settings, seed, appVersion: APP_VERSION });
     this.store.explanations.save({ imageId: rec.id, runId: run.id, imageSha256: loaded.prepared.id, explanation: e });
     this.changed(rec.id);
@@ -407,7 +411,7 @@ export class ApiService {
   private readonly handlers: HandlerMap = {
     ...modelHandlers(this), ...libraryHandlers(this), ...imageHandlers(this), ...explanationHandlers(this),
     ...jobHandlers(this), ...ratingHandlers(this), ...annotationHandlers(this), ...ensembleHandlers(this),
-    ...metricHandlers(this), ...conceptHandlers(this), ...reportHandlers(this),
+    ...metricHandlers(this), ...conceptHandlers(this), ...reportHandlers(this), ...studyHandlers(this),
   };
 }
 

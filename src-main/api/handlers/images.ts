@@ -1,24 +1,33 @@
 // Images: filtered pages of a library, one image with its predictions and explanations, finding one by path.
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
-import type { ExplanationSummaryT } from '../contract.ts';
+import type { ExplanationSummaryT, Filter } from '../contract.ts';
 import { SaliencyError } from '../../engine/types.ts';
-import type { ImageQuery } from '../../engine/store/images-repo.ts';
+import type { ImageListItem, ImageQuery } from '../../engine/store/images-repo.ts';
 import type { ApiService } from '../service.ts';
 import { asId, type Handlers } from '../context.ts';
+
+/** A library's images passing a filter, in id order (the Library grid's order; study jobs use the same set). */
+export function filteredImages(s: ApiService, libraryId: string, filter: Filter): ImageListItem[] {
+  const lib = s.libraryInfo(asId('library', libraryId));
+  const modelId = s.model?.dbId;
+  // 'unreadable': files that could not be decoded or have vanished, with their errors.
+  const status = filter.status === 'unreadable' ? 'all' : filter.status ?? 'ok';
+  const q: ImageQuery = { libraryId: Number(lib.id), modelId, method: filter.method, metric: filter.metric, rated: filter.rated, status };
+  if (modelId !== undefined && filter.predictedClass !== undefined) q.predictedClass = filter.predictedClass;
+  if (modelId !== undefined && (filter.correct === 'yes' || filter.correct === 'no')) q.correct = filter.correct === 'yes';
+  let items = s.listing(q);
+  if (filter.status === 'unreadable') items = items.filter((i) => i.error !== null || i.missing);
+  const text = filter.text?.toLowerCase();
+  if (text) items = items.filter((i) => i.relPath.toLowerCase().includes(text));
+  if (filter.correct === 'unknown') items = items.filter((i) => i.predictedClass === null || s.groundTruth(i) === null);
+  return items;
+}
 
 export function imageHandlers(s: ApiService): Handlers<'images.list' | 'image.get' | 'image.open'> {
   return {
     'images.list': async ({ libraryId, offset, limit, filter }) => {
-      const lib = s.libraryInfo(asId('library', libraryId));
-      const modelId = s.model?.dbId;
-      const q: ImageQuery = { libraryId: Number(lib.id), modelId, method: filter.method, metric: filter.metric, rated: filter.rated };
-      if (modelId !== undefined && filter.predictedClass !== undefined) q.predictedClass = filter.predictedClass;
-      if (modelId !== undefined && (filter.correct === 'yes' || filter.correct === 'no')) q.correct = filter.correct === 'yes';
-      let items = s.listing(q);
-      const text = filter.text?.toLowerCase();
-      if (text) items = items.filter((i) => i.relPath.toLowerCase().includes(text));
-      if (filter.correct === 'unknown') items = items.filter((i) => i.predictedClass === null || s.groundTruth(i) === null);
+      const items = filteredImages(s, libraryId, filter);
       return { total: items.length, offset, items: items.slice(offset, offset + limit).map((r) => s.summary(r)) };
     },
 

@@ -38,6 +38,16 @@ export class RatingsRepo {
       .run(x.rater, x.explanationA, x.explanationB, x.winner).lastInsertRowid);
   }
 
+  /** Undo: removes the rater's latest Likert rating (by time, then id) or pairwise choice; what it removed, or null. */
+  undoLatest(rater: string, kind: 'likert' | 'pairwise'): number[] | null {
+    if (kind === 'likert') {
+      const r = this.db.prepare('DELETE FROM ratings WHERE id = (SELECT id FROM ratings WHERE rater = ? ORDER BY created_at DESC, id DESC LIMIT 1) RETURNING explanation_id').get(rater) as { explanation_id: number } | undefined;
+      return r ? [r.explanation_id] : null;
+    }
+    const c = this.db.prepare('DELETE FROM pairwise_choices WHERE id = (SELECT MAX(id) FROM pairwise_choices WHERE rater = ?) RETURNING explanation_a, explanation_b').get(rater) as { explanation_a: number; explanation_b: number } | undefined;
+    return c ? [c.explanation_a, c.explanation_b] : null;
+  }
+
   choices(filter: { rater?: string } = {}): PairwiseRecord[] {
     return (this.db.prepare('SELECT * FROM pairwise_choices WHERE (@r IS NULL OR rater = @r) ORDER BY id').all({ r: filter.rater ?? null }) as
       { id: number; rater: string; explanation_a: number; explanation_b: number; winner: PairWinner; created_at: string }[])

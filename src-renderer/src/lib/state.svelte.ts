@@ -1,5 +1,5 @@
 // App-wide state (Svelte 5 runes): current screen, library, image, view settings, jobs, notices.
-import type { Job, Library, Res } from '../../../src-main/api/contract.ts';
+import type { Job, Library, MapDataT, Res } from '../../../src-main/api/contract.ts';
 import type { ColormapName } from '../../../src-main/engine/image/colormap.ts';
 import type { ViewScale } from './maps.ts';
 import { api } from './api.ts';
@@ -34,6 +34,8 @@ export const app = $state({
   /** Bumped whenever an image gains a prediction, map or rating, so views refresh. */
   revision: 0,
   notices: [] as { id: number; kind: 'error' | 'info'; text: string }[],
+  /** Explanations under way, by `${imageId}|${method}|${targetClass}`: fraction, note, partial map. */
+  progress: {} as Record<string, { imageId: string; method: string; targetClass: number; fraction: number; note: string | null; partial: MapDataT | null; since: number }>,
 });
 
 let noticeId = 0;
@@ -80,10 +82,19 @@ export function startEvents(): void {
       const i = app.jobs.findIndex((j) => j.id === e.job.id);
       if (i >= 0) app.jobs[i] = e.job; else app.jobs.unshift(e.job);
       if (e.job.state === 'done' && e.job.failed) notify(`${e.job.label}: ${e.job.failed} item(s) failed (see Jobs)`, 'error');
+      // A finished job may have found unreadable files (decoded only when predicted): refresh the libraries' counts.
+      if (['done', 'cancelled', 'failed'].includes(e.job.state)) for (const k of Object.keys(app.progress)) if (e.job.label.includes(app.progress[k].method)) delete app.progress[k];
+      if (e.job.state === 'done') void api.call('library.list', {}).then((l) => (app.libraries = l), () => undefined);
     } else if (e.type === 'library') {
       const i = app.libraries.findIndex((l) => l.id === e.library.id);
       if (i >= 0) app.libraries[i] = e.library; else app.libraries.push(e.library);
+    } else if (e.type === 'progress') {
+      const key = `${e.imageId}|${e.method}|${e.targetClass}`;
+      const prev = app.progress[key];
+      app.progress[key] = { ...e, partial: e.partial ?? prev?.partial ?? null, since: prev?.since ?? Date.now() };
     } else if (e.type === 'image' || e.type === 'changed') {
+      // A stored map ends that image's progress entries.
+      if (e.type === 'image') for (const k of Object.keys(app.progress)) if (k.startsWith(`${e.imageId}|`) && app.progress[k].fraction >= 1) delete app.progress[k];
       // Many events arrive during a job: refresh views at most every 400 ms.
       revisionTimer ??= setTimeout(() => { revisionTimer = null; app.revision++; }, 400);
     }
