@@ -161,6 +161,10 @@ describe('a live serve under abuse (issue 16 #1, #11)', () => {
 
   it('never serves or decodes a symlink inside a library that points outside it', async () => {
     const id = imageId('escape.png');
+    const db = new Database(dbFile, { readonly: true });
+    const row = db.prepare('SELECT error, sha256 FROM images WHERE id = ?').get(Number(id)) as { error: string; sha256: string | null };
+    db.close();
+    expect(row).toEqual({ error: 'links to a file outside the library: not read', sha256: null }); // the scan never read it
     for (const kind of ['image', 'thumb']) {
       const r = await request(live, { path: `/files/${kind}/${id}?token=${live.token}`, headers: { host: `127.0.0.1:${live.port}` } });
       expect(r.status, kind).toBe(403);

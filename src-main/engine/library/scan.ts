@@ -11,6 +11,7 @@ import type { ImageFileState, LibraryRecord } from '../store/images-repo.ts';
 import { listImageFiles, type FoundFile, type SkippedPath } from './walk.ts';
 import { trueClassFromPath } from './ground-truth.ts';
 import { writeThumbnail } from './thumbnails.ts';
+import { realpathInside } from '../store/paths.ts';
 import { SaliencyError } from '../types.ts';
 
 export interface ScanOptions {
@@ -105,6 +106,9 @@ async function examine(store: Store, lib: LibraryRecord, f: FoundFile, thumbnail
     relPath: f.relPath, sha256: null, bytes: f.bytes, mtimeMs: f.mtimeMs, width: null, height: null,
     trueClass: lib.labelsSource === 'auto' ? trueClassFromPath(f.relPath) : null, error: null,
   };
+  // A symlink that leads out of the library is recorded as an error and never read (as the app refuses it).
+  const outside = await realpathInside(lib.root, path.join(lib.root, f.relPath)).then(() => false, (e: SaliencyError) => e.code === 'PATH_OUTSIDE_LIBRARY');
+  if (outside) { state.error = 'links to a file outside the library: not read'; return state; }
   let bytes: Buffer;
   try {
     bytes = await readFile(path.join(lib.root, f.relPath));
