@@ -18,9 +18,10 @@ const USAGE = `Usage: saliency run --library <id|folder> --model <file.onnx> --m
                     [--score logit|probability] [--seed N] [--workers N] [--db FILE]
                     [--queue redis://[user:pass@]host:port[/db] [--shared-paths]]
 
-Explains every readable image of the library with each method (target: the model's top-1 class) in worker
+Explains every readable image of the library with each method (target: the model's top-1 class, on the
+method's reference score unless --score or method:score says otherwise, docs/protocol.md) in worker
 threads, storing maps, predictions and runs in the database. --metric: computed for every map (faithfulness
-metrics with their random-map control). --ensemble: per image, the methods' maps combined (stored as
+metrics on the target's probability with their random-map control). --ensemble: per image, the methods' maps combined (stored as
 method ensemble:<combiner>) and measured too. --set lime.samples=300, --set deletion.steps=20 or
 --set mean.<option>=... sets a method's, a metric's or an ensemble's setting; --seed seeds explainers and metrics. A folder that is not a library yet is added; a library is rescanned first.
 Ctrl-C pauses after the images in flight; a killed run loses nothing committed: finish it with

@@ -4,19 +4,19 @@
 import { Classifier } from '../model/classifier.ts';
 import type { Store } from '../store/store.ts';
 import type { JobParams, JobRecord } from '../store/jobs-repo.ts';
-import type { ScoreKind } from '../types.ts';
 import { SaliencyError } from '../types.ts';
 import { planMetrics } from '../pipeline/evaluate-stored.ts';
 import { buildEnsemble } from '../ensemble/index.ts';
 import type { EnsembleSpec } from '../ensemble/types.ts';
-import { explainerFor, parseMethodSpec } from './methods.ts';
+import { explainerFor, parseMethodSpec, type JobScore } from './methods.ts';
 
 export interface ExplainJobSpec {
   libraryId: number;
   modelPath: string;
   /** e.g. ['gradcam', 'gradcam:probability'] */
   methods: string[];
-  score?: ScoreKind;
+  /** Score kind for specs without one (default 'reference': each method's protocol reference score). */
+  score?: JobScore;
   /** Seed of the explainers and of the metrics (random-map controls). */
   seed?: number;
   /** Partial settings per method name. */
@@ -62,7 +62,7 @@ function checkEnsembles(ensembles: (string | EnsembleSpec)[], methodNames: strin
 
 export async function createExplainJob(store: Store, spec: ExplainJobSpec): Promise<JobRecord> {
   const library = store.libraries.find(spec.libraryId);
-  const score = spec.score ?? 'logit';
+  const score = spec.score ?? 'reference';
   const seed = spec.seed ?? 0;
   if (spec.methods.length === 0) throw new SaliencyError('a job needs at least one method', 'BAD_METHOD');
   const methods = spec.methods.map((m) => parseMethodSpec(m, score));

@@ -1,5 +1,8 @@
 // Metrics for explanations: computeMetrics judges one map (through the shared scheduler, with random-map
 // controls) and returns rows ready for the store; evaluateStored does it for explanations already stored.
+// Every path that computes a metric of a stored map comes through here, so every row follows the evaluation
+// protocol (engine/protocol.ts): faithfulness curves on the target's probability whatever the map explained,
+// and the row records the protocol version.
 import type { Classifier } from '../model/classifier.ts';
 import type { Store } from '../store/store.ts';
 import type { MetricInput as StoredMetric, StoredExplanation } from '../store/results-repo.ts';
@@ -9,6 +12,7 @@ import { getMetric } from '../metrics/registry.ts';
 import { getExplainer } from '../explain/registry.ts';
 import { SaliencyError } from '../types.ts';
 import { StoredImages } from './stored-images.ts';
+import { PROTOCOL_VERSION, metricTarget } from '../protocol.ts';
 
 export interface MetricPlan { metric: Metric; settings: Record<string, unknown> }
 
@@ -29,7 +33,7 @@ export interface MetricOutcome {
 
 export async function computeMetrics(model: Classifier, image: PreparedImage, e: Judged, plans: MetricPlan[], seed: number, signal?: AbortSignal): Promise<MetricOutcome> {
   const out: MetricOutcome = { rows: [], errors: [] };
-  const target = { classIndex: e.targetClass, score: e.scoreKind };
+  const explained = { classIndex: e.targetClass, score: e.scoreKind };
   for (const { metric, settings } of plans) {
     if (signal?.aborted) throw new SaliencyError('cancelled', 'CANCELLED');
     try {
@@ -37,8 +41,11 @@ export async function computeMetrics(model: Classifier, image: PreparedImage, e:
       const rerun = metric.tags.needs.explainerReruns;
       if (rerun && e.method.startsWith('ensemble')) throw new SaliencyError(`${metric.name} re-runs the explainer, and ${e.method} has none to re-run`, 'BAD_METRIC');
       const explainer = rerun ? { explainer: getExplainer(e.method), settings: e.settings, seed: e.seed } : undefined;
-      const r = await metric.compute({ image, target, map: e.map, model, explainer, signal }, settings, seed);
-      out.rows.push({ explanationId: e.id, name: metric.name, value: r.value, curve: r.curve ?? null, randomValue: r.control?.value ?? null, seed, settings: r.settings });
+      const r = await metric.compute({ image, target: metricTarget(metric, explained), map: e.map, model, explainer, signal }, settings, seed);
+      out.rows.push({
+        explanationId: e.id, name: metric.name, value: r.value, curve: r.curve ?? null, randomValue: r.control?.value ?? null, seed, settings: r.settings,
+        protocol: PROTOCOL_VERSION,
+      });
     } catch (err) {
       if (!(err instanceof SaliencyError) || err.code === 'CANCELLED') throw err;
       out.errors.push({ explanationId: e.id, metric: metric.name, error: err.message });

@@ -214,6 +214,11 @@ CREATE INDEX job_items_status ON job_items(job_id, status);
     name: 'libraries: concept class groups (from an imported captions file) for the concept explanations',
     sql: 'ALTER TABLE libraries ADD COLUMN concept_groups TEXT; -- JSON {"<class name>": [index or [from, to], ...]} or NULL',
   },
+  {
+    version: 4,
+    name: 'metrics: the evaluation protocol a value was computed under (docs/protocol.md); NULL = before the protocol',
+    sql: "ALTER TABLE metrics ADD COLUMN protocol TEXT; -- e.g. 'sal-1'; NULL: 'pre-protocol' (curves followed the map's own score kind)",
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

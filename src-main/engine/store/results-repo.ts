@@ -40,6 +40,8 @@ export interface PredictionRecord { imageId: number; modelId: number; topClass: 
 export interface MetricInput {
   explanationId: number; name: string; value: number | null; curve?: unknown; randomValue?: number | null;
   seed?: number; settings?: Record<string, unknown>;
+  /** The evaluation protocol it was computed under (engine/protocol.ts PROTOCOL_VERSION); null: before the protocol. */
+  protocol?: string | null;
 }
 export interface MetricRecord extends Required<Omit<MetricInput, 'curve'>> { id: number; curve: unknown; createdAt: string }
 
@@ -192,25 +194,28 @@ export class PredictionsRepo {
   }
 }
 
-interface MetricRow { id: number; explanation_id: number; name: string; value: number | null; curve: string | null; random_value: number | null; seed: number; settings: string; created_at: string }
+interface MetricRow {
+  id: number; explanation_id: number; name: string; value: number | null; curve: string | null; random_value: number | null; seed: number; settings: string;
+  protocol: string | null; created_at: string;
+}
 
 export class MetricsRepo {
   constructor(private db: Database.Database) {}
 
-  /** Stores a metric value; the same (explanation, name, seed, settings) again replaces it. */
+  /** Stores a metric value; the same (explanation, name, seed, settings) again replaces it (protocol included). */
   save(m: MetricInput): number {
-    return (this.db.prepare(`INSERT INTO metrics (explanation_id, name, value, curve, random_value, seed, settings) VALUES (?, ?, ?, ?, ?, ?, ?)
+    return (this.db.prepare(`INSERT INTO metrics (explanation_id, name, value, curve, random_value, seed, settings, protocol) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT(explanation_id, name, seed, settings) DO UPDATE SET value = excluded.value, curve = excluded.curve,
-        random_value = excluded.random_value, created_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') RETURNING id`)
+        random_value = excluded.random_value, protocol = excluded.protocol, created_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') RETURNING id`)
       .get(m.explanationId, m.name, m.value, m.curve === undefined ? null : canonicalJson(m.curve), m.randomValue ?? null, m.seed ?? 0,
-        canonicalJson(m.settings ?? {})) as { id: number }).id;
+        canonicalJson(m.settings ?? {}), m.protocol ?? null) as { id: number }).id;
   }
 
   list(filter: { explanationId?: number; name?: string } = {}): MetricRecord[] {
     return (this.db.prepare(`SELECT * FROM metrics WHERE (@e IS NULL OR explanation_id = @e) AND (@n IS NULL OR name = @n) ORDER BY id`)
       .all({ e: filter.explanationId ?? null, n: filter.name ?? null }) as MetricRow[]).map((r) => ({
       id: r.id, explanationId: r.explanation_id, name: r.name, value: r.value, curve: parseJson(r.curve, null),
-      randomValue: r.random_value, seed: r.seed, settings: parseJson(r.settings, {}), createdAt: r.created_at,
+      randomValue: r.random_value, seed: r.seed, settings: parseJson(r.settings, {}), protocol: r.protocol, createdAt: r.created_at,
     }));
   }
 }
