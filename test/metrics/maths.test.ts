@@ -81,17 +81,20 @@ describe('orderings and rank statistics', () => {
 });
 
 describe('complexity metrics', () => {
-  it('Gini sparseness: 0 uniform, 1-1/n one-hot, sign ignored, zero map = 0', () => {
+  it('Gini sparseness of the evidence mass: 0 uniform, 1-1/n one-hot, negatives and offsets are not mass, zero map = 0', () => {
     expect(gini([1, 1, 1, 1])).toBeCloseTo(0, 12);
     expect(gini([0, 0, 0, 5])).toBeCloseTo(0.75, 12);
     expect(gini([0, 1, 0, 1])).toBeCloseTo(0.5, 12);
-    expect(gini([0, -1, 0, 1])).toBeCloseTo(0.5, 12);
+    expect(gini([0, -1, 0, 1])).toBeCloseTo(0.75, 12); // negative evidence is not mass
+    expect(gini([3, 3, 3, 8])).toBeCloseTo(0.75, 12); // a positive offset (RISE) is removed
     expect(gini([0, 0, 0])).toBe(0);
   });
   it('entropy complexity: 0 one-hot, ln n uniform, zero map = ln n', () => {
     expect(entropy([0, 0, 3, 0])).toBe(0);
     expect(entropy([2, 2, 2, 2])).toBeCloseTo(Math.log(4), 12);
-    expect(entropy([1, 1, 2])).toBeCloseTo(1.0397207708399179, 12);
+    expect(entropy([0, 1, 1, 2])).toBeCloseTo(1.0397207708399179, 12);
+    expect(entropy([5, 6, 6, 7])).toBeCloseTo(1.0397207708399179, 12); // the offset 5 carries no evidence
+    expect(entropy([-3, 1, 1, 2])).toBeCloseTo(1.0397207708399179, 12); // nor does negative evidence
     expect(entropy([0, 0, 0, 0])).toBeCloseTo(Math.log(4), 12);
   });
   it('as metrics, with tags', async () => {
