@@ -38,7 +38,7 @@ describe.skipIf(!HAS_DATA)('batch job killed with SIGKILL and resumed (real Sque
     const added = await collect(cli(['library', 'add', lib, '--db', db, '--no-thumbnails']));
     expect(added.code, added.err).toBe(0);
     expect(added.out).toMatch(/100 files: 100 new/);
-  });
+  }, 0);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('finishes with exactly 200 + 100 ensemble explanations and 600 metric rows, no duplicate, integrity ok, and readers never locked out', async () => {
@@ -55,8 +55,12 @@ describe.skipIf(!HAS_DATA)('batch job killed with SIGKILL and resumed (real Sque
       } catch { return 0; } // tables not there yet
     };
     const t0 = Date.now();
+    // Waits on progress, not the clock: it gives up only when no item has finished for 10 minutes.
+    let last = { n: 0, at: Date.now() };
     while (done() < 150) {
-      if (Date.now() - t0 > 150_000 || run.exitCode !== null) {
+      const n = done();
+      if (n > last.n) last = { n, at: Date.now() };
+      if (Date.now() - last.at > 600_000 || run.exitCode !== null) {
         run.kill('SIGKILL');
         throw new Error(`the job did not get half-way (${done()} done); its output: ${(await runDone).err}`);
       }
@@ -111,5 +115,5 @@ describe.skipIf(!HAS_DATA)('batch job killed with SIGKILL and resumed (real Sque
       expect(report.errors).toEqual([]);
       expect(report.reads).toBeGreaterThan(20);
     }
-  }, 300_000);
+  }, 0); // no time limit: a loaded machine is slower, and the waits above end on progress
 });
