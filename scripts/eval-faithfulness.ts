@@ -1,42 +1,73 @@
-// Faithfulness on the real models and sample images: for each method, the share of images where the map's
-// deletion AUC is lower AND its insertion AUC higher than random maps' (target >= 80%), printed as a table with
-// a 95% Wilson interval. The control is the metrics' default: the mean over `--controls` seeded smooth random
-// maps (7x7 cells, upsampled). The share against one per-pixel random map is printed too (a per-pixel map
-// scatters single-pixel holes, a strong artefact of its own).
-// The curves always score the top-1 probability (RISE protocol). The maps explain, by default, the score each
-// method's authors explain (--explain-score native): Grad-CAM the pre-softmax score y^c (Selvaraju et al.),
-// LIME and RISE the probability (their reference code); --explain-score logit|probability forces one.
+// Faithfulness on the real models and sample images under the evaluation protocol (docs/protocol.md):
+// deletion and insertion (RISE protocol, 50 steps) always follow the top-1 class's softmax probability, with
+// the random-map control (the mean over `--controls` seeded smooth random maps, shared by every method of an
+// image). The maps explain, by default, the score each method's authors explain (--explain-score native):
+// Grad-CAM the pre-softmax score y^c (Selvaraju et al.), LIME and RISE the probability (their reference code).
+// Per model it writes one JSON file (rows in `saliency evaluate`'s per-image shape, and the same summary and
+// pairs: src-main/engine/evaluation/summary.ts) and prints the summary with 95% intervals and the pair verdicts.
 // Usage: node --import tsx scripts/eval-faithfulness.ts [--images 30] [--models squeezenet,mobilenet,shufflenet]
 //          [--methods gradcam,lime,rise] [--steps 50] [--seed 0] [--controls 4] [--explain-score native]
-//          [--set rise.masks=2000 ...] [--offset 0] [--out file.json]
-//        or --table a.json,b.json,... to print one table from the --out files of several runs (e.g. one per model).
-import { writeFile } from 'node:fs/promises';
+//          [--set rise.masks=2000 ...] [--offset 0] [--out-dir docs/results] [--metrics deletion,insertion]
+//          [--maps <dir>]        cache of the explanations (one .npy + .json per image and method): reused if present
+//          [--explain-only]      only fill the --maps cache (the costly part), no metrics
+//        or --table a.json,b.json,... [--stats-out file.json] to print the README table from the files of several
+//           runs (also the earlier format with per-image `results`), and write their summaries. Files of one model
+//           are merged: a later file's (image, method, metric) values replace an earlier one's.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Classifier } from '../src-main/engine/model/classifier.ts';
 import { prepareImageFile } from '../src-main/engine/image/prepare.ts';
 import { getExplainer } from '../src-main/engine/explain/registry.ts';
 import { getMetric } from '../src-main/engine/metrics/registry.ts';
-import { randomMap } from '../src-main/engine/metrics/perturb.ts';
-import { Random } from '../src-main/engine/util/random.ts';
 import { argmax } from '../src-main/engine/util/math.ts';
+import { encodeNpy, decodeNpy } from '../src-main/engine/io/npy.ts';
 import { parseSettings } from '../src-main/cli/commands/explain.ts';
+import type { Map2D } from '../src-main/engine/types.ts';
+import { evaluationSummary, formatSummary, type EvaluationSummary, type PerImageRow } from '../src-main/engine/evaluation/summary.ts';
+import { rmsFrequency } from '../src-main/engine/stats/map-measures.ts';
 
 const MODEL_FILES: Record<string, string> = {
-  squeezenet: 'squeezenet1.1-fp32.onnx', mobilenet: 'mobilenetv2-12-int8.onnx', shufflenet: 'shufflenet-v2-12-qdq.onnx',
+  squeezenet: 'squeezenet1.1-fp32.onnx', mobilenet: 'mobilenetv2-12-int8.with-features.onnx', shufflenet: 'shufflenet-v2-12-qdq.with-features.onnx',
 };
+const MODEL_TITLES: Record<string, string> = { squeezenet: 'SqueezeNet 1.1 (fp32)', mobilenet: 'MobileNetV2 (int8)', shufflenet: 'ShuffleNetV2 (QDQ)' };
 
-interface Result {
-  model: string; method: string; image: string; del: number; ins: number; delCtrl: number; insCtrl: number;
-  /** Each random map's AUC (the control is their mean). */
-  delCtrls?: number[]; insCtrls?: number[];
-  delPix: number; insPix: number; millis: number;
-  /** Top-1 probability, and whether top-1 is the manifest's class. */
-  p?: number; correct?: boolean;
+/** The score each method's authors explain (the protocol's reference score). */
+const NATIVE_SCORE: Record<string, 'logit' | 'probability'> = { gradcam: 'logit', gradcampp: 'logit', ablationcam: 'logit', scorecam: 'logit' };
+
+interface CachedExplanation {
+  map: Map2D;
+  /** Model evaluations, wall-clock milliseconds (on a shared machine: indicative), native map size. */
+  evaluations: number; millis: number; score: string; native: [number, number] | null;
 }
 
-/** The score each method's authors explain. */
-const NATIVE_SCORE: Record<string, 'logit' | 'probability'> = { gradcam: 'logit', gradcampp: 'logit', ablationcam: 'logit', scorecam: 'logit' };
+export interface FaithfulnessFile {
+  settings: Record<string, unknown>;
+  model: { key: string; title: string; file: string; sha256: string };
+  images: { image: string; top1: number; p: number; correct: boolean }[];
+  explanations: { image: string; method: string; score: string; evaluations: number; millis: number; native: [number, number] | null; rmsFrequency: number }[];
+  rows: PerImageRow[];
+  result: EvaluationSummary;
+}
+
+async function cachedExplain(dir: string | undefined, key: string, run: () => Promise<CachedExplanation>): Promise<CachedExplanation> {
+  if (dir) {
+    try {
+      const meta = JSON.parse(await readFile(path.join(dir, `${key}.json`), 'utf8')) as Omit<CachedExplanation, 'map'> & { width: number; height: number };
+      const { data } = decodeNpy(await readFile(path.join(dir, `${key}.npy`)));
+      return { ...meta, map: { width: meta.width, height: meta.height, data } };
+    } catch { /* not cached yet */ }
+  }
+  const e = await run();
+  if (dir) {
+    await mkdir(path.dirname(path.join(dir, key)), { recursive: true });
+    await writeFile(path.join(dir, `${key}.npy`), encodeNpy(e.map.data, [e.map.height, e.map.width]));
+    const { map, ...meta } = e;
+    await writeFile(path.join(dir, `${key}.json`), JSON.stringify({ ...meta, width: map.width, height: map.height }));
+  }
+  return e;
+}
 
 async function main(): Promise<void> {
   const data = process.env.SALIENCY_DATA ?? path.resolve(import.meta.dirname, '../../shared/data');
@@ -44,120 +75,146 @@ async function main(): Promise<void> {
     options: {
       images: { type: 'string', default: '30' }, models: { type: 'string', default: 'squeezenet,mobilenet,shufflenet' },
       methods: { type: 'string', default: 'gradcam,lime,rise' }, steps: { type: 'string', default: '50' },
-      seed: { type: 'string', default: '0' }, set: { type: 'string', multiple: true }, out: { type: 'string' },
-      table: { type: 'string' }, offset: { type: 'string', default: '0' },
-      controls: { type: 'string', default: '4' }, 'explain-score': { type: 'string', default: 'native' },
+      seed: { type: 'string', default: '0' }, set: { type: 'string', multiple: true }, 'out-dir': { type: 'string' },
+      table: { type: 'string' }, 'stats-out': { type: 'string' }, offset: { type: 'string', default: '0' }, maps: { type: 'string' }, 'explain-only': { type: 'boolean' },
+      controls: { type: 'string', default: '4' }, metrics: { type: 'string', default: 'deletion,insertion' }, 'explain-score': { type: 'string', default: 'native' },
     },
   });
+  if (values.table) {
+    const names = values.table.split(',');
+    const files = mergeByModel(await Promise.all(names.map(async (f) => readResults(JSON.parse(await readFile(f, 'utf8')), Number(values.seed)))), Number(values.seed));
+    console.log(readmeTable(files));
+    if (values['stats-out']) {
+      await writeFile(values['stats-out'], JSON.stringify({
+        sources: names.map((n) => path.basename(n)), seed: Number(values.seed), statistics: files[0]?.result.notes ?? [],
+        models: files.map((f) => ({ model: f.model, settings: f.settings, images: f.rows.length ? new Set(f.rows.map((r) => r.image)).size : 0, summary: f.result.summary, pairs: f.result.pairs })),
+      }, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1));
+    }
+    return;
+  }
   const count = Number(values.images);
   const seed = Number(values.seed);
   const methods = values.methods!.split(',');
   const custom = parseSettings(values.set ?? []);
-  const rows = (await import('node:fs')).readFileSync(path.join(data, 'imagenet-samples/manifest.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+  const rows = readFileSync(path.join(data, 'imagenet-samples/manifest.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
   const manifest = rows.map((r) => r[0]);
   const trueClass = new Map(rows.map((r) => [r[0], Number(r[1])]));
   const explainScore = values['explain-score']!;
   if (!['native', 'logit', 'probability'].includes(explainScore)) throw new Error(`--explain-score ${explainScore}: use native, logit or probability`);
-  // Evenly spread over the classes.
-  // --offset shifts the picks, so that several runs can use disjoint images.
+  // Evenly spread over the classes; --offset shifts the picks, so that tuning runs use disjoint images.
   const files = Array.from({ length: count }, (_, i) => manifest[(Math.floor((i * manifest.length) / count) + Number(values.offset)) % manifest.length]);
   const deletion = getMetric('deletion');
   const insertion = getMetric('insertion');
   const controls = { controlSamples: Number(values.controls) };
   const dS = deletion.settings({ steps: Number(values.steps), ...controls });
   const iS = insertion.settings({ steps: Number(values.steps), ...controls });
-  const results: Result[] = [];
   const t0 = performance.now();
-  if (values.table) {
-    for (const f of values.table.split(',')) results.push(...(JSON.parse((await import('node:fs')).readFileSync(f, 'utf8')) as { results: Result[] }).results);
-    printTable(results, values.steps!, seed, t0);
-    return;
-  }
   for (const name of values.models!.split(',')) {
-    const model = await Classifier.load(path.join(data, 'models', MODEL_FILES[name] ?? name), { batchSize: 8 });
+    const file = path.join(data, 'models', MODEL_FILES[name] ?? name);
+    const model = await Classifier.load(file, { batchSize: 8 });
     const explainers = methods.map((m) => ({ name: m, explainer: getExplainer(m) }));
-    for (const file of files) {
-      const { prepared: image } = await prepareImageFile(path.join(data, 'imagenet-samples', file), model);
-      const out = await model.predict([image.input]);
-      const top1 = argmax(out.logits, 0, out.numClasses);
+    const out: FaithfulnessFile = {
+      settings: { ...values, custom, deletion: dS, insertion: iS, metricScore: 'probability' },
+      model: { key: name, title: MODEL_TITLES[name] ?? name, file: path.basename(file), sha256: model.info.sha256 },
+      images: [], explanations: [], rows: [], result: { summary: [], pairs: [], notes: [] },
+    };
+    for (const img of files) {
+      const { prepared: image } = await prepareImageFile(path.join(data, 'imagenet-samples', img), model);
+      const pred = await model.predict([image.input]);
+      const top1 = argmax(pred.logits, 0, pred.numClasses);
+      out.images.push({ image: img, top1, p: pred.probabilities[top1], correct: top1 === trueClass.get(img) });
+      // Metrics always follow the probability (the protocol), whatever score the map explains.
       const target = { classIndex: top1, score: 'probability' as const };
-      const p = out.probabilities[top1];
-      // The per-pixel random map: the same for every method of this image, so its curves are cached.
-      const pixelMap = randomMap(image.input.width, image.input.height, Random.derive(seed, 'per-pixel-random'), 0);
-      const noControl = { control: false };
-      const [delPix, insPix] = await Promise.all([
-        deletion.compute({ image, target, map: pixelMap, model }, deletion.settings({ ...dS, ...noControl }), seed),
-        insertion.compute({ image, target, map: pixelMap, model }, insertion.settings({ ...iS, ...noControl }), seed),
-      ]);
       for (const { name: method, explainer } of explainers) {
-        const t = performance.now();
         const score = explainScore === 'native' ? NATIVE_SCORE[method] ?? 'probability' : explainScore as 'logit' | 'probability';
-        const e = await explainer.explain(image, { ...target, score }, explainer.settings(custom[method] ?? {}), seed, { model });
-        const [d, i] = await Promise.all([
-          deletion.compute({ image, target, map: e.map, model }, dS, seed),
-          insertion.compute({ image, target, map: e.map, model }, iS, seed),
-        ]);
-        results.push({
-          model: name, method, image: file, del: d.value, ins: i.value, delCtrl: d.control!.value, insCtrl: i.control!.value,
-          delCtrls: d.control!.extras!.values as number[], insCtrls: i.control!.extras!.values as number[],
-          delPix: delPix.value, insPix: insPix.value, millis: performance.now() - t, p, correct: top1 === trueClass.get(file),
+        const key = `${name}/${method}/${img.replace(/\.[^.]+$/, '')}`;
+        const e = await cachedExplain(values.maps, key, async () => {
+          const t = performance.now();
+          const x = await explainer.explain(image, { ...target, score }, explainer.settings(custom[method] ?? {}), seed, { model });
+          return { map: x.map, evaluations: x.evaluations, millis: performance.now() - t, score, native: x.native ? [x.native.width, x.native.height] : null };
         });
+        out.explanations.push({ image: img, method, score: e.score, evaluations: e.evaluations, millis: Math.round(e.millis), native: e.native, rmsFrequency: rmsFrequency(e.map) });
+        if (values['explain-only']) continue;
+        for (const [metric, settings] of ([[deletion, dS], [insertion, iS]] as const).filter(([m]) => values.metrics!.split(',').includes(m.name))) {
+          const r = await metric.compute({ image, target, map: e.map, model }, settings, seed);
+          const control = r.control!.value;
+          out.rows.push({
+            image: img, method, metric: r.metric, value: r.value, higherIsBetter: r.higherIsBetter, control,
+            beatsControl: r.higherIsBetter ? r.value > control : r.value < control, millis: Math.round(r.millis),
+            controlValues: r.control!.extras?.values as number[] | undefined,
+          });
+        }
       }
-      process.stderr.write(`\r${name}: ${files.indexOf(file) + 1}/${files.length} images, ${((performance.now() - t0) / 1000).toFixed(0)} s   `);
+      process.stderr.write(`\r${name}: ${files.indexOf(img) + 1}/${files.length} images, ${((performance.now() - t0) / 1000).toFixed(0)} s   `);
     }
     process.stderr.write('\n');
     await model.dispose();
+    if (values['explain-only']) continue;
+    out.result = evaluationSummary(out.rows, { seed });
+    console.log(`\n${out.model.title}: ${files.length} images, target = top-1 probability, seed ${seed}`);
+    console.log(formatSummary(out.result));
+    if (values['out-dir']) {
+      await mkdir(values['out-dir'], { recursive: true });
+      await writeFile(path.join(values['out-dir'], `faithfulness-${name}.json`), JSON.stringify(out, null, 1));
+    }
   }
-  printTable(results, values.steps!, seed, t0);
-  if (values.out) await writeFile(values.out, JSON.stringify({ settings: { ...values, custom }, results }, null, 1));
 }
 
-/** 95% Wilson score interval of a share k/n. */
-function wilson(k: number, n: number): [number, number] {
-  const z = 1.96;
-  const phat = k / n;
-  const centre = (phat + (z * z) / (2 * n)) / (1 + (z * z) / n);
-  const half = (z / (1 + (z * z) / n)) * Math.sqrt((phat * (1 - phat)) / n + (z * z) / (4 * n * n));
-  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+/** The earlier per-image format ({settings, results: [{model, method, image, del, ins, delCtrl, insCtrl, ...}]}). */
+interface EarlierResult { model: string; method: string; image: string; del: number; ins: number; delCtrl: number; insCtrl: number; delCtrls?: number[]; insCtrls?: number[]; millis: number }
+
+/** A run's file, either format, with its summary computed by the one summary code. */
+export function readResults(json: FaithfulnessFile | { settings: Record<string, unknown>; results: EarlierResult[] }, seed: number): FaithfulnessFile {
+  if ('rows' in json) return { ...json, result: evaluationSummary(json.rows, { seed }) };
+  const key = json.results[0]?.model ?? '?';
+  const rows: PerImageRow[] = json.results.flatMap((r) => [
+    { image: r.image, method: r.method, metric: 'deletion', value: r.del, higherIsBetter: false, control: r.delCtrl, beatsControl: r.del < r.delCtrl, controlValues: r.delCtrls },
+    { image: r.image, method: r.method, metric: 'insertion', value: r.ins, higherIsBetter: true, control: r.insCtrl, beatsControl: r.ins > r.insCtrl, controlValues: r.insCtrls },
+  ]);
+  return {
+    settings: json.settings, model: { key, title: MODEL_TITLES[key] ?? key, file: MODEL_FILES[key] ?? key, sha256: '' },
+    images: [], explanations: [], rows, result: evaluationSummary(rows, { seed }),
+  };
 }
 
-function printTable(results: Result[], steps: string, seed: number, t0: number): void {
-  const pct = (n: number, d: number) => (d === 0 ? '-' : `${((100 * n) / d).toFixed(0)}%`).padStart(5);
-  const mean = (v: number[]) => (v.reduce((a, b) => a + b, 0) / v.length).toFixed(3);
-  const models = [...new Set(results.map((r) => r.model))];
-  const methods = [...new Set(results.map((r) => r.method))];
-  const better = (x: Result) => x.del < x.delCtrl && x.ins > x.insCtrl;
-  const controls = results[0]?.delCtrls?.length ?? 1;
-  console.log(`\nDeletion/insertion (RISE protocol, ${steps} steps, target = top-1 probability, seed ${seed}; control = mean of ${controls} smooth random map(s))`);
-  console.log('model       method    n   del<ctrl ins>ctrl   both  [95% CI]    correct-only  1st-map-only  per-pixel   del AUC (ctrl)   ins AUC (ctrl)  target');
-  for (const name of models) {
+/** One file per model: rows of later files replace earlier ones with the same image, method and metric. */
+function mergeByModel(files: FaithfulnessFile[], seed: number): FaithfulnessFile[] {
+  const out = new Map<string, FaithfulnessFile>();
+  for (const f of files) {
+    const prev = out.get(f.model.key);
+    if (!prev) { out.set(f.model.key, f); continue; }
+    const key = (r: PerImageRow) => `${r.image}\u0000${r.method}\u0000${r.metric}`;
+    const rows = new Map([...prev.rows, ...f.rows].map((r) => [key(r), r]));
+    const merged = [...rows.values()];
+    out.set(f.model.key, {
+      ...prev, settings: { ...prev.settings, merged: [...((prev.settings.merged as unknown[]) ?? [prev.settings]), f.settings] },
+      model: prev.model.sha256 ? prev.model : f.model,
+      images: prev.images.length ? prev.images : f.images, explanations: [...prev.explanations, ...f.explanations],
+      rows: merged, result: evaluationSummary(merged, { seed }),
+    });
+  }
+  return [...out.values()];
+}
+
+const f3 = (x: number) => x.toFixed(3);
+const ci = (c: [number, number]) => `[${f3(c[0])}, ${f3(c[1])}]`;
+
+/** The README's table: per model and method, deletion and insertion AUC with intervals, the control, and the
+ * paired difference to the control; then the pair verdicts. */
+export function readmeTable(files: FaithfulnessFile[]): string {
+  const lines = ['| model | method | n | deletion AUC ↓ [95% CI] | control | map − control [95% CI] | insertion AUC ↑ [95% CI] | control | map − control [95% CI] |', '|---|---|---|---|---|---|---|---|---|'];
+  for (const f of files) {
+    const methods = [...new Set(f.result.summary.map((s) => s.method))];
     for (const method of methods) {
-      const r = results.filter((x) => x.model === name && x.method === method);
-      if (r.length === 0) continue;
-      const dl = r.filter((x) => x.del < x.delCtrl).length;
-      const ih = r.filter((x) => x.ins > x.insCtrl).length;
-      const both = r.filter(better).length;
-      const [lo, hi] = wilson(both, r.length);
-      const correct = r.filter((x) => x.correct);
-      // Against the first random map alone (the control of one map, as before controlSamples).
-      const first = r.filter((x) => x.del < (x.delCtrls?.[0] ?? x.delCtrl) && x.ins > (x.insCtrls?.[0] ?? x.insCtrl)).length;
-      const bothPix = r.filter((x) => x.del < x.delPix && x.ins > x.insPix).length;
-      console.log(`${name.padEnd(11)} ${method.padEnd(8)} ${String(r.length).padStart(3)}  ${pct(dl, r.length)}    ${pct(ih, r.length)}   ${pct(both, r.length)} [${pct(100 * lo, 100)}-${pct(100 * hi, 100).trim()}]` +
-        `  ${pct(correct.filter(better).length, correct.length)} of ${String(correct.length).padStart(2)}     ${pct(first, r.length)}      ${pct(bothPix, r.length)}     ` +
-        `${mean(r.map((x) => x.del))} (${mean(r.map((x) => x.delCtrl))})    ${mean(r.map((x) => x.ins))} (${mean(r.map((x) => x.insCtrl))})   ${both / r.length >= 0.8 ? 'PASS' : 'FAIL'}`);
+      const d = f.result.summary.find((s) => s.method === method && s.metric === 'deletion')!;
+      const i = f.result.summary.find((s) => s.method === method && s.metric === 'insertion')!;
+      const cell = (s: typeof d) => `${f3(s.mean)} ${ci(s.ci95)} | ${s.controlMean === null ? '–' : f3(s.controlMean)} | ${s.vsControl ? `${s.vsControl.diff >= 0 ? '+' : ''}${f3(s.vsControl.diff)} ${ci(s.vsControl.ci95)}` : '–'}`;
+      lines.push(`| ${f.model.title} | ${method} | ${d.n} | ${cell(d)} | ${cell(i)} |`);
     }
   }
-  const all = results.filter(better).length;
-  console.log(`all: both better than the control on ${all}/${results.length} (${((100 * all) / results.length).toFixed(0)}%); ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-  const misses = results.filter((x) => !better(x));
-  if (misses.length) {
-    console.log('\nimages where a map does not beat the control on both (top-1 probability p): method del (ctrl ± sd) ins (ctrl ± sd)');
-    const sd = (v?: number[]) => (v && v.length > 1 ? Math.sqrt(v.reduce((a, x) => a + (x - v.reduce((b, y) => b + y, 0) / v.length) ** 2, 0) / (v.length - 1)).toFixed(3) : '-');
-    for (const x of misses) {
-      console.log(`  ${x.model.padEnd(10)} ${x.image.padEnd(40)} p=${x.p?.toFixed(2) ?? '?'}${x.correct === false ? ' (wrong)' : '        '} ${x.method.padEnd(8)} ` +
-        `del ${x.del.toFixed(3)} (${x.delCtrl.toFixed(3)} ± ${sd(x.delCtrls)})  ins ${x.ins.toFixed(3)} (${x.insCtrl.toFixed(3)} ± ${sd(x.insCtrls)})`);
-    }
-  }
+  lines.push('', '| model | metric | pair | verdict |', '|---|---|---|---|');
+  for (const f of files) for (const p of f.result.pairs) lines.push(`| ${f.model.title} | ${p.metric} | ${p.a} vs ${p.b} | ${p.verdict} |`);
+  return lines.join('\n');
 }
 
-await main();
+if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -3,7 +3,7 @@
 // paired bootstrap differences between methods over images with Holm-adjusted sign-flip p-values and a
 // verdict (src-main/engine/stats). Ensembles ('ensemble:*') are ranked apart from single methods and each is
 // compared with the best single method.
-import { comparePairs, summariseGroups, type Interval, type Observation } from '../stats/index.ts';
+import { comparePairs, summariseGroups, type GroupSummary, type Interval, type Observation } from '../stats/index.ts';
 import { formatNumber } from '../stats/verdict.ts';
 import { METRICS } from '../metrics/registry.ts';
 
@@ -15,14 +15,8 @@ export interface PerImageRow {
   controlValues?: number[];
 }
 
-export interface SummaryRow {
-  method: string; metric: string; higherIsBetter: boolean;
-  kind: 'single' | 'ensemble'; rank: number;
-  n: number; mean: number; std: number; median: number; ci95: Interval;
-  controlMean: number | null;
-  vsControl: { diff: number; ci95: Interval; n: number; better: boolean | null } | null;
-  shareBeatingControl: number | null; shareCi95: Interval | null;
-}
+/** A method's summary for one metric (stats/compare.ts GroupSummary, named by method). */
+export type SummaryRow = Omit<GroupSummary, 'group'> & { method: string };
 
 export interface PairRow {
   metric: string; a: string; b: string; kind: string; n: number; diff: number; ci95: Interval; p: number; pHolm: number;
