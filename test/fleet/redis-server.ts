@@ -19,11 +19,15 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Starts redis-server; extra arguments e.g. ['--requirepass', 'secret']. Resolves once it accepts connections. */
-export async function startRedis(extra: string[] = []): Promise<RedisServer> {
+/** Starts redis-server; extra arguments e.g. ['--requirepass', 'secret']; tls: serve TLS only (rediss://),
+ *  with this certificate and key. Resolves once it accepts connections. */
+export async function startRedis(extra: string[] = [], tls?: { cert: string; key: string }): Promise<RedisServer> {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const ports = tls
+      ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.cert, '--tls-auth-clients', 'no']
+      : ['--port', String(port)];
+    const child = spawn('redis-server', [...ports, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const ready = await new Promise<boolean>((resolve) => {
       child.stdout!.on('data', (d) => { out += d; if (/Ready to accept connections/.test(out)) resolve(true); });
@@ -35,7 +39,7 @@ export async function startRedis(extra: string[] = []): Promise<RedisServer> {
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       });
-      return { port, url: `redis://127.0.0.1:${port}`, process: child, stop };
+      return { port, url: tls ? `rediss://localhost:${port}` : `redis://127.0.0.1:${port}`, process: child, stop };
     }
     // the port was taken between the probe and the start: try another
     if (attempt >= 4) throw new Error(`redis-server did not start: ${out.slice(-500)}`);

@@ -9,6 +9,7 @@ import { createExplainJob } from '../../engine/jobs/create-job.ts';
 import { JobRunner } from '../../engine/jobs/runner.ts';
 import { reportJob } from './jobs.ts';
 import { runFleetInForeground } from '../fleet-foreground.ts';
+import { checkQueue } from '../../engine/fleet/queue.ts';
 import { SaliencyError, type ScoreKind } from '../../engine/types.ts';
 import { parseSettings } from './explain.ts';
 import { intOption, resolveModel } from '../common.ts';
@@ -58,6 +59,7 @@ export const runCommand: Command = {
       if (![...methodNames, ...metrics, ...ensembles].includes(k)) throw new SaliencyError(`--set names "${k}", which is none of --method, --metric or --ensemble`, 'BAD_SETTING');
     }
     const seed = intOption(values.seed, 'seed', 0);
+    if (values.queue) await checkQueue(values.queue); // a bad URL or password: one line, and no job created
     const store = openStore(values.db);
     try {
       let libraryId: number;

@@ -17,7 +17,7 @@ saliency run --queue <same URL> --model <same file> on any machine. --concurrenc
 its own ONNX session (default 1); --threads: ONNX threads per session (default cores / concurrency);
 --batch-size: images per forward pass of the perturbation methods (GPU: larger). A task whose worker stops
 renewing its lock for --lock-seconds (default 30) is retried by another worker. The password can come from
-SALIENCY_REDIS_PASSWORD instead of the URL; rediss:// uses TLS (a private CA: NODE_EXTRA_CA_CERTS).
+SALIENCY_REDIS_PASSWORD instead of the URL; rediss:// uses TLS (a private CA: SALIENCY_REDIS_CA=<file.pem>).
 SIGTERM or Ctrl-C: take no new task, finish those in flight, exit; a second one: put them back in the queue
 and exit now. Prints one line per task (start, done) unless --quiet.`;
 

@@ -11,7 +11,7 @@ import type { Store } from '../store/store.ts';
 import type { JobRecord } from '../store/jobs-repo.ts';
 import type { ImageTask, WorkerInit } from '../jobs/protocol.ts';
 import { SaliencyError } from '../types.ts';
-import type { QueueUrl } from './redis-url.ts';
+import { parseQueueUrl, type QueueUrl } from './redis-url.ts';
 
 export const PREFIX = 'saliency';
 /** Results and images not acknowledged within this time are dropped by Redis (and BullMQ's finished jobs). */
@@ -46,6 +46,11 @@ export type TaskBody = Omit<ImageTask, 'path' | 'taskId'>;
 /** Stored under resultKey: every message the engine's worker thread posted for the task (packed). */
 export interface FleetResult { v: 1; worker: string; millis: number; messages: unknown }
 
+/** Checks a queue URL and its server (reachable, credentials accepted) before anything is stored. */
+export async function checkQueue(url: string): Promise<void> {
+  (await connectChecked(parseQueueUrl(url))).disconnect();
+}
+
 /** BullMQ's connection options for the URL (its RedisOptions type is its own, the values are ioredis's). */
 export const bullConnection = (q: QueueUrl) => q.options as unknown as ConnectionOptions;
 
@@ -53,13 +58,16 @@ export const bullConnection = (q: QueueUrl) => q.options as unknown as Connectio
  *  instead of retrying forever; afterwards connections reconnect on their own. */
 export async function connectChecked(q: QueueUrl): Promise<Redis> {
   const redis = new Redis({ ...q.options, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 1 });
-  redis.on('error', () => {}); // the failure is reported below
+  // ioredis reports a refused AUTH or ready check as an 'error' event, then the connect fails with "Connection
+  // is closed": the event says why
+  let why = '';
+  redis.on('error', (e: Error) => { why ||= e.message; });
   try {
     await redis.connect();
     await redis.ping();
   } catch (e) {
     redis.disconnect();
-    const msg = String((e as Error).message ?? e);
+    const msg = why || String((e as Error).message ?? e);
     if (/NOAUTH|WRONGPASS|invalid password|invalid username/i.test(msg)) {
       throw new SaliencyError(`redis at ${q.display} refused the credentials (give them in the URL or SALIENCY_REDIS_PASSWORD)`, 'QUEUE_AUTH');
     }

@@ -1,6 +1,8 @@
 // Queue URLs: redis://[user:pass@]host:port[/db] or rediss:// (TLS). Checked once, with one clear line per
 // problem; the password may instead come from SALIENCY_REDIS_PASSWORD (kept out of `ps` and shell history),
-// and the URL stored with a job never carries it.
+// and the URL stored with a job never carries it. rediss:// trusts the system's CAs, plus SALIENCY_REDIS_CA
+// (a PEM file: a private CA or a self-signed server certificate).
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { RedisOptions } from 'ioredis';
 import { SaliencyError } from '../types.ts';
@@ -34,15 +36,23 @@ export function parseQueueUrl(url: string, env: NodeJS.ProcessEnv = process.env)
   const port = u.port === '' ? 6379 : Number(u.port);
   const dbText = u.pathname.replace(/^\//, '');
   if (dbText !== '' && !/^\d+$/.test(dbText)) throw bad(url, `database must be a number like /0 (got /${dbText})`);
-  if (u.search || u.hash) throw bad(url, 'query strings and fragments are not supported (use NODE_EXTRA_CA_CERTS for a private CA)');
+  if (u.search || u.hash) throw bad(url, 'query strings and fragments are not supported (a private CA: SALIENCY_REDIS_CA=<file.pem>)');
   const password = u.password ? decodeURIComponent(u.password) : env.SALIENCY_REDIS_PASSWORD || undefined;
   const username = u.username ? decodeURIComponent(u.username) : undefined;
   const tls = u.protocol === 'rediss:';
+  let ca: Buffer | undefined;
+  if (tls && env.SALIENCY_REDIS_CA) {
+    try {
+      ca = readFileSync(env.SALIENCY_REDIS_CA);
+    } catch (e) {
+      throw new SaliencyError(`SALIENCY_REDIS_CA ${env.SALIENCY_REDIS_CA}: ${(e as Error).message}`, 'BAD_QUEUE_URL');
+    }
+  }
   const options: RedisOptions = {
     host, port, db: dbText === '' ? 0 : Number(dbText), username, password,
     // BullMQ workers block on Redis: commands must wait for a reconnect instead of failing after N retries
     maxRetriesPerRequest: null,
-    ...(tls ? { tls: isIP(host) ? {} : { servername: host } } : {}),
+    ...(tls ? { tls: { ...(isIP(host) ? {} : { servername: host }), ...(ca ? { ca } : {}) } } : {}),
   };
   const display = `${u.protocol}//${username ? `${encodeURIComponent(username)}@` : ''}${u.host}${dbText ? `/${dbText}` : ''}`;
   const loopback = host === 'localhost' || host === '::1' || /^127\./.test(host);
