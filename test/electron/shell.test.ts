@@ -28,9 +28,11 @@ class FakeContents extends EventEmitter {
 /** The parts of `electron` the shell uses, recording every registration. */
 function standIn() {
   const app = Object.assign(new EventEmitter(), {
-    lock: true, quits: 0,
+    lock: true, quits: 0, exits: [] as number[], isPackaged: false,
     requestSingleInstanceLock() { return this.lock; },
     quit() { this.quits++; },
+    exit(code: number) { this.exits.push(code); },
+    whenReady: async () => undefined,
   });
   const protocol = {
     schemes: [] as { scheme: string; privileges: Record<string, boolean> }[],
@@ -251,6 +253,37 @@ describe('desktop database (issue 16 #6)', () => {
     expect(desktopServiceOptions(env).dbFile).toBe(resolveDbPath(undefined, env));
     expect(desktopServiceOptions({ ...env, SALIENCY_DB: '/data/x.db' })).toMatchObject({ dbFile: '/data/x.db', dataDir: '/data', mode: 'electron' });
   });
+});
+
+describe('main.ts against the stand-in (issue 16 #6, #12)', () => {
+  it('takes the lock, registers the schemes before ready, opens the shared database and the guarded window', async () => {
+    const db = path.join(tempDir('saliency-electron-main-'), 'shared.db');
+    const s2 = standIn();
+    process.env.SALIENCY_DB = db; // the default database (CLI, serve, desktop) moved to a temporary file
+    const errors: unknown[] = [];
+    const log = console.error;
+    console.error = (...a: unknown[]) => { errors.push(a.join(' ')); };
+    try {
+      vi.doMock('electron', () => s2);
+      await import('../../src-main/electron/main.ts');
+      // main() runs on: wait for its window (the stand-in records it), i.e. on the app's progress, not a clock.
+      await vi.waitFor(() => { if (!s2.BrowserWindow.windows[0]?.url) throw new Error('no window yet'); }, { timeout: 3_600_000, interval: 50 });
+    } finally {
+      console.error = log;
+      vi.doUnmock('electron');
+      delete process.env.SALIENCY_DB;
+    }
+    expect(s2.app.exits).toEqual([]);
+    expect(s2.protocol.schemes.map((x) => x.scheme)).toEqual(['app', 'saliency-file']);
+    expect(s2.app.listenerCount('second-instance')).toBe(1);
+    expect(s2.app.listenerCount('web-contents-created')).toBe(1);
+    expect([...s2.protocol.handlers.keys()].sort()).toEqual(['app', 'saliency-file']);
+    expect([...s2.ipcMain.handlers.keys()].sort()).toEqual(['saliency:choose-folder', 'saliency:invoke']);
+    expect(errors).toContain(`database: ${db}`);
+    const info = await s2.ipcMain.handlers.get('saliency:invoke')!({ senderFrame: { url: `${APP_ORIGIN}/index.html` } }, 'app.info', {});
+    expect(info.result.features.persistence).toBe(db);
+    expect(info.result.model.spec).toBe('builtin:demo');
+  }, 0);
 });
 
 describe('preload bridge', () => {
