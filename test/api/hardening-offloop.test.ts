@@ -58,7 +58,7 @@ describe.skipIf(!HAS_DATA)('a 20000x1 PNG in a library does not block the server
     const page = await call<{ items: { relPath: string; predicted: { label: string } | null }[] }>(live, 'images.list', { libraryId: opened.id });
     const wide = page.items.find((i) => i.relPath === 'wide.png');
     expect(wide?.predicted).not.toBeNull(); // predicted like any image, not refused or stuck
-    const bound = Math.max(2000, 20 * Math.max(...idle));
+    const bound = Math.max(5000, 20 * Math.max(...idle)); // far below the 115 s the file once blocked the server; loose enough for a loaded machine
     console.log(`[offloop] library.open ${openMs.toFixed(0)} ms, open + predict ${jobMs.toFixed(0)} ms; app.info idle p50 ${quantile(idle, 0.5).toFixed(1)} ms ` +
       `max ${Math.max(...idle).toFixed(1)} ms (n = ${idle.length}); during the job p50 ${quantile(busy, 0.5).toFixed(1)} ms max ${Math.max(...busy).toFixed(1)} ms (n = ${busy.length}); bound ${bound.toFixed(0)} ms`);
     expect(busy.length).toBeGreaterThan(0);
