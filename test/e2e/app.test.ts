@@ -82,10 +82,15 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_DATA)('the app in Chromium against salienc
   });
 
   it('runs a job of two methods on the library and shows its progress on the Jobs screen', async () => {
-    await page.locator('.methods-picker summary').click();
-    await page.locator('.methods-picker input[value="ablationcam"]').check();
-    await page.locator('.methods-picker summary').click();
-    await page.getByTestId('explain-library').click();
+    // The study panel: the chosen methods only (no metrics), a measured cost estimate, then the job.
+    await page.locator('[data-testid="study-panel"] > summary').click();
+    const checked = page.getByTestId('study-panel').locator('input[type="checkbox"]:checked');
+    while (await checked.count()) await checked.first().uncheck();
+    for (const m of METHODS) await page.getByTestId('study-panel').locator(`input[value="${m}"]`).check();
+    await page.getByTestId('estimate-study').click();
+    await page.getByTestId('estimate').waitFor({ timeout: 120_000 });
+    await page.getByTestId('start-study').click();
+    await page.locator('[data-testid="study-panel"] > summary').click();
     await page.locator('nav button[data-screen="jobs"]').click();
     const job = page.getByTestId('job').filter({ hasText: 'gradcam, ablationcam' });
     await expect.poll(() => job.getAttribute('data-state'), { timeout: 60_000 }).toBe('done');

@@ -11,7 +11,7 @@ import { planMetrics } from '../../engine/pipeline/evaluate-stored.ts';
 import { getMetric } from '../../engine/metrics/registry.ts';
 import { spearman } from '../../engine/metrics/rank.ts';
 import type { EnsembleSpec } from '../../engine/ensemble/types.ts';
-import { Random } from '../../engine/util/random.ts';
+import { bootstrapMeanCI, pairedBootstrapCI } from '../../engine/stats/bootstrap.ts';
 import { canonicalJson } from '../../engine/store/json.ts';
 import type { ImageRecord } from '../../engine/store/images-repo.ts';
 import type { ApiService } from '../service.ts';
@@ -76,22 +76,6 @@ function jobUnits(s: ApiService, jobId: number, est: Estimate | undefined): JobU
   return { total, of: (itemId) => cost.get(itemId) ?? 1 };
 }
 
-/** Percentile bootstrap of the mean (seeded); a stand-in until engine/stats offers bootstrapMeanCI. */
-function meanCI(values: number[], seed = 1, resamples = 2000): { mean: number; lo: number; hi: number } {
-  const n = values.length;
-  const mean = values.reduce((a, b) => a + b, 0) / n;
-  if (n < 2) return { mean, lo: mean, hi: mean };
-  const rng = new Random(seed);
-  const means = new Float64Array(resamples);
-  for (let r = 0; r < resamples; r++) {
-    let t = 0;
-    for (let i = 0; i < n; i++) t += values[Math.floor(rng.next() * n)];
-    means[r] = t / n;
-  }
-  means.sort();
-  return { mean, lo: means[Math.floor(0.025 * (resamples - 1))], hi: means[Math.ceil(0.975 * (resamples - 1))] };
-}
-
 /** Series of an explanation (DESIGN.md): method | top1 or class:k | score kind. */
 function seriesOf(s: ApiService, e: StoredExplanationSummary): { key: string; label: string; top1: boolean } {
   const top = s.prediction(e.imageId)?.[0]?.classIndex;
@@ -134,7 +118,7 @@ export function studyHandlers(s: ApiService): Handlers<'model.labels' | 'study.e
 
     'study.summary': async ({ libraryId, filter }) => {
       const images = filteredImages(s, libraryId, { ...filter, status: 'ok' });
-      const groups = new Map<string, { label: string; method: string; metric: string; values: number[]; controls: number[]; pairs: number[] }>();
+      const groups = new Map<string, { label: string; method: string; metric: string; values: number[]; pairs: [number, number][] }>();
       const perImage: Res<'study.summary'>['images'] = [];
       for (const img of images) {
         const expl = s.explanationsOf(img.id);
@@ -144,9 +128,9 @@ export function studyHandlers(s: ApiService): Handlers<'model.labels' | 'study.e
           for (const r of s.store.metrics.list({ explanationId: e.id })) {
             if (r.value === null || !Number.isFinite(r.value)) continue;
             const key = `${ser.key}\t${r.name}`;
-            const g = groups.get(key) ?? { label: ser.label, method: e.method, metric: r.name, values: [], controls: [], pairs: [] };
+            const g = groups.get(key) ?? { label: ser.label, method: e.method, metric: r.name, values: [], pairs: [] };
             g.values.push(r.value);
-            if (r.randomValue !== null && Number.isFinite(r.randomValue)) { g.controls.push(r.randomValue); g.pairs.push(r.value - r.randomValue); }
+            if (r.randomValue !== null && Number.isFinite(r.randomValue)) g.pairs.push([r.value, r.randomValue]);
             groups.set(key, g);
             if (ser.top1 && !e.method.startsWith('ensemble')) byMetric.set(r.name, [...(byMetric.get(r.name) ?? []), r.value]);
           }
@@ -164,16 +148,17 @@ export function studyHandlers(s: ApiService): Handlers<'model.labels' | 'study.e
       }
       const rows: Res<'study.summary'>['rows'] = [...groups.entries()].map(([key, g]) => {
         const higherIsBetter = (() => { try { return getMetric(g.metric).tags.higherIsBetter; } catch { return true; } })();
-        const ci = meanCI(g.values);
-        const sign = higherIsBetter ? 1 : -1;
-        const d = g.pairs.length ? meanCI(g.pairs.map((v) => sign * v)) : null;
+        const nullable = (v: number) => (Number.isFinite(v) ? v : null); // no interval from fewer than 2 images
+        const ci = bootstrapMeanCI(g.values, { seed: 1 });
+        // Oriented so that > 0 means better than the random control.
+        const d = g.pairs.length ? (higherIsBetter ? pairedBootstrapCI(g.pairs.map((p) => p[0]), g.pairs.map((p) => p[1]), { seed: 1 }) : pairedBootstrapCI(g.pairs.map((p) => p[1]), g.pairs.map((p) => p[0]), { seed: 1 })) : null;
         return {
-          series: key.split('\t')[0], seriesLabel: g.label, method: g.method, metric: g.metric, higherIsBetter, n: g.values.length, ...ci,
-          controlMean: g.controls.length ? g.controls.reduce((a, b) => a + b, 0) / g.controls.length : null,
-          vsControl: d ? { diff: d.mean, lo: d.lo, hi: d.hi } : null,
+          series: key.split('\t')[0], seriesLabel: g.label, method: g.method, metric: g.metric, higherIsBetter, n: ci.n, mean: ci.mean, lo: nullable(ci.lo), hi: nullable(ci.hi),
+          controlMean: g.pairs.length ? g.pairs.reduce((a, p) => a + p[1], 0) / g.pairs.length : null,
+          vsControl: d ? { diff: d.mean, lo: nullable(d.lo), hi: nullable(d.hi) } : null,
         };
       }).sort((a, b) => a.metric.localeCompare(b.metric) || a.seriesLabel.localeCompare(b.seriesLabel));
-      return { rows, images: perImage, note: 'means with 95% percentile-bootstrap intervals (2000 resamples, seed 1) over images; vs control = paired difference to the random-map control, > 0 better than chance' };
+      return { rows, images: perImage, note: 'means with 95% percentile-bootstrap intervals over images (engine/stats: 2000 resamples, seed 1; none below 2 images); better than control = the paired difference to the random-map control, oriented so that > 0 is better than chance' };
     },
 
     'ratings.undo': async ({ rater, mode }) => {

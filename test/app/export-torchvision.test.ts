@@ -1,0 +1,31 @@
+// scripts/export-torchvision.py: InceptionV3 with random weights (no download) exported to ONNX, loaded by the
+// engine with the preset the script records. Needs Python with torch and torchvision; skipped with the reason
+// otherwise (Debian's python3-torch is not installed on every machine).
+import { describe, expect, it } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO } from '../helpers/data.ts';
+import { Classifier } from '../../src-main/engine/model/classifier.ts';
+
+const PYTHON = process.env.PYTHON ?? 'python3';
+const probe = spawnSync(PYTHON, ['-c', 'import torch, torchvision, onnx'], { encoding: 'utf8' });
+const HAS_TORCH = probe.status === 0;
+if (!HAS_TORCH) console.warn(`[skip] export-torchvision: ${PYTHON} cannot import torch, torchvision and onnx (${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()})`);
+
+describe.skipIf(!HAS_TORCH)('scripts/export-torchvision.py', () => {
+  it('exports inception_v3 (random weights) to an ONNX file the engine loads as 299x299 with the torchvision preset', async () => {
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'export-tv-')), 'inception_v3.onnx');
+    execFileSync(PYTHON, [path.join(REPO, 'scripts/export-torchvision.py'), 'inception_v3', '--random', '--out', out], { stdio: 'inherit' });
+    const model = await Classifier.load(out);
+    try {
+      expect(model.info.input.width).toBe(299);
+      expect(model.info.preset.name).toBe('torchvision');
+      expect(model.info.presetReason).toBe('declared in the model metadata');
+      expect(model.info.numClasses).toBe(1000);
+    } finally {
+      await model.dispose();
+    }
+  }, 600_000);
+});
