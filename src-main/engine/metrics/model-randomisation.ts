@@ -13,6 +13,7 @@ import { SaliencyError } from '../types.ts';
 import { defineMetric, intSetting } from './define.ts';
 import { spearman } from './rank.ts';
 import { Random } from '../util/random.ts';
+import { registerModelBytes } from '../model/autodiff/gradient-scheduler.ts';
 
 /** Which inputs of a parametrised op hold learned weights (not scales, zero points or shapes). */
 const WEIGHT_INPUTS: Record<string, number[]> = {
@@ -128,9 +129,11 @@ export const modelRandomisation = defineMetric<RandomisationSettings>({
     const labels: string[] = [];
     for (let k = 0; k < steps; k++) {
       blocks[k].tensors.forEach((t, j) => randomiseTensor(t, Random.derive(seed, `randomise-${blocks[k].name}-${j}`)));
-      const randomised = await Classifier.load({ bytes: encodeModel(graph), name: `${model.info.name} (randomised down to ${blocks[k].name})` }, {
+      const randomisedBytes = encodeModel(graph);
+      const randomised = await Classifier.load({ bytes: randomisedBytes, name: `${model.info.name} (randomised down to ${blocks[k].name})` }, {
         preset: model.info.preset.name, resize: model.info.resize, batchSize: model.info.batch.size,
       });
+      registerModelBytes(randomised, randomisedBytes); // gradient methods compile the randomised model's backward graph
       try {
         const e = await explainer.explain(input.image, input.target, settings, explainerSeed, { model: randomised, signal: input.signal });
         y.push(spearman(map, e.map));

@@ -75,7 +75,19 @@ export class GradientGraph {
    * One batch: x is the model input [n, ...], seeds are [n, M] cotangents on the output (logit part) and on
    * its softmax (probability part).
    */
+  private active = 0;
+  private disposing = false;
+
   async run(x: Float32Array, n: number, seedLogit: Float32Array, seedProbability: Float32Array): Promise<GradientRun> {
+    this.active++;
+    try {
+      return await this.runNow(x, n, seedLogit, seedProbability);
+    } finally {
+      if (--this.active === 0 && this.disposing) await this.session.release();
+    }
+  }
+
+  private async runNow(x: Float32Array, n: number, seedLogit: Float32Array, seedProbability: Float32Array): Promise<GradientRun> {
     const { input, wrt } = this.opts;
     const feeds = {
       [input]: new ort.Tensor('float32', x, [n, ...this.dims.get(input)!]),
@@ -94,8 +106,11 @@ export class GradientGraph {
     return { output: read(OUTPUT_FLAT), grads, values };
   }
 
+  /** Releases the session now, or after the runs in flight. */
   async dispose(): Promise<void> {
-    await this.session.release();
+    if (this.disposing) return;
+    this.disposing = true;
+    if (this.active === 0) await this.session.release();
   }
 }
 

@@ -25,10 +25,22 @@ export interface GradientResult {
   values: Record<string, Float32Array>;
 }
 
+/** Compiled graphs by model file hash and tensors, least recently used first; the oldest are released. */
 const graphs = new Map<string, Promise<GradientGraph>>();
+const MAX_GRAPHS = 4;
+/** Model bytes of classifiers loaded from memory (e.g. the randomised copies of the sanity check). */
+const memoryModels = new WeakMap<Classifier, Uint8Array>();
 
-function modelBytes(model: Classifier): Uint8Array {
+/** Makes a classifier loaded from bytes (not a file) differentiable: its bytes are kept for the compiler. */
+export function registerModelBytes(model: Classifier, bytes: Uint8Array): void {
+  memoryModels.set(model, bytes);
+}
+
+/** The bytes of a classifier's model: registered ones, else its file (checked against the hash it was loaded with). */
+export function modelBytes(model: Classifier): Uint8Array {
   const { path, name, sha256 } = model.info;
+  const held = memoryModels.get(model);
+  if (held) return held;
   if (!path) throw new SaliencyError(`gradient methods need the model's file: model ${name} was not loaded from a file`, 'NO_GRADIENT');
   const bytes = readFileSync(path);
   if (createHash('sha256').update(bytes).digest('hex') !== sha256) throw new SaliencyError(`model ${name}: the file ${path} changed since it was loaded`, 'NO_GRADIENT');
@@ -41,10 +53,17 @@ export function gradientGraph(model: Classifier, wrt: string[]): Promise<Gradien
   const tensors = wrt.map((w) => (w === INPUT ? info.input.name : w));
   const key = `${info.sha256}|${info.logitsTensor}|${tensors.join('|')}`;
   let g = graphs.get(key);
-  if (!g) {
+  if (g) {
+    graphs.delete(key);
+  } else {
     g = Promise.resolve().then(() => GradientGraph.compile(modelBytes(model), { input: info.input.name, output: info.logitsTensor, wrt: tensors, label: info.name }));
-    graphs.set(key, g);
     g.catch(() => graphs.delete(key));
+  }
+  graphs.set(key, g);
+  while (graphs.size > MAX_GRAPHS) {
+    const [oldest, evicted] = graphs.entries().next().value as [string, Promise<GradientGraph>];
+    graphs.delete(oldest);
+    void evicted.then((x) => x.dispose(), () => undefined);
   }
   return g;
 }
@@ -68,7 +87,8 @@ export class GradientScheduler {
   private pumping = false;
   private scheduled = false;
 
-  constructor(readonly model: Classifier, readonly graph: GradientGraph, readonly wrt: string[], readonly batchSize = model.info.batch.size) {}
+  /** The graph it was created with gives the shapes; each batch asks the cache again (it may have been released). */
+  constructor(readonly model: Classifier, private readonly graph: GradientGraph, readonly wrt: string[], readonly batchSize = model.info.batch.size) {}
 
   static async for(model: Classifier, wrt: string[]): Promise<GradientScheduler> {
     const key = wrt.join('|');
@@ -188,7 +208,7 @@ export class GradientScheduler {
     const seedL = new Float32Array(n * K);
     const seedP = new Float32Array(n * K);
     reqs.forEach((r, i) => { (r.target.score === 'probability' ? seedP : seedL)[i * K + r.target.classIndex] = 1; });
-    const run = await this.graph.run(x, n, seedL, seedP);
+    const run = await (await gradientGraph(this.model, this.wrt)).run(x, n, seedL, seedP);
     this.stats.evaluated += n;
     this.stats.batches++;
     return reqs.map((_, i) => {

@@ -1,22 +1,18 @@
 // Naming a layer to differentiate: 'auto' (the block before the global average pooling), an exact tensor name,
 // or a block name (e.g. Mixed_6e, fire9): the last tensor computed inside that block, as exporters name nodes
 // "/Mixed_6e/..." (torch) or "fire9/..." (caffe2).
-import { readFileSync } from 'node:fs';
 import type { Classifier } from '../classifier.ts';
 import { SaliencyError } from '../../types.ts';
 import { decodeModel, type OnnxModel } from '../onnx-graph.ts';
+import { modelBytes } from './gradient-scheduler.ts';
 
-const graphs = new Map<string, OnnxModel>();
+/** The decoded graph of the last model asked about (layer names are resolved once per explanation). */
+let last: { sha256: string; model: OnnxModel } | undefined;
 
 export function modelGraph(model: Classifier): OnnxModel {
-  const { sha256, path, name } = model.info;
-  let g = graphs.get(sha256);
-  if (!g) {
-    if (!path) throw new SaliencyError(`model ${name} was not loaded from a file`, 'NO_GRADIENT');
-    g = decodeModel(readFileSync(path), name);
-    graphs.set(sha256, g);
-  }
-  return g;
+  const { sha256, name } = model.info;
+  if (last?.sha256 !== sha256) last = { sha256, model: decodeModel(modelBytes(model), name) };
+  return last.model;
 }
 
 export function resolveLayer(model: Classifier, spec: string, setting = 'layer'): string {
