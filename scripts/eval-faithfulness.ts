@@ -13,6 +13,8 @@
 //        or --table a.json,b.json,... [--stats-out file.json] to print the README table from the files of several
 //           runs (also the earlier format with per-image `results`), and write their summaries. Files of one model
 //           are merged: a later file's (image, method, metric) values replace an earlier one's.
+//           --earlier-metrics deletion keeps only those metrics from files in the earlier format (e.g. when
+//           insertion has changed since and was re-run). --out-dir writes each model's merged file.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -27,14 +29,13 @@ import { parseSettings } from '../src-main/cli/commands/explain.ts';
 import type { Map2D } from '../src-main/engine/types.ts';
 import { evaluationSummary, formatSummary, type EvaluationSummary, type PerImageRow } from '../src-main/engine/evaluation/summary.ts';
 import { rmsFrequency } from '../src-main/engine/stats/map-measures.ts';
+import { PROTOCOL_VERSION, referenceScore } from '../src-main/engine/protocol.ts';
 
 const MODEL_FILES: Record<string, string> = {
   squeezenet: 'squeezenet1.1-fp32.onnx', mobilenet: 'mobilenetv2-12-int8.with-features.onnx', shufflenet: 'shufflenet-v2-12-qdq.with-features.onnx',
 };
 const MODEL_TITLES: Record<string, string> = { squeezenet: 'SqueezeNet 1.1 (fp32)', mobilenet: 'MobileNetV2 (int8)', shufflenet: 'ShuffleNetV2 (QDQ)' };
 
-/** The score each method's authors explain (the protocol's reference score). */
-const NATIVE_SCORE: Record<string, 'logit' | 'probability'> = { gradcam: 'logit', gradcampp: 'logit', ablationcam: 'logit', scorecam: 'logit' };
 
 interface CachedExplanation {
   map: Map2D;
@@ -76,14 +77,19 @@ async function main(): Promise<void> {
       images: { type: 'string', default: '30' }, models: { type: 'string', default: 'squeezenet,mobilenet,shufflenet' },
       methods: { type: 'string', default: 'gradcam,lime,rise' }, steps: { type: 'string', default: '50' },
       seed: { type: 'string', default: '0' }, set: { type: 'string', multiple: true }, 'out-dir': { type: 'string' },
-      table: { type: 'string' }, 'stats-out': { type: 'string' }, offset: { type: 'string', default: '0' }, maps: { type: 'string' }, 'explain-only': { type: 'boolean' },
+      table: { type: 'string' }, 'stats-out': { type: 'string' }, 'earlier-metrics': { type: 'string', default: 'deletion,insertion' }, offset: { type: 'string', default: '0' }, maps: { type: 'string' }, 'explain-only': { type: 'boolean' },
       controls: { type: 'string', default: '4' }, metrics: { type: 'string', default: 'deletion,insertion' }, 'explain-score': { type: 'string', default: 'native' },
     },
   });
   if (values.table) {
     const names = values.table.split(',');
-    const files = mergeByModel(await Promise.all(names.map(async (f) => readResults(JSON.parse(await readFile(f, 'utf8')), Number(values.seed)))), Number(values.seed));
+    const files = mergeByModel(await Promise.all(names.map(async (f) => readResults(JSON.parse(await readFile(f, 'utf8')), Number(values.seed), values['earlier-metrics']!.split(',')))), Number(values.seed));
     console.log(readmeTable(files));
+    // --out-dir: the merged file of each model (rows, explanations' cost and resolution, summary, pairs).
+    if (values['out-dir']) {
+      await mkdir(values['out-dir'], { recursive: true });
+      for (const f of files) await writeFile(path.join(values['out-dir'], `faithfulness-${f.model.key}.json`), JSON.stringify(f, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1));
+    }
     if (values['stats-out']) {
       await writeFile(values['stats-out'], JSON.stringify({
         sources: names.map((n) => path.basename(n)), seed: Number(values.seed), statistics: files[0]?.result.notes ?? [],
@@ -114,7 +120,7 @@ async function main(): Promise<void> {
     const model = await Classifier.load(file, { batchSize: 8 });
     const explainers = methods.map((m) => ({ name: m, explainer: getExplainer(m) }));
     const out: FaithfulnessFile = {
-      settings: { ...values, custom, deletion: dS, insertion: iS, metricScore: 'probability' },
+      settings: { ...values, custom, deletion: dS, insertion: iS, metricScore: 'probability', protocol: PROTOCOL_VERSION },
       model: { key: name, title: MODEL_TITLES[name] ?? name, file: path.basename(file), sha256: model.info.sha256 },
       images: [], explanations: [], rows: [], result: { summary: [], pairs: [], notes: [] },
     };
@@ -126,7 +132,7 @@ async function main(): Promise<void> {
       // Metrics always follow the probability (the protocol), whatever score the map explains.
       const target = { classIndex: top1, score: 'probability' as const };
       for (const { name: method, explainer } of explainers) {
-        const score = explainScore === 'native' ? NATIVE_SCORE[method] ?? 'probability' : explainScore as 'logit' | 'probability';
+        const score = explainScore === 'native' ? referenceScore(method) : explainScore as 'logit' | 'probability';
         const key = `${name}/${method}/${img.replace(/\.[^.]+$/, '')}`;
         const e = await cachedExplain(values.maps, key, async () => {
           const t = performance.now();
@@ -164,15 +170,15 @@ async function main(): Promise<void> {
 interface EarlierResult { model: string; method: string; image: string; del: number; ins: number; delCtrl: number; insCtrl: number; delCtrls?: number[]; insCtrls?: number[]; millis: number }
 
 /** A run's file, either format, with its summary computed by the one summary code. */
-export function readResults(json: FaithfulnessFile | { settings: Record<string, unknown>; results: EarlierResult[] }, seed: number): FaithfulnessFile {
+export function readResults(json: FaithfulnessFile | { settings: Record<string, unknown>; results: EarlierResult[] }, seed: number, earlierMetrics = ['deletion', 'insertion']): FaithfulnessFile {
   if ('rows' in json) return { ...json, result: evaluationSummary(json.rows, { seed }) };
   const key = json.results[0]?.model ?? '?';
   const rows: PerImageRow[] = json.results.flatMap((r) => [
     { image: r.image, method: r.method, metric: 'deletion', value: r.del, higherIsBetter: false, control: r.delCtrl, beatsControl: r.del < r.delCtrl, controlValues: r.delCtrls },
     { image: r.image, method: r.method, metric: 'insertion', value: r.ins, higherIsBetter: true, control: r.insCtrl, beatsControl: r.ins > r.insCtrl, controlValues: r.insCtrls },
-  ]);
+  ].filter((r) => earlierMetrics.includes(r.metric)));
   return {
-    settings: json.settings, model: { key, title: MODEL_TITLES[key] ?? key, file: MODEL_FILES[key] ?? key, sha256: '' },
+    settings: { ...json.settings, metrics: earlierMetrics.join(',') }, model: { key, title: MODEL_TITLES[key] ?? key, file: MODEL_FILES[key] ?? key, sha256: '' },
     images: [], explanations: [], rows, result: evaluationSummary(rows, { seed }),
   };
 }
@@ -199,21 +205,27 @@ function mergeByModel(files: FaithfulnessFile[], seed: number): FaithfulnessFile
 const f3 = (x: number) => x.toFixed(3);
 const ci = (c: [number, number]) => `[${f3(c[0])}, ${f3(c[1])}]`;
 
-/** The README's table: per model and method, deletion and insertion AUC with intervals, the control, and the
- * paired difference to the control; then the pair verdicts. */
+/** The README's tables: per model and method, deletion and insertion AUC with intervals, the control, and the
+ * paired difference to the control; then per model and metric the pair verdicts. */
 export function readmeTable(files: FaithfulnessFile[]): string {
   const lines = ['| model | method | n | deletion AUC ↓ [95% CI] | control | map − control [95% CI] | insertion AUC ↑ [95% CI] | control | map − control [95% CI] |', '|---|---|---|---|---|---|---|---|---|'];
+  type Row = FaithfulnessFile['result']['summary'][number];
+  const cell = (s: Row | undefined) => (!s ? '– | – | –' : `${f3(s.mean)} ${ci(s.ci95)} | ${s.controlMean === null ? '–' : f3(s.controlMean)} | ${s.vsControl ? `${s.vsControl.diff >= 0 ? '+' : ''}${f3(s.vsControl.diff)} ${ci(s.vsControl.ci95)}` : '–'}`);
   for (const f of files) {
-    const methods = [...new Set(f.result.summary.map((s) => s.method))];
-    for (const method of methods) {
-      const d = f.result.summary.find((s) => s.method === method && s.metric === 'deletion')!;
-      const i = f.result.summary.find((s) => s.method === method && s.metric === 'insertion')!;
-      const cell = (s: typeof d) => `${f3(s.mean)} ${ci(s.ci95)} | ${s.controlMean === null ? '–' : f3(s.controlMean)} | ${s.vsControl ? `${s.vsControl.diff >= 0 ? '+' : ''}${f3(s.vsControl.diff)} ${ci(s.vsControl.ci95)}` : '–'}`;
-      lines.push(`| ${f.model.title} | ${method} | ${d.n} | ${cell(d)} | ${cell(i)} |`);
+    for (const method of [...new Set(f.result.summary.map((s) => s.method))]) {
+      const d = f.result.summary.find((s) => s.method === method && s.metric === 'deletion');
+      const i = f.result.summary.find((s) => s.method === method && s.metric === 'insertion');
+      lines.push(`| ${f.model.title} | ${method} | ${[...new Set([d?.n, i?.n].filter((x) => x !== undefined))].join(' / ')} | ${cell(d)} | ${cell(i)} |`);
     }
   }
-  lines.push('', '| model | metric | pair | verdict |', '|---|---|---|---|');
-  for (const f of files) for (const p of f.result.pairs) lines.push(`| ${f.model.title} | ${p.metric} | ${p.a} vs ${p.b} | ${p.verdict} |`);
+  lines.push('', '| model | metric | pairs (paired over the same images; Holm within the metric) |', '|---|---|---|');
+  for (const f of files) {
+    for (const metric of [...new Set(f.result.pairs.map((p) => p.metric))]) {
+      const pairs = f.result.pairs.filter((p) => p.metric === metric);
+      const text = pairs.map((p) => (p.winner ? p.verdict : `${p.a} vs ${p.b}: ${p.verdict}`)).join('; ');
+      lines.push(`| ${f.model.title} | ${metric} | ${text} |`);
+    }
+  }
   return lines.join('\n');
 }
 
