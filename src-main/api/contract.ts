@@ -29,6 +29,12 @@ export const Colormap = z.enum(COLORMAP_NAMES);
 export const ScaleMode = z.enum(['normalised', 'raw']);
 
 export const TargetSchema = z.strictObject({ classIndex: ClassIndex, score: z.enum(['logit', 'probability']) });
+/** What an explanation explains, named: its target class (with label) and score kind, and its series (docs/protocol.md:
+ *  method | top1 or class:N | score kind; comparisons group by series and never merge two). */
+export const Identity = z.object({
+  targetClass: z.number(), targetLabel: z.string(), scoreKind: z.enum(['logit', 'probability']),
+  series: z.string(), seriesLabel: z.string(),
+});
 
 export const ModelSummary = z.object({
   id: z.string(),
@@ -74,6 +80,9 @@ export const ExplanationSummary = z.object({
   method: z.string(),
   target: TargetSchema,
   targetLabel: z.string(),
+  /** Series key and label, e.g. "gradcam|top1|logit", "gradcam (top-1, logit)". */
+  series: z.string(),
+  seriesLabel: z.string(),
   millis: z.number(),
   evaluations: z.number(),
   seed: z.number(),
@@ -124,11 +133,11 @@ export const FilterSchema = z.strictObject({
   /** Has a stored metric of this name (e.g. deletion, insertion) on one of its maps. */
   metric: z.string().max(64).optional(),
   rated: z.boolean().optional(),
+  /** ok (default): readable images; unreadable: files that could not be read or have vanished, with their errors; all. */
+  status: z.enum(['ok', 'unreadable', 'all']).optional(),
 });
 
 export const Box = z.strictObject({ x: Unit, y: Unit, w: Unit, h: Unit, label: z.string().max(100).default('') })
-  /** ok (default): readable images; unreadable: files that could not be read or have vanished, with their errors; all. */
-  status: z.enum(['ok', 'unreadable', 'all']).optional(),
   .refine((b) => b.x + b.w <= 1 + 1e-9 && b.y + b.h <= 1 + 1e-9, 'the box runs past the image (x + w and y + h must be at most 1)');
 /** A brush mask as run-length encoding over row-major pixels, starting with a run of zeros. */
 export const Mask = z.strictObject({
@@ -157,6 +166,12 @@ export const RatingItem = z.object({
 
 export const MethodScore = z.object({
   method: z.string(),
+  /** One row per series (method, target role, score kind): two targets of a method are never merged. */
+  series: z.string(),
+  seriesLabel: z.string(),
+  scoreKind: z.string(),
+  /** The classes the series' rated maps explain. */
+  classes: z.array(z.object({ classIndex: z.number(), label: z.string() })),
   likertMean: z.number().nullable(),
   likertCount: z.number(),
   pairwiseWins: z.number(),
@@ -170,30 +185,21 @@ const Weights = z.record(z.string().max(64), z.number().finite().min(0).max(1000
 /** A weight set to save: at least one method weighted above 0 (an empty or all-zero set combines nothing). */
 const SavedWeights = Weights.refine((w) => Object.values(w).some((v) => v > 0), 'give at least one method a weight above 0');
 
-export const CurveSchema = z.object({
+export const CurveSchema = Identity.extend({
   explanationId: z.string(),
   method: z.string(),
+  /** Curves follow the target's probability (the evaluation protocol), whatever score the map explains. */
   deletion: z.array(z.number()),
   insertion: z.array(z.number()),
   deletionAuc: z.number(),
   insertionAuc: z.number(),
+  /** The same AUCs on the protocol's random control maps (mean of 4 smooth 7x7 maps). */
+  deletionControl: z.number().nullable(),
+  insertionControl: z.number().nullable(),
+  protocol: z.string(),
 });
 
 const Empty = z.strictObject({});
-const Ok = z.object({ ok: z.literal(true) });
-
-function method<Req extends z.ZodType, Res extends z.ZodType>(doc: string, request: Req, response: Res) {
-  return { doc, request, response };
-}
-
-export const API = {
-  'app.info': method('Version, active model, known methods/models and which engine parts are available.', Empty, z.object({
-    version: z.string(),
-    mode: z.enum(['browser', 'electron']),
-    model: ModelSummary.nullable(),
-    models: z.array(z.string()),
-    methods: z.array(z.string()),
-    /** Ensemble combiners a library batch can add. */
 
 const SettingsMap = z.record(z.string().max(64), z.record(z.string().max(64), z.unknown()));
 export const StudySpec = z.strictObject({
@@ -214,11 +220,26 @@ export const StudySpec = z.strictObject({
 });
 export const SeriesStat = z.object({
   series: z.string(), seriesLabel: z.string(), method: z.string(), metric: z.string(), higherIsBetter: z.boolean(),
-  n: z.number(), mean: z.number(), lo: z.number(), hi: z.number(),
+  /** lo/hi: the 95% bootstrap interval; null below 2 images. */
+  n: z.number(), mean: z.number(), lo: z.number().nullable(), hi: z.number().nullable(),
   controlMean: z.number().nullable(),
   /** Paired difference to the random control, oriented so that > 0 is better than chance. */
-  vsControl: z.object({ diff: z.number(), lo: z.number(), hi: z.number() }).nullable(),
+  vsControl: z.object({ diff: z.number(), lo: z.number().nullable(), hi: z.number().nullable() }).nullable(),
 });
+const Ok = z.object({ ok: z.literal(true) });
+
+function method<Req extends z.ZodType, Res extends z.ZodType>(doc: string, request: Req, response: Res) {
+  return { doc, request, response };
+}
+
+export const API = {
+  'app.info': method('Version, active model, known methods/models and which engine parts are available.', Empty, z.object({
+    version: z.string(),
+    mode: z.enum(['browser', 'electron']),
+    model: ModelSummary.nullable(),
+    models: z.array(z.string()),
+    methods: z.array(z.string()),
+    /** Ensemble combiners a library batch can add. */
     ensembles: z.array(z.string()),
     colormaps: z.array(z.string()),
     features: z.object({ persistence: z.string(), metrics: z.boolean(), ensembles: z.boolean(), reports: z.boolean() }),
@@ -245,7 +266,8 @@ export const SeriesStat = z.object({
       libraryId: Id.optional(),
       imageIds: z.array(Id).max(LIMITS.maxImagesPerJob).optional(),
       methods: z.array(z.string().min(1).max(64)).min(1).max(LIMITS.maxMethodsPerJob),
-      target: TargetSchema.optional(),
+      /** Default: each image's top-1 class, each method's reference score (docs/protocol.md); score optional here too. */
+      target: TargetSchema.extend({ score: TargetSchema.shape.score.optional() }).optional(),
       seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
       /** Library batches only: ensembles of the job's methods per image (combiner names, e.g. mean, borda). */
       ensembles: z.array(z.string().min(1).max(64)).max(12).default([]),
@@ -270,7 +292,7 @@ export const SeriesStat = z.object({
   'ratings.pairwise': method('Choose the better of two maps of the same image.', z.strictObject({
     a: Id, b: Id, winner: z.enum(['a', 'b', 'tie']), rater: Name, blind: z.boolean(),
   }).refine((r) => r.a !== r.b, 'a and b must be different explanations'), Ok),
-  'ratings.summary': method('Per-method rating statistics (Likert means, pairwise wins, Bradley-Terry).',
+  'ratings.summary': method('Rating statistics per series (method, target, score kind): Likert means, pairwise wins, Bradley-Terry.',
     z.strictObject({ libraryId: Id.optional() }), z.array(MethodScore)),
   'annotations.get': method('The annotation of an image (empty if none).', z.strictObject({ imageId: Id }), AnnotationSchema),
   'annotations.save': method('Replace the annotation of an image: boxes and masks where the evidence is, caption, concept words.',
@@ -288,7 +310,11 @@ export const SeriesStat = z.object({
     z.strictObject({ explanationIds: z.array(Id).min(1).max(64), steps: z.number().int().min(4).max(64).default(16) }), z.array(CurveSchema)),
   'metrics.list': method('Stored metric values of explanations, with their random-map controls (the numbers reports are made of).',
     z.strictObject({ explanationIds: z.array(Id).min(1).max(5000) }),
-    z.array(z.object({ explanationId: z.string(), method: z.string(), metric: z.string(), value: z.number().nullable(), randomControl: z.number().nullable(), seed: z.number() }))),
+    z.array(Identity.extend({
+      explanationId: z.string(), method: z.string(), metric: z.string(), value: z.number().nullable(), randomControl: z.number().nullable(), seed: z.number(),
+      /** Evaluation protocol of the value ('pre-protocol' for rows stored before it): values of different protocols are not comparable. */
+      protocol: z.string(),
+    }))),
   'concepts.image': method('The SMER concept explanation of an image: the concept model fitted on its library\'s stored captions (target: the active model\'s stored top-1 class, or its group), the caption\'s per-word SMER scores and LIME weights for the predicted class; or why there is none.',
     z.strictObject({
       imageId: Id,
@@ -318,25 +344,6 @@ export const SeriesStat = z.object({
   'reports.export': method('Export a comparison report of a library.', z.strictObject({
     libraryId: Id, format: z.enum(['html', 'pdf', 'csv', 'json']),
   }), z.object({ path: z.string(), bytes: z.number(), /** For the "report" file route. */ reportId: z.string() })),
-} as const;
-
-export type ApiTable = typeof API;
-export type MethodName = keyof ApiTable;
-export type Req<M extends MethodName> = z.input<ApiTable[M]['request']>;
-export type ParsedReq<M extends MethodName> = z.output<ApiTable[M]['request']>;
-export type Res<M extends MethodName> = z.output<ApiTable[M]['response']>;
-export const METHOD_NAMES = Object.keys(API) as MethodName[];
-
-export type Library = z.output<typeof LibrarySchema>;
-export type ImageSummaryT = z.output<typeof ImageSummary>;
-export type ExplanationSummaryT = z.output<typeof ExplanationSummary>;
-export type Job = z.output<typeof JobSchema>;
-export type MapDataT = z.output<typeof MapData>;
-export type Annotation = z.output<typeof AnnotationSchema>;
-export type Filter = z.output<typeof FilterSchema>;
-
-/** Events pushed to the renderer (WebSocket in browser mode, IPC in Electron). */
-export type ApiEvent =
   // The app's study flow (handlers/study.ts): a cost estimate, one job of methods + ensembles + metrics over a
   // library or its current filter, and per-series summaries with intervals for Compare.
   'model.labels': method('The active model\'s class labels (for choosing a target by name).', Empty, z.array(z.object({ classIndex: z.number(), label: z.string() }))),
@@ -357,6 +364,25 @@ export type ApiEvent =
     })),
   'ratings.undo': method('Remove the rater\'s latest rating or A/B choice (undo).', z.strictObject({ rater: Name, mode: z.enum(['likert', 'pairwise']) }),
     z.object({ undone: z.boolean(), explanationIds: z.array(z.string()) })),
+} as const;
+
+export type ApiTable = typeof API;
+export type MethodName = keyof ApiTable;
+export type Req<M extends MethodName> = z.input<ApiTable[M]['request']>;
+export type ParsedReq<M extends MethodName> = z.output<ApiTable[M]['request']>;
+export type Res<M extends MethodName> = z.output<ApiTable[M]['response']>;
+export const METHOD_NAMES = Object.keys(API) as MethodName[];
+
+export type Library = z.output<typeof LibrarySchema>;
+export type ImageSummaryT = z.output<typeof ImageSummary>;
+export type ExplanationSummaryT = z.output<typeof ExplanationSummary>;
+export type Job = z.output<typeof JobSchema>;
+export type MapDataT = z.output<typeof MapData>;
+export type Annotation = z.output<typeof AnnotationSchema>;
+export type Filter = z.output<typeof FilterSchema>;
+
+/** Events pushed to the renderer (WebSocket in browser mode, IPC in Electron). */
+export type ApiEvent =
   | { type: 'job'; job: Job }
   | { type: 'library'; library: Library }
   | { type: 'image'; imageId: string }

@@ -37,6 +37,8 @@ import { openStore, type Store } from '../engine/store/store.ts';
 import type { ImageListItem, ImageQuery, ImageRecord } from '../engine/store/images-repo.ts';
 import type { StoredExplanation } from '../engine/store/results-repo.ts';
 import { buildEnsemble } from '../engine/ensemble/index.ts';
+import { isEnsemble, referenceScore } from '../engine/protocol.ts';
+import { seriesOf } from '../engine/report/series.ts';
 
 export { APP_VERSION } from './context.ts';
 
@@ -48,6 +50,10 @@ export interface ServiceOptions {
   dbFile?: string;
   /** Model loaded at start ("builtin:demo" or an .onnx path). */
   model?: string;
+}
+
+export interface ExplanationIndexEntry {
+  method: string; imageId: number; targetClass: number; targetLabel: string; scoreKind: ScoreKind; series: string; seriesLabel: string; isDefault: boolean;
 }
 
 export interface ModelHandle { id: string; dbId: number; spec: string; classifier: Classifier }
@@ -186,6 +192,14 @@ export class ApiService {
 
   label(classIndex: number): string {
     return this.model?.classifier.labels[classIndex]?.label ?? `class ${classIndex}`;
+  }
+
+  /** What an explanation explains, named: target class and label, score kind, and its series (top-1 or a fixed
+   *  class, from the image's stored prediction by the explanation's model). */
+  identity(e: { imageId: number; modelId: number; method: string; targetClass: number; scoreKind: ScoreKind }) {
+    const top1 = this.store.predictions.get(e.imageId, e.modelId)?.topClass;
+    const { series, seriesLabel } = seriesOf(e, top1, (c) => this.label(c));
+    return { targetClass: e.targetClass, targetLabel: this.label(e.targetClass), scoreKind: e.scoreKind, series, seriesLabel };
   }
 
   // ---- libraries and images ----
@@ -328,12 +342,13 @@ export class ApiService {
     return this.jobs.add(`Predict ${recs.length} images of ${this.store.libraries.get(libraryId)?.name ?? 'library'}`, items);
   }
 
-  async explain(rec: ImageRecord, method: string, target: Target | undefined, seed: number, signal: AbortSignal): Promise<void> {
+  /** Explains one image; the default target is its top-1 class on the method's reference score (the protocol). */
+  async explain(rec: ImageRecord, method: string, target: { classIndex: number; score?: ScoreKind } | undefined, seed: number, signal: AbortSignal): Promise<void> {
     const m = this.requireModel();
     const explainer = getExplainer(method);
     const loaded = await this.load(rec);
     await this.predict([rec]);
-    const t = target ?? { classIndex: this.prediction(rec.id)![0].classIndex, score: 'logit' as const };
+    const t: Target = { classIndex: target?.classIndex ?? this.prediction(rec.id)![0].classIndex, score: target?.score ?? referenceScore(method) };
     const settings = explainer.settings({});
     const onProgress = progressReporter(this, rec, method, t);
     onProgress({ fraction: 0 });
@@ -369,12 +384,17 @@ export class ApiService {
     };
   }
 
-  /** The weighted ensemble of an image's latest map per method (for the top-1 class when maps disagree on the target). */
+  /** The weighted ensemble of an image's maps of its top-1 class, one per method: the method's reference score
+   *  when it has that map, else its latest (never two maps of one method). */
   ensembleOf(imageId: number, weights: Record<string, number>): { map: Map2D; used: string[]; modelId: number } {
     const expl = this.explanationsOf(imageId);
     const top = this.prediction(imageId)?.[0]?.classIndex;
     const latest = new Map<string, StoredExplanationSummary>();
-    for (const e of expl) if (top === undefined || e.targetClass === top) latest.set(e.method, e);
+    for (const e of expl) {
+      if (top !== undefined && e.targetClass !== top) continue;
+      const have = latest.get(e.method);
+      if (!have || have.scoreKind !== referenceScore(e.method) || e.scoreKind === referenceScore(e.method)) latest.set(e.method, e);
+    }
     const members = [...latest.values()].filter((e) => (weights[e.method] ?? 0) > 0);
     if (!members.length) {
       throw new SaliencyError(`the image has no map of a method with a weight above 0 (it has: ${[...latest.keys()].join(', ') || 'none'})`, 'NOT_FOUND');
@@ -384,28 +404,39 @@ export class ApiService {
     return { map: ens.map, used: members.map((e) => e.method), modelId: stored[0].modelId };
   }
 
-  /** Method of every explanation of the active model in a library (or everywhere). */
-  methodsById(libraryId?: string): Map<number, { method: string; imageId: number }> {
+  /** Every explanation of the active model in a library (or everywhere), with its series. `isDefault`: the
+   *  protocol's default selection (the image's top-1 class on the method's reference score; ensembles: top-1). */
+  explanationIndex(libraryId?: string): Map<number, ExplanationIndexEntry> {
     const inLib = libraryId ? new Set(this.store.images.allOf(asId('library', libraryId)).map((r) => r.id)) : null;
-    const out = new Map<number, { method: string; imageId: number }>();
+    const out = new Map<number, ExplanationIndexEntry>();
     for (const e of this.store.explanations.list({ modelId: this.model?.dbId })) {
-      if (!inLib || inLib.has(e.imageId)) out.set(e.id, { method: e.method, imageId: e.imageId });
+      if (inLib && !inLib.has(e.imageId)) continue;
+      const id = this.identity(e);
+      const top1 = id.series.split('|')[1] === 'top1';
+      out.set(e.id, { ...id, method: e.method, imageId: e.imageId, isDefault: top1 && (isEnsemble(e.method) || e.scoreKind === referenceScore(e.method)) });
     }
     return out;
   }
 
-  ratingRows(libraryId?: string) {
-    const methods = this.methodsById(libraryId);
-    const likert = this.store.ratings.list().filter((r) => methods.has(r.explanationId)).map((r) => ({ method: methods.get(r.explanationId)!.method, score: r.likert }));
+  /** Ratings of a library's maps keyed by series (never merging two targets or score kinds of a method), or, for
+   *  ensemble weights ('method'), by method over the default series only. */
+  ratingRows(libraryId?: string, by: 'series' | 'method' = 'series') {
+    const index = this.explanationIndex(libraryId);
+    const keyOf = (id: number) => {
+      const x = index.get(id);
+      return !x || (by === 'method' && !x.isDefault) ? undefined : by === 'method' ? x.method : x.series;
+    };
+    const likert = this.store.ratings.list().filter((r) => keyOf(r.explanationId) !== undefined)
+      .map((r) => ({ method: keyOf(r.explanationId)!, explanationId: r.explanationId, score: r.likert }));
     const pairwise = this.store.ratings.choices()
-      .filter((c) => methods.has(c.explanationA) && methods.has(c.explanationB))
+      .filter((c) => keyOf(c.explanationA) !== undefined && keyOf(c.explanationB) !== undefined)
       .map((c) => {
-        const a = methods.get(c.explanationA)!.method;
-        const b = methods.get(c.explanationB)!.method;
-        return { a, b, winner: c.winner === 'a' ? a : c.winner === 'b' ? b : 'tie' };
+        const a = keyOf(c.explanationA)!;
+        const b = keyOf(c.explanationB)!;
+        return { a, b, winner: c.winner === 'a' ? a : c.winner === 'b' ? b : 'tie', explanationIds: [c.explanationA, c.explanationB] };
       })
       .filter((r) => r.a !== r.b);
-    return { likert, pairwise };
+    return { likert, pairwise, index };
   }
 
   private readonly handlers: HandlerMap = {

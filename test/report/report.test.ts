@@ -119,20 +119,20 @@ describe.skipIf(!HAS_DATA)('comparison reports', () => {
       expect(fromApi).toHaveLength(result.data.metrics.length);
       for (const m of result.data.metrics) {
         const a = fromApi.find((x) => x.explanationId === String(m.explanationId) && x.metric === m.metric)!;
-        expect([a.method, a.value, a.randomControl]).toEqual([m.method, m.value, m.randomControl]);
+        expect([a.method, a.series, a.seriesLabel, a.value, a.randomControl]).toEqual([m.method, m.series, m.seriesLabel, m.value, m.randomControl]);
       }
       const ratings = await api.call('ratings.summary', { libraryId: String(libraryId) });
       for (const r of result.data.ratings.perMethod.filter((p) => p.likertN > 0)) {
-        const a = ratings.find((x) => x.method === r.method)!;
+        const a = ratings.find((x) => x.series === r.series)!;
         expect(a.likertMean).toBe(r.likertMean);
         expect(a.likertCount).toBe(r.likertN);
         expect(a.bradleyTerry).toBe(r.bradleyTerry);
       }
       const img = result.data.images[0];
       const detail = await api.call('image.get', { imageId: String(img.id) });
-      for (const [method, id] of Object.entries(img.explanations)) {
+      for (const [series, id] of Object.entries(img.explanations)) {
         const e = detail.explanations.find((x) => x.id === String(id))!;
-        expect(e.method).toBe(method);
+        expect(e.series).toBe(series);
         expect(e.evaluations).toBe(result.data.explanations.find((x) => x.id === id)!.evaluations);
       }
     } finally {

@@ -14,10 +14,12 @@ export function ensembleHandlers(s: ApiService): Handlers<'ensemble.derive' | 'e
         if (!manual || !Object.keys(manual).length) throw new SaliencyError('manual weights need a "manual" object of method -> weight', 'BAD_REQUEST');
         set = manualWeights(manual);
       } else if (source === 'metrics') {
-        // Faithfulness per method: deletion and insertion AUC over up to 8 maps per method.
+        // Faithfulness per method: deletion and insertion AUC (protocol: on the probability) over up to 8 maps of
+        // each method's default series (top-1 class, reference score).
         const m = s.requireModel();
         const perMethod = new Map<string, number[]>();
-        for (const [id, { method }] of s.methodsById(libraryId)) {
+        for (const [id, { method, isDefault }] of s.explanationIndex(libraryId)) {
+          if (!isDefault) continue;
           const ids = perMethod.get(method) ?? [];
           if (ids.length < 8) ids.push(id);
           perMethod.set(method, ids);
@@ -27,13 +29,13 @@ export function ensembleHandlers(s: ApiService): Handlers<'ensemble.derive' | 'e
         for (const [method, ids] of perMethod) {
           for (const id of ids) {
             const e = s.store.explanations.get(id)!;
-            const c = await deletionInsertion(m.classifier, (await s.load(s.image(e.imageId))).prepared, e.map, { classIndex: e.targetClass, score: e.scoreKind }, 16);
+            const c = await deletionInsertion(m.classifier, (await s.load(s.image(e.imageId))).prepared, e, 16, false);
             rows.push({ method, value: c.deletionAuc, higherIsBetter: false, metric: 'deletion' }, { method, value: c.insertionAuc, higherIsBetter: true, metric: 'insertion' });
           }
         }
         set = weightsFromMetrics(rows);
       } else {
-        const { likert, pairwise } = s.ratingRows(libraryId);
+        const { likert, pairwise } = s.ratingRows(libraryId, 'method'); // each method's default series
         if (source === 'likert') {
           if (!likert.length) throw new SaliencyError('no Likert ratings yet: rate some maps first', 'NOT_FOUND');
           set = weightsFromLikert(likert);
@@ -45,7 +47,7 @@ export function ensembleHandlers(s: ApiService): Handlers<'ensemble.derive' | 'e
       const p = set.provenance as { kind?: string; ratings?: number; comparisons?: number };
       const note = source === 'likert' ? `mean Likert score above 1, from ${p.ratings} ratings`
         : source === 'bradley-terry' ? `Bradley-Terry strengths from ${p.comparisons} choices`
-        : source === 'metrics' ? 'deletion and insertion AUC per method (up to 8 maps each)' : 'set by hand';
+        : source === 'metrics' ? 'deletion and insertion AUC on the probability per method (up to 8 top-1 maps on its reference score each)' : 'set by hand';
       return { weights: set.weights, note };
     },
 

@@ -44,6 +44,7 @@ export function imageHandlers(s: ApiService): Handlers<'images.list' | 'image.ge
           return {
             id: String(e.id), imageId: String(e.imageId), modelId: String(e.modelId), method: e.method,
             target: { classIndex: e.targetClass, score: e.scoreKind }, targetLabel: s.label(e.targetClass),
+            series: s.identity(e).series, seriesLabel: s.identity(e).seriesLabel,
             millis: e.millis, evaluations: e.evaluations, seed: run?.seed ?? 0, settings: run?.settings ?? {},
           };
         }),

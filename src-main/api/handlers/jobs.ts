@@ -6,6 +6,7 @@ import { SaliencyError } from '../../engine/types.ts';
 import type { ImageRecord } from '../../engine/store/images-repo.ts';
 import type { ApiService } from '../service.ts';
 import { asId, type Handlers } from '../context.ts';
+import { isEnsemble, referenceScore } from '../../engine/protocol.ts';
 
 export function jobHandlers(s: ApiService): Handlers<'jobs.start' | 'jobs.list' | 'jobs.pause' | 'jobs.resume' | 'jobs.cancel'> {
   return {
@@ -22,9 +23,11 @@ export function jobHandlers(s: ApiService): Handlers<'jobs.start' | 'jobs.list' 
       const recs = libraryId
         ? s.store.images.allOf(asId('library', libraryId)).filter((r) => !r.error && !r.missing)
         : imageIds!.map((id) => s.image(id));
-      // A library job skips maps that already exist (same method and target); a job on chosen images re-runs them.
-      const exists = (rec: ImageRecord, method: string) => Boolean(libraryId) && s.explanationsOf(rec.id)
-        .some((e) => e.method === method && (target ? e.targetClass === target.classIndex && e.scoreKind === target.score : e.targetClass === s.prediction(rec.id)?.[0]?.classIndex));
+      // A library job skips maps that already exist (same method, target class and score kind: by default the top-1
+      // class on the method's reference score); a job on chosen images re-runs them.
+      const exists = (rec: ImageRecord, method: string) => Boolean(libraryId) && s.explanationsOf(rec.id).some((e) => e.method === method
+        && e.targetClass === (target ? target.classIndex : s.prediction(rec.id)?.[0]?.classIndex)
+        && (isEnsemble(method) || e.scoreKind === (target?.score ?? referenceScore(method))));
       const what = libraryId ? `library ${s.libraryInfo(Number(libraryId)).name}` : recs.length === 1 ? recs[0].relPath : `${recs.length} images`;
       if (libraryId && !target) {
         // A library batch: the engine's job runner (worker threads; resumable after a crash or a kill).

@@ -3,6 +3,7 @@ import type { Res } from '../contract.ts';
 import { Random } from '../../engine/util/random.ts';
 import { SaliencyError } from '../../engine/types.ts';
 import { fitBradleyTerry } from '../../engine/ensemble/index.ts';
+import { orderSeries, parseSeries } from '../../engine/report/series.ts';
 import type { ApiService } from '../service.ts';
 import { asId, type Handlers } from '../context.ts';
 
@@ -15,14 +16,17 @@ export function ratingHandlers(s: ApiService): Handlers<'ratings.queue' | 'ratin
       const pairDone = new Set(s.store.ratings.choices({ rater }).flatMap((c) => [`${c.explanationA}:${c.explanationB}`, `${c.explanationB}:${c.explanationA}`]));
       for (const img of s.store.images.allOf(asId('library', libraryId))) {
         const expl = s.explanationsOf(img.id);
+        // Labels name the series (method, target class, score kind); blind mode hides them.
+        const label = (e: (typeof expl)[number]) => s.identity(e).seriesLabel;
         if (mode === 'likert') {
-          for (const e of expl) items.push({ imageId: String(img.id), explanationIds: [String(e.id)], labels: [blind ? 'Map' : e.method], done: likertDone.has(e.id) });
+          for (const e of expl) items.push({ imageId: String(img.id), explanationIds: [String(e.id)], labels: [blind ? 'Map' : label(e)], done: likertDone.has(e.id) });
         } else {
           for (let i = 0; i < expl.length; i++) for (let j = i + 1; j < expl.length; j++) {
             let [a, b] = [expl[i], expl[j]];
-            if (a.method === b.method) continue;
+            // A/B compares methods on one target: maps of different classes are not rivals.
+            if (a.method === b.method || a.targetClass !== b.targetClass) continue;
             if (blind && random.next() < 0.5) [a, b] = [b, a];
-            items.push({ imageId: String(img.id), explanationIds: [String(a.id), String(b.id)], labels: blind ? ['Map A', 'Map B'] : [a.method, b.method], done: pairDone.has(`${a.id}:${b.id}`) });
+            items.push({ imageId: String(img.id), explanationIds: [String(a.id), String(b.id)], labels: blind ? ['Map A', 'Map B'] : [label(a), label(b)], done: pairDone.has(`${a.id}:${b.id}`) });
           }
         }
       }
@@ -48,18 +52,22 @@ export function ratingHandlers(s: ApiService): Handlers<'ratings.queue' | 'ratin
     },
 
     'ratings.summary': async ({ libraryId }) => {
-      const { likert, pairwise } = s.ratingRows(libraryId);
+      // Per series: ratings of two targets (or score kinds) of one method are never pooled.
+      const { likert, pairwise, index } = s.ratingRows(libraryId, 'series');
       const bt = pairwise.length ? fitBradleyTerry(pairwise) : null;
-      const methods = [...new Set([...likert.map((r) => r.method), ...pairwise.flatMap((r) => [r.a, r.b])])].sort();
-      return methods.map((method) => {
-        const scores = likert.filter((r) => r.method === method).map((r) => r.score);
-        const mine = pairwise.filter((r) => r.a === method || r.b === method);
-        const k = bt ? bt.methods.indexOf(method) : -1;
+      const series = orderSeries([...likert.map((r) => r.method), ...pairwise.flatMap((r) => [r.a, r.b])]);
+      return series.map((key) => {
+        const scores = likert.filter((r) => r.method === key).map((r) => r.score);
+        const mine = pairwise.filter((r) => r.a === key || r.b === key);
+        const k = bt ? bt.methods.indexOf(key) : -1;
+        const rated = [...likert.filter((r) => r.method === key).map((r) => r.explanationId), ...mine.flatMap((r) => r.explanationIds)]
+          .map((id) => index.get(id)!).filter((x) => x.series === key);
+        const classes = [...new Map(rated.map((x) => [x.targetClass, { classIndex: x.targetClass, label: x.targetLabel }])).values()].sort((a, b) => a.classIndex - b.classIndex);
         return {
-          method,
+          method: parseSeries(key).method, series: key, seriesLabel: rated[0].seriesLabel, scoreKind: parseSeries(key).scoreKind, classes,
           likertMean: scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : null,
           likertCount: scores.length,
-          pairwiseWins: mine.filter((r) => r.winner === method).length,
+          pairwiseWins: mine.filter((r) => r.winner === key).length,
           pairwiseCount: mine.length,
           bradleyTerry: bt && k >= 0 ? bt.strengths[k] : null,
         };

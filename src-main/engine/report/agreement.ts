@@ -1,18 +1,20 @@
 // Agreement between methods: Spearman rank correlation of their maps on each image (on a common coarse grid,
-// so that ties and resolution do not dominate), averaged into a method x method matrix.
+// so that ties and resolution do not dominate), averaged into a series x series matrix (report/series.ts: two
+// targets or score kinds of a method are two rows).
 import type { Store } from '../store/store.ts';
 import type { ReportData } from './collect.ts';
 import { resizeMap } from '../image/upsample.ts';
 import { spearman } from '../metrics/rank.ts';
 
 export interface AgreementResult {
+  /** Series labels, e.g. "gradcam (top-1, logit)". */
   methods: string[];
   matrix: number[][];
   perImage: { imageId: number; mean: number }[];
 }
 
 export function agreementOf(store: Store, data: ReportData, grid = 56): AgreementResult {
-  const methods = data.methods;
+  const methods = data.series.map((s) => s.key);
   const sums = methods.map(() => methods.map(() => 0));
   const counts = methods.map(() => methods.map(() => 0));
   const perImage: { imageId: number; mean: number }[] = [];
@@ -34,5 +36,5 @@ export function agreementOf(store: Store, data: ReportData, grid = 56): Agreemen
     if (n) perImage.push({ imageId: img.id, mean: s / n });
   }
   const matrix = methods.map((_, i) => methods.map((__, j) => (i === j ? 1 : counts[i][j] ? sums[i][j] / counts[i][j] : NaN)));
-  return { methods, matrix, perImage };
+  return { methods: data.series.map((s) => s.label), matrix, perImage };
 }

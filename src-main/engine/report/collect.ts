@@ -1,6 +1,9 @@
 // What a report is made from, read from the store: a selection of images, their explanations (single
 // methods and ensembles), metrics with random-map controls and curves, ratings, weight sets, runs and the
-// model. Every number in the HTML, PDF, CSV and JSON comes from here.
+// model. Every number in the HTML, PDF, CSV and JSON comes from here. Explanations are grouped into series
+// (method, top-1 or fixed class, score kind: report/series.ts) and two series are never merged; metric rows
+// that the evaluation protocol says are not comparable are kept out of every summary, with a note saying why
+// (`refusals`).
 import type { Store } from '../store/store.ts';
 import type { ImageRecord } from '../store/images-repo.ts';
 import { METRICS } from '../metrics/registry.ts';
@@ -9,6 +12,8 @@ import { krippendorffAlpha } from './krippendorff.ts';
 import { fitBradleyTerry } from '../ensemble/weights/bradley-terry.ts';
 import { moments, quantileSorted, sortedFinite } from '../ensemble/stats.ts';
 import { APP_VERSION } from '../store/app-version.ts';
+import { PRE_PROTOCOL, PROTOCOL_VERSION } from '../protocol.ts';
+import { orderSeries, seriesOf } from './series.ts';
 import * as ort from 'onnxruntime-node';
 
 const RUNTIME_VERSIONS = { onnxruntime: ort.env.versions?.node ?? 'unknown' };
@@ -29,19 +34,40 @@ export interface ReportSelection {
 export interface ReportImage {
   id: number; path: string; relPath: string; trueClass: number | null; predictedClass: number | null;
   predictedLabel: string | null; predictedProbability: number | null; width: number | null; height: number | null;
-  /** method -> explanation id */
+  /** series key -> explanation id (the latest of each series) */
   explanations: Record<string, number>;
 }
 
-export interface ReportExplanation {
-  id: number; imageId: number; runId: number; method: string; targetClass: number; scoreKind: string;
+/** Who an explanation or metric row belongs to: its series and what it explains. */
+export interface ReportIdentity {
+  /** `${method}|${top1 | class:N}|${scoreKind}` */
+  series: string;
+  /** e.g. "gradcam (top-1, logit)" */
+  seriesLabel: string;
+  targetClass: number; targetLabel: string; scoreKind: string; isEnsemble: boolean;
+}
+
+export interface ReportExplanation extends ReportIdentity {
+  id: number; imageId: number; runId: number; method: string;
   evaluations: number; millis: number; seed: number;
 }
 
-export interface ReportMetric {
+export interface ReportMetric extends ReportIdentity {
   explanationId: number; imageId: number; method: string; metric: string; value: number | null;
   randomControl: number | null; higherIsBetter: boolean; category: string; seed: number;
   curve: { x: number[]; y: number[] } | null;
+  /** Evaluation protocol of the value (PROTOCOL_VERSION, or 'pre-protocol' for rows stored before it). */
+  protocol: string;
+}
+
+/** A metric row kept out of the summaries, and why. */
+export interface ExcludedMetric extends ReportMetric { reason: string }
+
+export interface ReportSeries {
+  key: string; label: string; method: string; targetRole: string; scoreKind: string; isEnsemble: boolean;
+  /** Classes its maps explain (one for a fixed class; the images' top-1 classes otherwise). */
+  classes: number[];
+  explanations: number;
 }
 
 export interface MetricSummary {
@@ -52,7 +78,8 @@ export interface MetricSummary {
 }
 
 export interface RatingSummary {
-  method: string; likertMean: number | null; likertN: number; bradleyTerry: number | null; wins: number; losses: number;
+  /** One row per series (ratings of two series are never pooled); seriesLabel names it. */
+  method: string; series: string; seriesLabel: string; likertMean: number | null; likertN: number; bradleyTerry: number | null; wins: number; losses: number;
 }
 
 export interface ReportData {
@@ -63,11 +90,19 @@ export interface ReportData {
   selection: ReportSelection;
   model: { id: number; name: string; sha256: string; preset: string | null; featureLayer: string | null; info: Record<string, unknown> };
   runs: { id: number; method: string; settings: Record<string, unknown>; seed: number; appVersion: string }[];
+  /** Distinct methods (single ones first, then ensembles). Comparisons group by `series`. */
   methods: string[];
+  series: ReportSeries[];
   images: ReportImage[];
   explanations: ReportExplanation[];
+  /** Metric rows that are compared: one protocol (and, before the protocol, one score kind per faithfulness metric). */
   metrics: ReportMetric[];
-  summary: MetricSummary[];
+  /** Metric rows the protocol forbids comparing with the others, each with its reason (left out of summaries). */
+  excludedMetrics: ExcludedMetric[];
+  /** What the report refuses to compare and why, in plain sentences (shown at the top of the report). */
+  refusals: string[];
+  protocol: string;
+  summary: (MetricSummary & { series: string; seriesLabel: string })[];
   ratings: { raters: string[]; likert: number; pairwise: number; perMethod: RatingSummary[]; alpha: { interval: number; ordinal: number; units: number; pairable: number } };
   weightSets: { name: string; source: string; weights: Record<string, number>; provenance: Record<string, unknown>; createdAt: string }[];
   labels: Record<number, string>;
@@ -94,21 +129,26 @@ export function collectReport(store: Store, sel: ReportSelection, labels: { labe
 
   const reportImages: ReportImage[] = [];
   const explanations: ReportExplanation[] = [];
-  const metrics: ReportMetric[] = [];
+  const all: ReportMetric[] = [];
   const runIds = new Set<number>();
+  const label = (c: number) => labels[c]?.label ?? `class ${c}`;
   for (const img of images) {
     const pred = store.predictions.get(img.id, model.id);
     const entry: ReportImage = {
       id: img.id, path: img.path, relPath: img.relPath, trueClass: img.trueClass, predictedClass: pred?.topClass ?? null,
-      predictedLabel: pred ? labels[pred.topClass]?.label ?? `class ${pred.topClass}` : null,
+      predictedLabel: pred ? label(pred.topClass) : null,
       predictedProbability: pred?.topProbability ?? null, width: img.width, height: img.height, explanations: {},
     };
     for (const e of store.explanations.list({ imageId: img.id, modelId: model.id })) {
       if (runFilter && !runFilter.has(e.runId) && !e.method.startsWith('ensemble')) continue;
       const run = store.runs.get(e.runId)!;
-      entry.explanations[e.method] = e.id; // the latest of each method
+      const { series, seriesLabel, isEnsemble } = seriesOf(e, pred?.topClass, label);
+      entry.explanations[series] = e.id; // the latest of each series
       runIds.add(e.runId);
-      explanations.push({ id: e.id, imageId: img.id, runId: e.runId, method: e.method, targetClass: e.targetClass, scoreKind: e.scoreKind, evaluations: e.evaluations, millis: Math.round(e.millis), seed: run.seed });
+      explanations.push({
+        id: e.id, imageId: img.id, runId: e.runId, method: e.method, series, seriesLabel, targetClass: e.targetClass, targetLabel: label(e.targetClass),
+        scoreKind: e.scoreKind, isEnsemble, evaluations: e.evaluations, millis: Math.round(e.millis), seed: run.seed,
+      });
     }
     if (Object.keys(entry.explanations).length) reportImages.push(entry);
   }
@@ -118,13 +158,16 @@ export function collectReport(store: Store, sel: ReportSelection, labels: { labe
     for (const m of store.metrics.list({ explanationId: e.id })) {
       const def = METRICS.get(m.name);
       const curve = m.curve && typeof m.curve === 'object' && Array.isArray((m.curve as { x?: unknown }).x) ? m.curve as { x: number[]; y: number[] } : null;
-      metrics.push({
-        explanationId: e.id, imageId: e.imageId, method: e.method, metric: m.name, value: m.value, randomControl: m.randomValue,
-        higherIsBetter: def?.tags.higherIsBetter ?? true, category: def?.tags.category ?? 'other', seed: m.seed, curve,
+      all.push({
+        explanationId: e.id, imageId: e.imageId, method: e.method, series: e.series, seriesLabel: e.seriesLabel, targetClass: e.targetClass,
+        targetLabel: e.targetLabel, scoreKind: e.scoreKind, isEnsemble: e.isEnsemble, metric: m.name, value: m.value, randomControl: m.randomValue,
+        higherIsBetter: def?.tags.higherIsBetter ?? true, category: def?.tags.category ?? 'other', seed: m.seed, curve, protocol: m.protocol ?? PRE_PROTOCOL,
       });
     }
   }
+  const { metrics, excluded, refusals } = applyProtocol(all);
   const methods = orderMethods([...new Set(kept.map((e) => e.method))]);
+  const series = seriesOfReport(kept);
   return {
     title: sel.title ?? `Saliency comparison report: ${model.name}`,
     createdAt: new Date().toISOString(),
@@ -134,15 +177,72 @@ export function collectReport(store: Store, sel: ReportSelection, labels: { labe
     model: { id: model.id, name: model.name, sha256: model.sha256, preset: model.preset, featureLayer: model.featureLayer, info: model.info },
     runs: [...runIds].sort((a, b) => a - b).map((id) => store.runs.get(id)!).map((r) => ({ id: r.id, method: r.method, settings: r.settings, seed: r.seed, appVersion: r.appVersion })),
     methods,
+    series,
     images: reportImages,
     explanations: kept,
     metrics,
-    summary: summarise(metrics, methods),
-    ratings: summariseRatings(store, kept, methods, sel.rater),
+    excludedMetrics: excluded,
+    refusals,
+    protocol: PROTOCOL_VERSION,
+    // One summary per series: summarise() sees one series at a time, so nothing of two series is pooled.
+    summary: series.flatMap((x) => summarise(metrics.filter((m) => m.series === x.key), [x.method]).map((r) => ({ ...r, series: x.key, seriesLabel: x.label }))),
+    ratings: summariseRatings(store, kept, series, sel.rater),
     weightSets: store.weightSets.list().map((w) => ({ name: w.name, source: w.source, weights: w.weights, provenance: w.provenance, createdAt: w.createdAt })),
-    labels: Object.fromEntries(reportImages.flatMap((i) => [i.trueClass, i.predictedClass]).filter((c): c is number => c !== null).map((c) => [c, labels[c]?.label ?? `class ${c}`])),
+    labels: Object.fromEntries([...reportImages.flatMap((i) => [i.trueClass, i.predictedClass]), ...kept.map((e) => e.targetClass)]
+      .filter((c): c is number => c !== null).map((c) => [c, label(c)])),
   };
 }
+
+/** The report's series, single methods first, then ensembles. */
+function seriesOfReport(expl: ReportExplanation[]): ReportSeries[] {
+  return orderSeries(expl.map((e) => e.series)).map((key) => {
+    const mine = expl.filter((e) => e.series === key);
+    const [method, targetRole, scoreKind] = key.split('|');
+    return {
+      key, label: mine[0].seriesLabel, method, targetRole, scoreKind, isEnsemble: mine[0].isEnsemble,
+      classes: [...new Set(mine.map((e) => e.targetClass))].sort((a, b) => a - b), explanations: mine.length,
+    };
+  });
+}
+
+/**
+ * The protocol's rule for what may be ranked together (docs/protocol.md): only rows of one protocol version
+ * (the current one when there are any, else the rows stored before it), and, before the protocol, where
+ * faithfulness curves followed each map's own score kind, only rows of one score kind per metric. Everything
+ * else is kept out of the summaries and named in `refusals`.
+ */
+export function applyProtocol(rows: ReportMetric[]): { metrics: ReportMetric[]; excluded: ExcludedMetric[]; refusals: string[] } {
+  const protocols = [...new Set(rows.map((r) => r.protocol))];
+  const chosen = protocols.includes(PROTOCOL_VERSION) ? PROTOCOL_VERSION : protocols.length === 1 ? protocols[0] : PRE_PROTOCOL;
+  const excluded: ExcludedMetric[] = [];
+  const refusals: string[] = [];
+  const exclude = (list: ReportMetric[], reason: string) => { for (const r of list) excluded.push({ ...r, reason }); };
+  for (const p of protocols.filter((x) => x !== chosen)) {
+    const other = rows.filter((r) => r.protocol === p);
+    const what = [...new Set(other.map((r) => r.metric))].sort().join(', ');
+    const why = p === PRE_PROTOCOL
+      ? `they were computed before protocol ${PROTOCOL_VERSION} (faithfulness curves then followed each map's own score kind, logit or probability)`
+      : `they were computed under protocol ${p}, not ${chosen}`;
+    refusals.push(`${other.length} metric value(s) (${what}) of ${describeSeries(other)} are not compared with the ${chosen} values: ${why}. Recompute them (run the metrics again) to include them.`);
+    exclude(other, `protocol ${p} is not ${chosen}`);
+  }
+  let kept = rows.filter((r) => r.protocol === chosen);
+  if (chosen === PRE_PROTOCOL) {
+    // Before the protocol a faithfulness curve followed the explanation's score kind: logit AUCs and
+    // probability AUCs are different quantities, so a metric with both is not ranked at all.
+    for (const metric of [...new Set(kept.map((r) => r.metric))].sort()) {
+      const mine = kept.filter((r) => r.metric === metric && r.category === 'faithfulness');
+      const kinds = [...new Set(mine.map((r) => r.scoreKind))].sort();
+      if (kinds.length < 2) continue;
+      refusals.push(`${metric}: not ranked. Its values were computed before protocol ${PROTOCOL_VERSION}, on each map's own score kind, and mix ${kinds.map((k) => `${k} (${describeSeries(mine.filter((r) => r.scoreKind === k))})`).join(' with ')}; a logit AUC and a probability AUC are not comparable. Recompute the metrics to compare them under ${PROTOCOL_VERSION} (always on the probability).`);
+      exclude(mine, `${metric} mixes ${kinds.join(' and ')} curves (pre-protocol)`);
+      kept = kept.filter((r) => !mine.includes(r));
+    }
+  }
+  return { metrics: kept, excluded, refusals };
+}
+
+const describeSeries = (rows: ReportMetric[]) => [...new Set(rows.map((r) => r.seriesLabel))].sort().join(', ');
 
 /** Single methods first (alphabetical), then ensembles. */
 function orderMethods(methods: string[]): string[] {
@@ -169,13 +269,14 @@ export function summarise(metrics: ReportMetric[], methods: string[]): MetricSum
   return out;
 }
 
-function summariseRatings(store: Store, expl: ReportExplanation[], methods: string[], rater?: string): ReportData['ratings'] {
+function summariseRatings(store: Store, expl: ReportExplanation[], series: ReportSeries[], rater?: string): ReportData['ratings'] {
+  // Per series: two targets (or score kinds) of one method are rated separately and never pooled.
   const byId = new Map(expl.map((e) => [e.id, e]));
   const likert = store.ratings.list(rater ? { rater } : {}).filter((r) => byId.has(r.explanationId));
   const choices = store.ratings.choices(rater ? { rater } : {}).filter((c) => byId.has(c.explanationA) && byId.has(c.explanationB));
   const pairs = choices.map((c) => {
-    const a = byId.get(c.explanationA)!.method;
-    const b = byId.get(c.explanationB)!.method;
+    const a = byId.get(c.explanationA)!.series;
+    const b = byId.get(c.explanationB)!.series;
     return { a, b, winner: c.winner === 'a' ? a : c.winner === 'b' ? b : 'tie' };
   }).filter((p) => p.a !== p.b);
   let strengths: Record<string, number> = {};
@@ -183,13 +284,13 @@ function summariseRatings(store: Store, expl: ReportExplanation[], methods: stri
     const fit = fitBradleyTerry(pairs);
     strengths = Object.fromEntries(fit.methods.map((m, i) => [m, fit.strengths[i]]));
   }
-  const perMethod: RatingSummary[] = methods.map((method) => {
-    const ls = likert.filter((r) => byId.get(r.explanationId)!.method === method).map((r) => r.likert);
+  const perMethod: RatingSummary[] = series.map(({ key, label, method }) => {
+    const ls = likert.filter((r) => byId.get(r.explanationId)!.series === key).map((r) => r.likert);
     return {
-      method, likertN: ls.length, likertMean: ls.length ? ls.reduce((a, b) => a + b, 0) / ls.length : null,
-      bradleyTerry: strengths[method] ?? null,
-      wins: pairs.filter((p) => p.winner === method).length,
-      losses: pairs.filter((p) => (p.a === method || p.b === method) && p.winner !== method && p.winner !== 'tie').length,
+      method, series: key, seriesLabel: label, likertN: ls.length, likertMean: ls.length ? ls.reduce((a, b) => a + b, 0) / ls.length : null,
+      bradleyTerry: strengths[key] ?? null,
+      wins: pairs.filter((p) => p.winner === key).length,
+      losses: pairs.filter((p) => (p.a === key || p.b === key) && p.winner !== key && p.winner !== 'tie').length,
     };
   });
   const units = new Map<number, number[]>();

@@ -69,6 +69,8 @@ export interface ConceptGrounding {
   /** SMER score of the concept's word for the image's predicted class (null: the word is not in the caption). */
   smer: number | null;
   method: string; explanationId: number; energy: number; area: number; lift: number;
+  /** The map's series (method, target, score kind: report/series.ts). */
+  series: string;
 }
 
 export interface ConceptsSection {
@@ -178,15 +180,15 @@ export async function conceptsSection(store: Store, data: ReportData, labels: re
     const ranked = perImage[i].words.map((w) => w.word);
     for (const b of orderBoxesByConcepts(d.boxes, ranked)) {
       const word = ranked.find((w) => conceptWords(b.concept).includes(w));
-      for (const method of data.methods) {
-        const id = entry.explanations[method];
+      for (const { key: series, method } of data.series) {
+        const id = entry.explanations[series];
         if (id === undefined) continue;
         const map = store.explanations.get(id)!.map;
         try {
           const g = boxEnergy(map, b.box, t);
           grounding.push({
             imageId: img.id, filename: d.filename, concept: b.concept, author: b.author, box: [b.box.xMin, b.box.yMin, b.box.xMax, b.box.yMax],
-            smer: word === undefined ? null : perImage[i].words.find((w) => w.word === word)!.smer, method, explanationId: id, ...g,
+            smer: word === undefined ? null : perImage[i].words.find((w) => w.word === word)!.smer, method, series, explanationId: id, ...g,
           });
         } catch (e) {
           if (!(e instanceof SaliencyError)) throw e;

@@ -88,7 +88,7 @@ export function renderHtml(data: ReportData, analysis: Analysis, agreement: Agre
     `<p class="bad">Weaknesses</p><ul>${f.weaknesses.map((s) => `<li>${esc(s)}</li>`).join('') || '<li class="muted">none found</li>'}</ul></div>`).join('');
   const r = data.ratings;
   const ratingRows = r.perMethod.filter((p) => p.likertN || p.wins || p.losses).map((p) =>
-    `<tr><td>${esc(p.method)}</td><td>${fmt(p.likertMean, 2)} <span class="muted">(n=${p.likertN})</span></td><td>${fmt(p.bradleyTerry, 3)}</td><td>${p.wins}</td><td>${p.losses}</td></tr>`).join('');
+    `<tr><td>${esc(p.seriesLabel)}</td><td>${fmt(p.likertMean, 2)} <span class="muted">(n=${p.likertN})</span></td><td>${fmt(p.bradleyTerry, 3)}</td><td>${p.wins}</td><td>${p.losses}</td></tr>`).join('');
   const ratings = r.likert + r.pairwise === 0 ? '<p class="muted">No ratings for this selection.</p>'
     : `<table class="num"><tr><th>method</th><th>Likert mean (1-5)</th><th>Bradley-Terry strength</th><th>pairwise wins</th><th>losses</th></tr>${ratingRows}</table>` +
       `<p>Raters: ${r.raters.map(esc).join(', ')}. ${r.likert} Likert ratings, ${r.pairwise} pairwise choices. Inter-rater agreement (Krippendorff's alpha over ${r.alpha.pairable} explanations rated by two or more raters): interval ${fmt(r.alpha.interval, 3)}, ordinal ${fmt(r.alpha.ordinal, 3)}.</p>`;
@@ -122,6 +122,7 @@ ${data.images.length} images, ${data.explanations.length} explanations, ${data.m
 <p><b>${esc(model.name)}</b> <span class="muted">sha256 ${esc(model.sha256)}</span><br>
 input ${info.input ? `${info.input.layout} ${info.input.width}x${info.input.height}` : '?'}; preset ${esc(model.preset ?? '?')}${info.presetReason ? ` (${esc(info.presetReason)})` : ''}; feature block ${esc(model.featureLayer ?? 'none')}<br>
 <span class="muted">${esc(info.head?.description ?? info.head?.reason ?? '')}</span></p>
+<h2>Evaluation protocol</h2><p>Metrics under protocol <b>${esc(data.protocol)}</b> (docs/protocol.md): faithfulness curves follow the target class's probability, with a random-map control; maps are compared per series (method, target class, score kind), never merged.</p>${data.refusals.map((r) => `<p class="bad">Not compared: ${esc(r)}</p>`).join('')}
 <h2>Which method wins</h2>${winnerSentence(data)}${summaryTable(data)}
 <h2>Curves and distributions</h2><div class="charts">${curveCharts}${distCharts}</div>
 <h2>Strengths and weaknesses of each method</h2><p class="muted">Computed from the numbers above: ranks among methods per image and per class, random-map controls, complexity, sensitivity and randomisation checks.</p>

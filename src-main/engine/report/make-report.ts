@@ -59,11 +59,13 @@ async function gallery(store: Store, data: ReportData, max: number, colormap: Co
     const thumb = await sharp(Buffer.from(original.data), { raw: { width: original.width, height: original.height, channels: 3 } })
       .resize(256, 256, { fit: 'inside' }).png().toBuffer();
     const maps = [];
-    for (const method of data.methods) {
-      const id = img.explanations[method];
+    for (const series of data.series) {
+      const id = img.explanations[series.key];
       if (id === undefined) continue;
       const e = store.explanations.get(id)!;
       const values = data.metrics.filter((m) => m.explanationId === id && m.value !== null).map((m) => `${m.metric} ${m.value!.toFixed(3)}`);
+      // Every map names its series: method, target class (label) and score kind.
+      const method = `${e.method} (${data.labels[e.targetClass] ?? `class ${e.targetClass}`}, ${e.scoreKind})`;
       maps.push({ method, uri: dataUri(await overlayPng(original, e.map, t, { maxSide: 256, colormap, opacity: 0.55 })), note: values.join(', ') });
     }
     const label = (c: number | null) => (c === null ? '?' : data.labels[c] ?? `class ${c}`);
