@@ -11,7 +11,7 @@ import { REPO } from '../helpers/data.ts';
 import { tempDir } from '../helpers/files.ts';
 import { API } from '../../src-main/api/contract.ts';
 import { EXPLAINER_NAMES } from '../../src-main/engine/explain/registry.ts';
-import { api, call, dbDigest, jobsIdle, request, startServe, type Live, type Reply } from './hardening-live.ts';
+import { call, closed, dbDigest, jobsIdle, rawWebSocket, request, startServe, type Live, type Reply } from './hardening-live.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261126);
 const COUNT = Number(process.env.FUZZ_REQUESTS ?? 1200);
@@ -143,6 +143,27 @@ function confine(v: unknown): unknown {
   return v;
 }
 
+/** One random WebSocket frame: any FIN/RSV/opcode, masked or not, any declared length (7, 16 or 64 bits), with a
+ * payload that may be shorter than declared. */
+function randomFrame(r: Rng): Buffer {
+  const opcode = r.chance(0.6) ? r.pick([0x1, 0x2, 0x8, 0x9, 0xa]) : r.int(16);
+  const b0 = (r.chance(0.8) ? 0x80 : 0) | (r.chance(0.1) ? r.int(8) << 4 : 0) | opcode;
+  const masked = r.chance(0.85);
+  const declared = r.pick([r.int(126), 126 + r.int(6000), r.pick([0, 4096, 4097, 65535, 2 ** 31, 2 ** 53])]);
+  const header: number[] = [b0];
+  if (declared < 126) header.push((masked ? 0x80 : 0) | declared);
+  else if (declared < 65536 && r.chance(0.7)) header.push((masked ? 0x80 : 0) | 126, declared >> 8, declared & 0xff);
+  else {
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64BE(BigInt(declared));
+    header.push((masked ? 0x80 : 0) | 127, ...len);
+  }
+  if (masked) header.push(r.int(256), r.int(256), r.int(256), r.int(256));
+  const payload = Buffer.alloc(Math.min(declared, r.chance(0.7) ? declared : r.int(declared + 1), 6000));
+  for (let i = 0; i < payload.length; i++) payload[i] = r.int(256);
+  return Buffer.concat([Buffer.from(header), payload]);
+}
+
 interface Planned { label: string; method: string; path: string; headers: Record<string, string>; body?: string | Buffer }
 
 function plan(r: Rng): Planned {
@@ -248,5 +269,24 @@ describe('HTTP API fuzz against a live serve (issue 16)', () => {
     expect(problems.slice(0, 20)).toEqual([]);
     expect(live.alive()).toBe(true);
     expect((await call(live, 'app.info', {})).version).toBeTruthy();
+  }, 0);
+
+  it(`200 seeded streams of random WebSocket frames on /events: the server lives and stores nothing (seed ${SEED})`, async () => {
+    const r = rng(SEED + 1);
+    await jobsIdle(live);
+    const before = dbDigest(dbFile);
+    for (let i = 0; i < 200 && live.alive(); i++) {
+      const sock = await rawWebSocket(live);
+      const done = closed(sock);
+      sock.write(Buffer.concat(Array.from({ length: 1 + r.int(3) }, () => randomFrame(r))));
+      // The server closes on a protocol error; otherwise the client leaves, politely or not.
+      if (r.chance(0.5)) sock.end();
+      else sock.destroy();
+      await done;
+    }
+    expect(live.alive()).toBe(true);
+    expect((await call(live, 'app.info', {})).version).toBeTruthy();
+    expect(dbDigest(dbFile)).toBe(before);
+    expect(live.stderr()).not.toMatch(/Unhandled|uncaught/i);
   }, 0);
 });

@@ -1,7 +1,8 @@
 // A live `saliency serve` child process for the hardening, fuzz and soak runs: started with a chosen environment
 // (to test the default database), with raw HTTP helpers for requests fetch would normalise or refuse.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import net from 'node:net';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
 import http from 'node:http';
@@ -149,3 +150,17 @@ export async function watchEvents(live: Pick<Live, 'port' | 'token'>, stallMs = 
     close: () => ws.close(),
   };
 }
+
+/** A raw TCP connection that has completed the WebSocket handshake on /events (to send any bytes at all). */
+export async function rawWebSocket(live: Pick<Live, 'port' | 'token'>): Promise<net.Socket> {
+  const sock = net.connect(live.port, '127.0.0.1');
+  await new Promise((r) => sock.once('connect', r));
+  sock.write([`GET /events?token=${live.token} HTTP/1.1`, `Host: 127.0.0.1:${live.port}`, 'Upgrade: websocket', 'Connection: Upgrade',
+    `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`, 'Sec-WebSocket-Version: 13', '', ''].join('\r\n'));
+  const head = await new Promise<string>((resolve) => sock.once('data', (d) => resolve(String(d))));
+  if (!/^HTTP\/1\.1 101/.test(head)) throw new Error(`no WebSocket handshake: ${head.slice(0, 100)}`);
+  return sock;
+}
+
+/** Resolves when the server has closed the socket (or reset it). */
+export const closed = (sock: net.Socket) => new Promise<void>((resolve) => { sock.on('error', () => undefined); sock.once('close', () => resolve()); });

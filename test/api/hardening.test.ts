@@ -4,16 +4,14 @@
 // line and change nothing (#11); a symlink inside a library pointing outside it is never served or decoded.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdirSync, symlinkSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import WebSocket from 'ws';
 import { REPO } from '../helpers/data.ts';
 import { tempDir } from '../helpers/files.ts';
 import { IMAGE_EXTENSIONS } from '../../src-main/engine/image/load-image.ts';
-import { api, call, dbDigest, jobsIdle, request, startServe, type Live } from './hardening-live.ts';
+import { api, call, closed, dbDigest, jobsIdle, rawWebSocket, request, startServe, type Live } from './hardening-live.ts';
 
 const SAMPLES = path.join(REPO, 'resources/demo/samples');
 
@@ -26,20 +24,6 @@ async function stillServing(): Promise<void> {
   expect(live.alive()).toBe(true);
   expect((await call(live, 'app.info', {})).version).toBeTruthy();
 }
-
-/** Opens a raw TCP connection and completes the WebSocket handshake on /events. */
-async function rawWebSocket(): Promise<net.Socket> {
-  const sock = net.connect(live.port, '127.0.0.1');
-  await new Promise((r) => sock.once('connect', r));
-  sock.write([`GET /events?token=${live.token} HTTP/1.1`, `Host: 127.0.0.1:${live.port}`, 'Upgrade: websocket', 'Connection: Upgrade',
-    `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`, 'Sec-WebSocket-Version: 13', '', ''].join('\r\n'));
-  const head = await new Promise<string>((resolve) => sock.once('data', (d) => resolve(String(d))));
-  expect(head).toMatch(/^HTTP\/1\.1 101/);
-  return sock;
-}
-
-/** Resolves when the server has closed the socket (or reset it). */
-const closed = (sock: net.Socket) => new Promise<void>((resolve) => { sock.on('error', () => undefined); sock.once('close', () => resolve()); });
 
 function imageId(relPath: string): string {
   const db = new Database(dbFile, { readonly: true });
@@ -85,14 +69,14 @@ describe('a live serve under abuse (issue 16 #1, #11)', () => {
       Buffer.concat([Buffer.from([0x82, 0xff]), Buffer.alloc(8, 0xff)]), // a 64-bit length with the top bit set
     ];
     for (const frame of frames) {
-      const sock = await rawWebSocket();
+      const sock = await rawWebSocket(live);
       const done = closed(sock);
       sock.write(frame);
       await done;
       await stillServing();
     }
     // A client that vanishes in the middle of a frame.
-    const sock = await rawWebSocket();
+    const sock = await rawWebSocket(live);
     sock.write(Buffer.from([0x82, 0xfe, 0x10, 0x00, 1, 2, 3, 4, 9, 9]));
     sock.destroy();
     await stillServing();
