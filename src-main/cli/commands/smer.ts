@@ -79,7 +79,8 @@ alone; the mean of those logits equals the caption's logit, which every command 
             by the vision endpoint with --locate) scored against a pixel map (--map, default gradcam) and by
             removing them on the CNN (filled with the mean colour), next to removing as many top map pixels
   aopc      AOPC over words, K = 0..max-k, for SMER, LIME and a random control, on the test captions (--split
-            all: every caption), with paired bootstrap intervals and Holm-adjusted verdicts. --protocol per-class
+            all: every caption), with paired bootstrap intervals and sign-flip p-values (the two comparisons
+            with the random control Holm-adjusted together). --protocol per-class
             (default): each caption's words ranked by the method's per-class scores; --protocol global-top: the
             original SMER work's protocol, one list of the --top N words with the highest mean |importance|
             across captions, each caption losing the first K of those it contains. Rankings are built from the
