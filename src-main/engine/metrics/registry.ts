@@ -12,10 +12,11 @@ import { complexity } from './complexity.ts';
 import { maxSensitivity } from './max-sensitivity.ts';
 import { modelRandomisation } from './model-randomisation.ts';
 import { rankAgreement, topKAgreement } from './agreement.ts';
+import { adversarialFragility } from './adversarial-fragility.ts';
 
 const ALL: Metric[] = [
   deletion, insertion, aopcMorf, aopcLerf, roadMorf, roadLerf, pointingGame, energyPointingGame, sparseness,
-  complexity, maxSensitivity, modelRandomisation, rankAgreement, topKAgreement,
+  complexity, maxSensitivity, modelRandomisation, rankAgreement, topKAgreement, adversarialFragility,
 ] as unknown as Metric[];
 
 export const METRICS: ReadonlyMap<string, Metric> = new Map(ALL.map((m) => [m.name, m]));

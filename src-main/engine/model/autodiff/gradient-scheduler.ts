@@ -15,7 +15,12 @@ import { GradientGraph } from './gradient-graph.ts';
 /** The name that stands for the model input in `wrt` lists. */
 export const INPUT = 'input';
 
-export interface GradientRequest { image: PlanarImage; target: Target }
+export interface GradientRequest {
+  image: PlanarImage;
+  target: Target;
+  /** A cotangent on the logits (length K) instead of the target's one-hot, e.g. e_c - e_j for a margin. */
+  logitSeed?: Float32Array;
+}
 export interface GradientResult {
   logits: Float32Array;
   probabilities: Float32Array;
@@ -78,6 +83,8 @@ export async function releaseGradientGraphs(): Promise<void> {
 interface Job { key: string; req: GradientRequest; waiters: ((r: GradientResult | Error) => void)[] }
 
 const CACHE_ENTRIES = 16;
+/** Requests with their own seed are never shared or cached: each gets a unique key. */
+let jobCounter = 0;
 
 export class GradientScheduler {
   readonly stats = { requested: 0, evaluated: 0, batches: 0 };
@@ -143,7 +150,7 @@ export class GradientScheduler {
         if (done === reqs.length) finish();
       };
       reqs.forEach((req, i) => {
-        const key = `${imageKey(req.image)}|${req.target.classIndex}|${req.target.score}`;
+        const key = `${imageKey(req.image)}|${req.target.classIndex}|${req.target.score}` + (req.logitSeed ? `|seed${jobCounter++}` : '');
         const cached = this.cache.get(key);
         if (cached) { place(i, cached); return; }
         let job = this.jobs.get(key);
@@ -207,7 +214,10 @@ export class GradientScheduler {
     const x = toModelTensor(reqs.map((r) => r.image), info.preset, info.input.layout, info.input.channels);
     const seedL = new Float32Array(n * K);
     const seedP = new Float32Array(n * K);
-    reqs.forEach((r, i) => { (r.target.score === 'probability' ? seedP : seedL)[i * K + r.target.classIndex] = 1; });
+    reqs.forEach((r, i) => {
+      if (r.logitSeed) seedL.set(r.logitSeed, i * K);
+      else (r.target.score === 'probability' ? seedP : seedL)[i * K + r.target.classIndex] = 1;
+    });
     const run = await (await gradientGraph(this.model, this.wrt)).run(x, n, seedL, seedP);
     this.stats.evaluated += n;
     this.stats.batches++;
