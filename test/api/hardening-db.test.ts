@@ -3,7 +3,7 @@
 // Linux; $SALIENCY_DB overrides it for both).
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { REPO } from '../helpers/data.ts';
@@ -24,7 +24,7 @@ async function cliThenServe(env: NodeJS.ProcessEnv, lib: string) {
   try {
     const libraries = await call<{ path: string }[]>(live, 'library.list', {});
     const info = await call<{ features: { persistence: string } }>(live, 'app.info', {});
-    return { roots: libraries.map((l) => l.path), db: info.features.persistence };
+    return { roots: libraries.map((l) => l.path), db: info.features.persistence, stderr: live.stderr() };
   } finally {
     await live.stop();
   }
@@ -52,8 +52,12 @@ describe.skipIf(process.platform !== 'linux')('one default database for the CLI 
     copyFileSync(path.join(REPO, 'resources/demo/samples/0100_0.png'), path.join(lib, 'b.png'));
     const file = path.join(home, 'elsewhere', 'mine.db');
     mkdirSync(path.dirname(file));
-    const { roots, db } = await cliThenServe(cleanEnv(home, { SALIENCY_DB: file }), lib);
+    // A database left by serve's old default (~/.saliency-studio) is pointed out, not silently ignored.
+    mkdirSync(path.join(home, '.saliency-studio'));
+    writeFileSync(path.join(home, '.saliency-studio', 'studio.db'), '');
+    const { roots, db, stderr } = await cliThenServe(cleanEnv(home, { SALIENCY_DB: file }), lib);
     expect(db).toBe(file);
     expect(roots).toContain(lib);
+    expect(stderr).toContain(`note: an older database of \`saliency serve\` is at ${path.join(home, '.saliency-studio', 'studio.db')}`);
   }, 0);
 });

@@ -1,6 +1,7 @@
 // `saliency serve`: the app in browser mode, on 127.0.0.1 with a per-launch token.
 import { parseArgs } from 'node:util';
 import { existsSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from '../command.ts';
@@ -85,6 +86,11 @@ Options:
     }
     console.log(`Saliency Studio: ${server.openUrl}`);
     if (!values.quiet) console.error(`database: ${service.store.path}`);
+    // Before issue 16 #6, serve kept its own database here: say so rather than hide earlier work.
+    const older = path.join(os.homedir(), '.saliency-studio', 'studio.db');
+    if (!values.db && !values.data && existsSync(older) && older !== service.store.path) {
+      console.error(`note: an older database of \`saliency serve\` is at ${older}; open it with --db ${older}`);
+    }
     if (!existsSync(path.join(values.renderer!, 'index.html'))) console.error(`warning: the renderer is not built; run: npm run build:renderer`);
     if (!values.quiet) console.error('Open the address above in a browser. Ctrl+C stops the server.');
     await new Promise<void>((resolve) => {
