@@ -12,13 +12,13 @@ import path from 'node:path';
 import { Queue, type JobType } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Store } from '../store/store.ts';
-import type { JobCounts, JobItem, JobRecord, JobStatus } from '../store/jobs-repo.ts';
+import type { JobItem, JobRecord } from '../store/jobs-repo.ts';
 import type { RunRecord } from '../store/results-repo.ts';
 import type { BuiltEnsemble } from '../pipeline/ensemble-stored.ts';
 import { SaliencyError } from '../types.ts';
 import { isEnsembleItem, parseMethodSpec } from '../jobs/methods.ts';
 import { processAlive, type JobEvent } from '../jobs/runner.ts';
-import { buildEnsembleItem, metricErrorText, saveExplained, saveItemError, saveJudged } from '../jobs/commit.ts';
+import { buildEnsembleItems, finishJob, JobTally, saveExplained, saveItemError, saveJudged } from '../jobs/commit.ts';
 import type { FromWorker, MetricsOutcome } from '../jobs/protocol.ts';
 import { pack, unpack } from './codec.ts';
 import { bullConnection, connectChecked, fleetKey, imageKey, KEEP_SECONDS, PREFIX, queueName, resultKey, taskId, type FleetResult, type FleetTask, type TaskBody } from './queue.ts';
@@ -55,7 +55,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class FleetRunner {
   private stopping: 'pause' | 'cancel' | null = null;
-  private counts!: JobCounts;
+  private tally!: JobTally;
   private job!: JobRecord;
   private key = '';
   private modelSha = '';
@@ -108,7 +108,7 @@ export class FleetRunner {
     const { store, jobId } = this;
     const pending = store.jobs.pendingItems(jobId, { retryErrors: this.opts.retryErrors });
     for (const it of pending) if (it.runId !== null && !this.runs.has(it.runId)) this.runs.set(it.runId, store.runs.get(it.runId)!);
-    this.counts = { ...this.job.counts, pending: pending.length, error: this.job.counts.error - (this.opts.retryErrors ? pending.filter((p) => p.status === 'error').length : 0) };
+    this.tally = new JobTally({ ...this.job.counts, pending: pending.length, error: this.job.counts.error - (this.opts.retryErrors ? pending.filter((p) => p.status === 'error').length : 0) }, (e) => this.emit(e));
     const tasks: Task[] = [];
     for (const it of pending) {
       const last = tasks[tasks.length - 1];
@@ -152,7 +152,7 @@ export class FleetRunner {
       if (Date.now() - lastCheck >= 10_000) { lastCheck = Date.now(); await this.recover(); }
       await sleep(this.opts.pollMs ?? 200);
     }
-    return this.finish(this.stopping === 'cancel' ? 'cancelled' : this.stopping === 'pause' ? 'paused' : 'done');
+    return finishJob(this.store, this.jobId, this.stopping === 'cancel' ? 'cancelled' : this.stopping === 'pause' ? 'paused' : 'done', (e) => this.emit(e));
   }
 
   private track(task: Task, id: string): void {
@@ -267,15 +267,9 @@ export class FleetRunner {
     if (this.stopping === 'cancel') return;
     if (task.phase === 'explain') task.phase = 'ensemble';
     const runIds = (this.runIds ??= this.store.jobs.runIds(this.jobId));
-    for (const item of task.items) {
-      if (!task.open.has(item.id) || !isEnsembleItem(item.method) || task.built.has(item.id)) continue;
-      try {
-        task.built.set(item.id, buildEnsembleItem(this.store, this.job, runIds, item));
-      } catch (e) {
-        if (!(e instanceof SaliencyError)) throw e;
-        this.fail(task, item.id, e.message, e.code);
-      }
-    }
+    const { built, failed } = buildEnsembleItems(this.store, this.job, runIds, task.items.filter((it) => task.open.has(it.id) && !task.built.has(it.id)));
+    for (const [itemId, b] of built) task.built.set(itemId, b);
+    for (const f of failed) this.fail(task, f.itemId, f.message, f.code);
     if (task.built.size > 0 && !this.job.params.metrics?.length) {
       for (const itemId of [...task.built.keys()]) this.apply(task, [{ type: 'judged', taskId: 0, itemId, metrics: { rows: [], errors: [] }, millis: 0 }]);
     }
@@ -340,7 +334,7 @@ export class FleetRunner {
     const itemsPerSecond = this.itemsRate(Date.now());
     this.emit({
       type: 'fleet', workers: await this.workers(), waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0,
-      itemsPerSecond, etaSeconds: itemsPerSecond > 0 ? this.counts.pending / itemsPerSecond : null,
+      itemsPerSecond, etaSeconds: itemsPerSecond > 0 ? this.tally.counts.pending / itemsPerSecond : null,
     });
   }
 
@@ -353,16 +347,8 @@ export class FleetRunner {
 
   private close(task: Task, item: JobItem, metrics: MetricsOutcome): void {
     task.open.delete(item.id);
-    this.counts.pending--;
     this.itemTimes.push(Date.now());
-    if (metrics.errors.length === 0) {
-      this.counts.done++;
-      this.emit({ type: 'progress', counts: { ...this.counts }, itemId: item.id, ok: true });
-      return;
-    }
-    this.counts.error++;
-    this.emit({ type: 'item-error', itemId: item.id, imageId: item.imageId, method: item.method, error: metricErrorText(metrics) });
-    this.emit({ type: 'progress', counts: { ...this.counts }, itemId: item.id, ok: false });
+    this.tally.stored(item, metrics);
   }
 
   private fail(task: Task, itemId: number, message: string, code: string): void {
@@ -371,21 +357,8 @@ export class FleetRunner {
     saveItemError(this.store, item, message, code);
     task.open.delete(itemId);
     task.built.delete(itemId);
-    this.counts.error++;
-    this.counts.pending--;
     this.itemTimes.push(Date.now());
-    this.emit({ type: 'item-error', itemId, imageId: item.imageId, method: item.method, error: message });
-    this.emit({ type: 'progress', counts: { ...this.counts }, itemId, ok: false });
-  }
-
-  private finish(status: JobStatus): JobRecord {
-    // A pause or cancel asked from outside is already the stored status; 'done' only when nothing is left.
-    const left = this.store.jobs.find(this.jobId).counts.pending;
-    const final: JobStatus = status === 'done' && left > 0 ? 'paused' : status;
-    this.store.jobs.setStatus(this.jobId, final, { pid: null });
-    const job = this.store.jobs.find(this.jobId);
-    this.emit({ type: 'finished', status: final, counts: job.counts });
-    return job;
+    this.tally.failed(item, message);
   }
 
   private emit(e: FleetEvent): void {

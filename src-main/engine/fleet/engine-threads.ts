@@ -14,7 +14,7 @@ export class EngineThreads {
   private threads: Thread[] = [];
   private nextTask = 1;
 
-  constructor(private base: Omit<WorkerInit, 'metrics'>, private size: number, private modelSha256: string) {}
+  constructor(private base: Omit<WorkerInit, 'metrics'>, private size: number, private modelSha256: string, private log: (line: string) => void = () => {}) {}
 
   /** Runs one image task; resolves with every message the thread posted for it, up to its 'task-done'. */
   async run(metrics: WorkerInit['metrics'], task: Omit<ImageTask, 'taskId'>, signal?: AbortSignal): Promise<FromWorker[]> {
@@ -65,7 +65,7 @@ export class EngineThreads {
         if (m.type !== 'ready') return;
         worker.off('message', onReady);
         if (m.info.sha256 !== this.modelSha256) reject(new SaliencyError(`model ${this.base.modelPath} changed on disk (sha256 ${m.info.sha256.slice(0, 12)})`, 'MODEL_CHANGED'));
-        else resolve();
+        else { this.log(`engine thread ready: ${m.info.providerNote}`); resolve(); }
       };
       worker.on('message', onReady);
     });

@@ -52,7 +52,7 @@ export async function startFleetWorker(opts: FleetWorkerOptions): Promise<FleetW
   const log = opts.log ?? (() => {});
   const threads = new EngineThreads(
     { modelPath: path.resolve(opts.modelPath), threads: opts.threads ?? Math.max(1, Math.floor(os.cpus().length / concurrency)), provider: opts.provider, batchSize: opts.batchSize },
-    concurrency, modelSha256,
+    concurrency, modelSha256, log,
   );
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'saliency-worker-'));
 

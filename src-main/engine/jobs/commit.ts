@@ -2,11 +2,12 @@
 // (BullMQ workers): each item's map, its metric rows and its status are written in ONE transaction, and
 // every write is an upsert, so storing an item again never duplicates a row.
 import type { Store } from '../store/store.ts';
-import type { JobItem, JobRecord } from '../store/jobs-repo.ts';
+import type { JobCounts, JobItem, JobRecord, JobStatus } from '../store/jobs-repo.ts';
+import type { JobEvent } from './runner.ts';
 import { buildStoredEnsembles, saveBuiltEnsemble, type BuiltEnsemble } from '../pipeline/ensemble-stored.ts';
 import type { EnsembleSpec } from '../ensemble/types.ts';
 import { SaliencyError } from '../types.ts';
-import { parseMethodSpec } from './methods.ts';
+import { isEnsembleItem, parseMethodSpec } from './methods.ts';
 import type { ItemResult, MetricsOutcome } from './protocol.ts';
 
 export function metricErrorText(m: MetricsOutcome): string {
@@ -50,13 +51,56 @@ export function saveItemError(store: Store, item: JobItem, message: string, code
   });
 }
 
-/** Builds an ensemble item from the maps stored for the job's runs; throws a SaliencyError when it cannot. */
-export function buildEnsembleItem(store: Store, job: JobRecord, runIds: number[], item: JobItem): BuiltEnsemble {
+/** Builds the ensemble items among these from the maps stored for the job's runs; those that cannot be built
+ *  come back with the reason. */
+export function buildEnsembleItems(store: Store, job: JobRecord, runIds: number[], items: JobItem[]): {
+  built: [number, BuiltEnsemble][]; failed: { itemId: number; message: string; code: string }[];
+} {
   const specs = (job.params.ensembles ?? []) as unknown as EnsembleSpec[];
   const methodNames = job.params.methods.map((m) => parseMethodSpec(m, job.params.score).name);
-  const spec = specs.find((s) => `ensemble:${s.combiner}` === item.method);
-  if (!spec) throw new SaliencyError(`job ${job.id} has no ensemble spec for ${item.method}`, 'BAD_JOB');
-  const { built, skipped } = buildStoredEnsembles(store, { modelId: job.modelId, imageIds: [item.imageId], specs: [spec], members: methodNames, runIds });
-  if (skipped.length) throw new SaliencyError(`${item.method}: ${skipped[0].reason}`, 'NO_MEMBERS');
-  return built[0];
+  const out: ReturnType<typeof buildEnsembleItems> = { built: [], failed: [] };
+  for (const item of items.filter((it) => isEnsembleItem(it.method))) {
+    try {
+      const spec = specs.find((s) => `ensemble:${s.combiner}` === item.method);
+      if (!spec) throw new SaliencyError(`job ${job.id} has no ensemble spec for ${item.method}`, 'BAD_JOB');
+      const { built, skipped } = buildStoredEnsembles(store, { modelId: job.modelId, imageIds: [item.imageId], specs: [spec], members: methodNames, runIds });
+      if (skipped.length) throw new SaliencyError(`${item.method}: ${skipped[0].reason}`, 'NO_MEMBERS');
+      out.built.push([item.id, built[0]]);
+    } catch (e) {
+      if (!(e instanceof SaliencyError)) throw e;
+      out.failed.push({ itemId: item.id, message: e.message, code: e.code });
+    }
+  }
+  return out;
+}
+
+/** A running job's counts and its progress events, as its items are stored or fail. */
+export class JobTally {
+  constructor(readonly counts: JobCounts, private emit: (e: JobEvent) => void) {}
+
+  /** An item stored with its metrics; a metric that failed makes it an error. */
+  stored(item: JobItem, metrics: MetricsOutcome): void {
+    if (metrics.errors.length) return this.failed(item, metricErrorText(metrics));
+    this.counts.pending--;
+    this.counts.done++;
+    this.emit({ type: 'progress', counts: { ...this.counts }, itemId: item.id, ok: true });
+  }
+
+  failed(item: JobItem, message: string): void {
+    this.counts.error++;
+    this.counts.pending--;
+    this.emit({ type: 'item-error', itemId: item.id, imageId: item.imageId, method: item.method, error: message });
+    this.emit({ type: 'progress', counts: { ...this.counts }, itemId: item.id, ok: false });
+  }
+}
+
+/** Records how a run of the job ended. A pause or cancel asked from outside is already the stored status;
+ *  'done' only when nothing is left. */
+export function finishJob(store: Store, jobId: number, status: JobStatus, emit: (e: JobEvent) => void): JobRecord {
+  const left = store.jobs.find(jobId).counts.pending;
+  const final: JobStatus = status === 'done' && left > 0 ? 'paused' : status;
+  store.jobs.setStatus(jobId, final, { pid: null });
+  const job = store.jobs.find(jobId);
+  emit({ type: 'finished', status: final, counts: job.counts });
+  return job;
 }

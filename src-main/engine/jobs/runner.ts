@@ -16,7 +16,7 @@ import { SaliencyError } from '../types.ts';
 import { isEnsembleItem, parseMethodSpec } from './methods.ts';
 import type { FromWorker, ImageTask, ItemResult, JudgeResult, MetricsOutcome, WorkerInit } from './protocol.ts';
 import { startTsWorker } from './ts-worker.ts';
-import { buildEnsembleItem, metricErrorText, saveExplained, saveItemError, saveJudged } from './commit.ts';
+import { buildEnsembleItems, finishJob, JobTally, saveExplained, saveItemError, saveJudged } from './commit.ts';
 
 export type JobEvent =
   | { type: 'started'; job: JobRecord; pending: number; workers: number }
@@ -61,7 +61,7 @@ interface Task {
 
 export class JobRunner {
   private stopping: 'pause' | 'cancel' | null = null;
-  private counts!: JobCounts;
+  private tally!: JobTally;
   private modelId = 0;
   private job!: JobRecord;
   private runIds?: number[];
@@ -95,7 +95,7 @@ export class JobRunner {
     const runs = new Map<number, RunRecord>();
     const pending = store.jobs.pendingItems(jobId, { retryErrors: this.opts.retryErrors });
     for (const it of pending) if (it.runId !== null && !runs.has(it.runId)) runs.set(it.runId, store.runs.get(it.runId)!);
-    this.counts = { ...job.counts, pending: pending.length, error: job.counts.error - (this.opts.retryErrors ? pending.filter((p) => p.status === 'error').length : 0) };
+    this.tally = new JobTally({ ...job.counts, pending: pending.length, error: job.counts.error - (this.opts.retryErrors ? pending.filter((p) => p.status === 'error').length : 0) }, (e) => this.emit(e));
     const tasks: Task[] = [];
     for (const it of pending) {
       const last = tasks[tasks.length - 1];
@@ -246,29 +246,15 @@ export class JobRunner {
 
   private closeItem(task: Task, item: JobItem, metrics: MetricsOutcome): void {
     task.open.delete(item.id);
-    this.counts.pending--;
-    if (metrics.errors.length === 0) {
-      this.counts.done++;
-      this.emit({ type: 'progress', counts: { ...this.counts }, itemId: item.id, ok: true });
-      return;
-    }
-    this.counts.error++;
-    this.emit({ type: 'item-error', itemId: item.id, imageId: item.imageId, method: item.method, error: metricErrorText(metrics) });
-    this.emit({ type: 'progress', counts: { ...this.counts }, itemId: item.id, ok: false });
+    this.tally.stored(item, metrics);
   }
 
   /** Builds the task's open ensemble items from the maps stored for this job; one that cannot be built fails. */
   private buildEnsembles(task: Task): void {
     const runIds = (this.runIds ??= this.store.jobs.runIds(this.jobId));
-    for (const item of task.items) {
-      if (!task.open.has(item.id) || !isEnsembleItem(item.method) || task.built.has(item.id)) continue;
-      try {
-        task.built.set(item.id, buildEnsembleItem(this.store, this.job, runIds, item));
-      } catch (e) {
-        if (!(e instanceof SaliencyError)) throw e;
-        this.commitError(task, item.id, e.message, e.code);
-      }
-    }
+    const { built, failed } = buildEnsembleItems(this.store, this.job, runIds, task.items.filter((it) => task.open.has(it.id) && !task.built.has(it.id)));
+    for (const [itemId, b] of built) task.built.set(itemId, b);
+    for (const f of failed) this.commitError(task, f.itemId, f.message, f.code);
     // without metrics there is nothing for a worker to do: each ensemble is saved with its status right away
     if (!this.job.params.metrics?.length) {
       for (const [itemId, built] of [...task.built]) this.commitJudged(task, { type: 'judged', taskId: task.id, itemId, metrics: { rows: [], errors: [] }, millis: 0 });
@@ -280,20 +266,11 @@ export class JobRunner {
     const item = task.items.find((i) => i.id === itemId)!;
     saveItemError(this.store, item, message, code);
     task.open.delete(itemId);
-    this.counts.error++;
-    this.counts.pending--;
-    this.emit({ type: 'item-error', itemId, imageId: item.imageId, method: item.method, error: message });
-    this.emit({ type: 'progress', counts: { ...this.counts }, itemId, ok: false });
+    this.tally.failed(item, message);
   }
 
   private finish(status: JobStatus): JobRecord {
-    // A pause or cancel asked from outside is already the stored status; 'done' only when nothing is left.
-    const left = this.store.jobs.find(this.jobId).counts.pending;
-    const final: JobStatus = status === 'done' && left > 0 ? 'paused' : status;
-    this.store.jobs.setStatus(this.jobId, final, { pid: null });
-    const job = this.store.jobs.find(this.jobId);
-    this.emit({ type: 'finished', status: final, counts: job.counts });
-    return job;
+    return finishJob(this.store, this.jobId, status, (e) => this.emit(e));
   }
 
   private emit(e: JobEvent): void {
