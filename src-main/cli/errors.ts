@@ -1,5 +1,7 @@
 // One line for every error the CLI reports: `<thing>: <problem>`, never a stack trace (SALIENCY_DEBUG=1 adds it).
 import { SaliencyError } from '../engine/types.ts';
+
+type SysError = NodeJS.ErrnoException & { address?: string; port?: number };
 import { sqliteProblem } from '../engine/store/db-errors.ts';
 
 const ERRNO: Record<string, string> = {
@@ -33,10 +35,11 @@ const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')
 /** Exit status of an error that ends a command: always 2 (usage, settings, model, or a fatal I/O problem). */
 export function errorLine(e: unknown): string {
   if (e instanceof SaliencyError) return e.message;
-  const err = e as NodeJS.ErrnoException & { code?: string };
+  const err = e as SysError;
   const code = typeof err?.code === 'string' ? err.code : undefined;
   if (code?.startsWith('ERR_PARSE_ARGS')) return err.message.replace(/\s*\n\s*/g, ' ');
-  if (code && ERRNO[code]) return `${err.path ?? (err as { address?: string }).address ?? err.syscall ?? 'file'}: ${ERRNO[code]}`;
+  const where = err?.path ?? (err?.address ? `${err.address}${err.port ? `:${err.port}` : ''}` : undefined);
+  if (code && ERRNO[code]) return `${where ?? err.syscall ?? 'file'}: ${ERRNO[code]}`;
   const sqlite = sqliteProblem(e);
   if (sqlite) return `database: ${sqlite}`;
   return firstLine(e);

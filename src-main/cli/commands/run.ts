@@ -6,7 +6,7 @@ import { progressBar } from '../command.ts';
 import { openStore } from '../../engine/store/store.ts';
 import { importFolder, scanLibrary } from '../../engine/library/scan.ts';
 import { createExplainJob } from '../../engine/jobs/create-job.ts';
-import { JobRunner } from '../../engine/jobs/runner.ts';
+import { JobRunner, processAlive } from '../../engine/jobs/runner.ts';
 import { reportJob } from './jobs.ts';
 import { runFleetInForeground } from '../fleet-foreground.ts';
 import { checkQueue } from '../../engine/fleet/queue.ts';
@@ -74,6 +74,7 @@ export const runCommand: Command = {
         const scan = await scanLibrary(store, libraryId);
         if (scan.added + scan.changed + scan.removed > 0) console.log(`library ${libraryId}: ${scan.added} new, ${scan.changed} changed, ${scan.removed} removed files`);
       }
+      refuseConcurrentRun(store, libraryId, methods);
       const pick = (names: string[]) => Object.fromEntries(Object.entries(custom).filter(([k]) => names.includes(k)));
       const job = await createExplainJob(store, {
         libraryId, modelPath: await resolveModel(values.model), methods, score: values.score as ScoreKind | undefined, seed,
@@ -90,6 +91,21 @@ export const runCommand: Command = {
     }
   },
 };
+
+/**
+ * Two runs on one library at once would compute every item twice: a run is refused while another live process
+ * runs (or has just made) a job with any of the same methods on the library, and told which job to follow.
+ */
+function refuseConcurrentRun(store: ReturnType<typeof openStore>, libraryId: number, methods: string[]): void {
+  const recent = Date.now() - 120_000;
+  const live = store.jobs.list({ status: ['running', 'queued'] }).find((j) => j.libraryId === libraryId
+    && j.params.methods.some((m) => methods.includes(m))
+    && (j.status === 'running' ? j.pid !== null && j.pid !== process.pid && processAlive(j.pid) : Date.parse(j.createdAt) > recent));
+  if (live) {
+    throw new SaliencyError(`library ${libraryId}: job ${live.id} (${live.params.methods.join(', ')}) is being run${live.pid ? ` by process ${live.pid}` : ''}; ` +
+      `a second run would compute the same items: wait for it (saliency jobs list shows its progress)`, 'JOB_BUSY');
+  }
+}
 
 /** Runs a job here with a progress bar; Ctrl-C pauses it (a second Ctrl-C quits at once). */
 export async function runInForeground(store: ReturnType<typeof openStore>, jobId: number, opts: { workers?: number; retryErrors?: boolean }): Promise<number> {

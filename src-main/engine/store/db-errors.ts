@@ -3,7 +3,7 @@ const SQLITE: Record<string, string> = {
   SQLITE_NOTADB: 'not a database file',
   SQLITE_CORRUPT: 'the database file is corrupt',
   SQLITE_READONLY: 'the database is read-only (file, folder or disk)',
-  SQLITE_CANTOPEN: 'the database cannot be opened (missing folder, or no permission)',
+  SQLITE_CANTOPEN: 'the database cannot be opened (missing folder, no permission, or a read-only disk)',
   SQLITE_FULL: 'no space left on the device (database full)',
   SQLITE_IOERR: 'input/output error on the database (disk full or failing?)',
   SQLITE_BUSY: 'the database is locked by another process',

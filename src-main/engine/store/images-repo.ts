@@ -245,17 +245,19 @@ function buildImageQuery(q: ImageQuery): { sql: string; params: Record<string, u
   if (q.trueClass !== undefined) { where.push('i.true_class = @trueClass'); params.trueClass = q.trueClass; }
   if (q.predictedClass !== undefined) { where.push('p.top_class = @predictedClass'); params.predictedClass = q.predictedClass; }
   if (q.correct !== undefined) where.push(q.correct ? 'p.top_class = i.true_class' : 'p.top_class <> i.true_class');
+  // Only maps of the file's current content count (outdated ones are kept but are not results of the image).
+  const current = '(e.image_sha256 IS NULL OR e.image_sha256 = i.sha256)';
   if (q.method !== undefined) {
     where.push(`EXISTS (SELECT 1 FROM explanations e JOIN runs r ON r.id = e.run_id
-      WHERE e.image_id = i.id AND r.method = @method${q.modelId !== undefined ? ' AND r.model_id = @modelId' : ''})`);
+      WHERE e.image_id = i.id AND ${current} AND r.method = @method${q.modelId !== undefined ? ' AND r.model_id = @modelId' : ''})`);
     params.method = q.method;
   }
   if (q.metric !== undefined) {
-    where.push('EXISTS (SELECT 1 FROM explanations e JOIN metrics m ON m.explanation_id = e.id WHERE e.image_id = i.id AND m.name = @metric)');
+    where.push(`EXISTS (SELECT 1 FROM explanations e JOIN metrics m ON m.explanation_id = e.id WHERE e.image_id = i.id AND ${current} AND m.name = @metric)`);
     params.metric = q.metric;
   }
   if (q.rated !== undefined) {
-    const rated = `EXISTS (SELECT 1 FROM explanations e JOIN ratings g ON g.explanation_id = e.id WHERE e.image_id = i.id${q.rater !== undefined ? ' AND g.rater = @rater' : ''})`;
+    const rated = `EXISTS (SELECT 1 FROM explanations e JOIN ratings g ON g.explanation_id = e.id WHERE e.image_id = i.id AND ${current}${q.rater !== undefined ? ' AND g.rater = @rater' : ''})`;
     where.push(q.rated ? rated : `NOT ${rated}`);
     if (q.rater !== undefined) params.rater = q.rater;
   }
