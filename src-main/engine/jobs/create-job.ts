@@ -2,6 +2,7 @@
 // validated and recorded as a run: model, method, settings, seed, app version), then per image one item per
 // ensemble of those methods. Every map (method or ensemble) gets the job's metrics.
 import { Classifier } from '../model/classifier.ts';
+import { checkRunnable } from '../explain/runnable.ts';
 import type { Store } from '../store/store.ts';
 import type { JobParams, JobRecord } from '../store/jobs-repo.ts';
 import { SaliencyError } from '../types.ts';
@@ -74,6 +75,7 @@ export async function createExplainJob(store: Store, spec: ExplainJobSpec): Prom
   const model = await Classifier.load(spec.modelPath, { threads: 1 });
   const info = model.info;
   await model.dispose();
+  checkRunnable(info, methods.map((m) => m.name));
   const images = spec.imageIds ?? store.images.allOf(library.id).filter((i) => !i.missing && !i.error).map((i) => i.id);
   if (images.length === 0) throw new SaliencyError(`library ${library.root} has no readable images (scan it first: saliency library scan ${library.id})`, 'EMPTY_LIBRARY');
   const params: JobParams = {
