@@ -80,10 +80,10 @@ describe.skipIf(!HAS_DATA)('comparison reports', () => {
     expect(del.controlMean).not.toBeNull();
     expect(d.ratings.raters).toEqual(['ann', 'bob']);
     expect(d.ratings.alpha.pairable).toBe(IMAGES.length * 5);
-    expect(result.analysis.perMethod.map((f) => f.method)).toEqual(d.methods);
+    expect(result.analysis.perMethod.map((f) => f.method)).toEqual(d.series.map((x) => x.key));
     expect(result.analysis.perMethod.some((f) => f.strengths.length + f.weaknesses.length > 0)).toBe(true);
     expect(result.agreement.matrix).toHaveLength(5);
-    expect(store.reports.list().map((r) => r.kind).sort()).toEqual((HAS_CHROMIUM ? ['csv', 'html', 'json', 'pdf', 'summary-csv'] : ['csv', 'html', 'json', 'summary-csv']));
+    expect(store.reports.list().map((r) => r.kind).sort()).toEqual((HAS_CHROMIUM ? ['csv', 'html', 'json', 'pairs-csv', 'pdf', 'summary-csv'] : ['csv', 'html', 'json', 'pairs-csv', 'summary-csv']));
   });
 
   it('CSV rows equal the metric rows in the database', () => {

@@ -10,7 +10,7 @@ import { METRICS } from '../metrics/registry.ts';
 import { SaliencyError } from '../types.ts';
 import { krippendorffAlpha } from './krippendorff.ts';
 import { fitBradleyTerry } from '../ensemble/weights/bradley-terry.ts';
-import { moments, quantileSorted, sortedFinite } from '../ensemble/stats.ts';
+import { summariseReport, type MetricSummary, type ReportPair } from './summary.ts';
 import { APP_VERSION } from '../store/app-version.ts';
 import { PRE_PROTOCOL, PROTOCOL_VERSION } from '../protocol.ts';
 import { orderSeries, seriesOf } from './series.ts';
@@ -70,12 +70,7 @@ export interface ReportSeries {
   explanations: number;
 }
 
-export interface MetricSummary {
-  method: string; metric: string; category: string; higherIsBetter: boolean; n: number; mean: number; std: number;
-  median: number; controlMean: number | null;
-  /** Share of images where the map beats its random-map control (by the metric's direction). */
-  beatsControl: number | null;
-}
+export type { MetricSummary, ReportPair } from './summary.ts';
 
 export interface RatingSummary {
   /** One row per series (ratings of two series are never pooled); seriesLabel names it. */
@@ -102,7 +97,10 @@ export interface ReportData {
   /** What the report refuses to compare and why, in plain sentences (shown at the top of the report). */
   refusals: string[];
   protocol: string;
-  summary: (MetricSummary & { series: string; seriesLabel: string })[];
+  /** Per series and metric: n, mean, 95% CI, control, paired difference to it (report/summary.ts). */
+  summary: MetricSummary[];
+  /** Pairs of series per metric: paired difference, interval, Holm p, verdict. */
+  pairs: ReportPair[];
   ratings: { raters: string[]; likert: number; pairwise: number; perMethod: RatingSummary[]; alpha: { interval: number; ordinal: number; units: number; pairable: number } };
   weightSets: { name: string; source: string; weights: Record<string, number>; provenance: Record<string, unknown>; createdAt: string }[];
   labels: Record<number, string>;
@@ -184,8 +182,8 @@ export function collectReport(store: Store, sel: ReportSelection, labels: { labe
     excludedMetrics: excluded,
     refusals,
     protocol: PROTOCOL_VERSION,
-    // One summary per series: summarise() sees one series at a time, so nothing of two series is pooled.
-    summary: series.flatMap((x) => summarise(metrics.filter((m) => m.series === x.key), [x.method]).map((r) => ({ ...r, series: x.key, seriesLabel: x.label }))),
+    // Grouped by series: nothing of two series is pooled.
+    ...summariseReport(metrics),
     ratings: summariseRatings(store, kept, series, sel.rater),
     weightSets: store.weightSets.list().map((w) => ({ name: w.name, source: w.source, weights: w.weights, provenance: w.provenance, createdAt: w.createdAt })),
     labels: Object.fromEntries([...reportImages.flatMap((i) => [i.trueClass, i.predictedClass]), ...kept.map((e) => e.targetClass)]
@@ -247,26 +245,6 @@ const describeSeries = (rows: ReportMetric[]) => [...new Set(rows.map((r) => r.s
 /** Single methods first (alphabetical), then ensembles. */
 function orderMethods(methods: string[]): string[] {
   return methods.sort((a, b) => Number(a.startsWith('ensemble')) - Number(b.startsWith('ensemble')) || a.localeCompare(b));
-}
-
-export function summarise(metrics: ReportMetric[], methods: string[]): MetricSummary[] {
-  const out: MetricSummary[] = [];
-  const names = [...new Set(metrics.map((m) => m.metric))].sort();
-  for (const metric of names) for (const method of methods) {
-    const rows = metrics.filter((m) => m.metric === metric && m.method === method && m.value !== null && Number.isFinite(m.value));
-    if (!rows.length) continue;
-    const values = rows.map((r) => r.value!);
-    const mo = moments(values);
-    const withControl = rows.filter((r) => r.randomControl !== null && Number.isFinite(r.randomControl));
-    const beats = withControl.filter((r) => (r.higherIsBetter ? r.value! > r.randomControl! : r.value! < r.randomControl!)).length;
-    out.push({
-      method, metric, category: rows[0].category, higherIsBetter: rows[0].higherIsBetter, n: rows.length, mean: mo.mean, std: mo.std,
-      median: quantileSorted(sortedFinite(values), 0.5),
-      controlMean: withControl.length ? withControl.reduce((s, r) => s + r.randomControl!, 0) / withControl.length : null,
-      beatsControl: withControl.length ? beats / withControl.length : null,
-    });
-  }
-  return out;
 }
 
 function summariseRatings(store: Store, expl: ReportExplanation[], series: ReportSeries[], rater?: string): ReportData['ratings'] {

@@ -5,6 +5,7 @@ import type { Analysis } from './analysis.ts';
 import type { AgreementResult } from './agreement.ts';
 import { boxPlot, esc, heatmap, lineChart, type Series } from './charts.ts';
 import { type ConceptsSection, renderConceptsHtml } from './concepts.ts';
+import { STATISTICS_NOTE } from './summary.ts';
 
 export interface GalleryItem {
   imageId: number;
@@ -17,15 +18,15 @@ export interface GalleryItem {
 const fmt = (v: number | null | undefined, digits = 3) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 const pct = (v: number | null) => (v === null ? '–' : `${Math.round(100 * v)}%`);
 
-/** Mean curve per method, resampled on 21 points of x in [0,1]. */
+/** Mean curve per series, resampled on 21 points of x in [0,1]. */
 function meanCurves(data: ReportData, metric: string): Series[] {
   const xs = Array.from({ length: 21 }, (_, i) => i / 20);
   const out: Series[] = [];
-  for (const method of data.methods) {
-    const curves = data.metrics.filter((m) => m.metric === metric && m.method === method && m.curve && m.curve.x.length > 1).map((m) => m.curve!);
+  for (const series of data.series) {
+    const curves = data.metrics.filter((m) => m.metric === metric && m.series === series.key && m.curve && m.curve.x.length > 1).map((m) => m.curve!);
     if (!curves.length) continue;
     const y = xs.map((x) => curves.reduce((s, c) => s + interp(c.x, c.y, x), 0) / curves.length);
-    out.push({ name: method, x: xs, y });
+    out.push({ name: series.label, x: xs, y });
   }
   return out;
 }
@@ -41,36 +42,55 @@ function interp(xs: number[], ys: number[], x: number): number {
   return ys[ys.length - 1];
 }
 
+const ci = (c: [number, number] | null | undefined) => (c && Number.isFinite(c[0]) ? `[${fmt(c[0])}, ${fmt(c[1])}]` : '[–]');
+
+/** Per series and metric: mean [95% CI] (n), the random control and the paired difference to it. */
 function summaryTable(data: ReportData): string {
   const metrics = [...new Set(data.summary.map((s) => s.metric))];
   if (!metrics.length) return '<p class="muted">No metrics stored for this selection.</p>';
-  const head = `<tr><th>method</th>${metrics.map((m) => {
+  const head = `<tr><th>series</th>${metrics.map((m) => {
     const s = data.summary.find((x) => x.metric === m)!;
     return `<th>${esc(m)} <span class="muted">${s.higherIsBetter ? '↑' : '↓'}</span></th>`;
   }).join('')}</tr>`;
-  const best = new Map(metrics.map((m) => {
-    const rows = data.summary.filter((s) => s.metric === m);
-    const b = rows.reduce((a, r) => ((r.higherIsBetter ? r.mean > a.mean : r.mean < a.mean) ? r : a), rows[0]);
-    return [m, b.method];
-  }));
-  const body = data.methods.map((method) => `<tr><td>${esc(method)}</td>${metrics.map((m) => {
-    const s = data.summary.find((x) => x.metric === m && x.method === method);
+  const body = data.series.map((series) => `<tr><td>${esc(series.label)}${series.isEnsemble ? ' <span class="muted">ensemble</span>' : ''}</td>${metrics.map((m) => {
+    const s = data.summary.find((x) => x.metric === m && x.series === series.key);
     if (!s) return '<td>–</td>';
-    const ctl = s.controlMean !== null ? `<div class="muted">random ${fmt(s.controlMean)}; beats it on ${pct(s.beatsControl)}</div>` : '';
-    return `<td class="${best.get(m) === method ? 'best' : ''}">${fmt(s.mean)} ± ${fmt(s.std)} <span class="muted">(n=${s.n})</span>${ctl}</td>`;
+    const d = s.vsControl;
+    const ctl = s.controlMean !== null && d ? `<div class="muted">random ${fmt(s.controlMean)}; map − random ${fmt(d.diff)} ${ci(d.ci95)}${d.better === true ? ' ✓' : d.better === false ? ' ✗ worse' : ' (no clear difference)'}; beats it on ${pct(s.beatsControl)} ${ci(s.beatsControlCi95)}</div>` : '';
+    return `<td>${fmt(s.mean)} <span class="muted">${ci(s.ci95)} (n=${s.n}, rank ${s.rank} of the ${s.kind === 'ensemble' ? 'ensembles' : 'single methods'})</span>${ctl}</td>`;
   }).join('')}</tr>`).join('');
-  return `<table class="num">${head}${body}</table><p class="muted">Mean ± standard deviation over images; the best mean per metric is highlighted; “random” is the same metric on seeded random maps of the same image (the mean over the metric’s controlSamples maps).</p>`;
+  return `<table class="num">${head}${body}</table><p class="muted">Mean over images with its 95% bootstrap interval; “random” is the same metric on seeded random maps of the same image (the mean over the metric’s controlSamples maps); map − random is the mean paired difference with its interval (✓ better than chance: the interval excludes zero on the metric’s good side). Ranks order the means and are not claims: see “Which method wins”.</p>`;
 }
 
-function winnerSentence(data: ReportData): string {
-  const lines: string[] = [];
+/** "Which method wins": only the paired comparisons whose interval excludes zero (Holm), per metric; single
+ * methods and ensembles separately, then each ensemble against the best single method. */
+function whichWins(data: ReportData): string {
+  const items: string[] = [];
   for (const metric of [...new Set(data.summary.map((s) => s.metric))]) {
-    const rows = data.summary.filter((s) => s.metric === metric).sort((a, b) => (a.higherIsBetter ? b.mean - a.mean : a.mean - b.mean));
-    if (rows.length < 2) continue;
-    const [w, second] = rows;
-    lines.push(`<li><b>${esc(metric)}</b>: ${esc(w.method)} wins (${fmt(w.mean)}), ahead of ${esc(second.method)} (${fmt(second.mean)}) by ${fmt(Math.abs(w.mean - second.mean))}.</li>`);
+    const pairs = data.pairs.filter((p) => p.metric === metric);
+    const singles = data.summary.filter((s) => s.metric === metric && s.kind === 'single');
+    const line = (list: typeof pairs) => list.map((p) => (p.winner ? esc(p.verdict) : `${esc(p.aLabel)} vs ${esc(p.bLabel)}: ${esc(p.verdict)}`)).join('; ');
+    const groups: [string, typeof pairs][] = [
+      ['single methods', pairs.filter((p) => p.kind === 'single')],
+      ['ensembles', pairs.filter((p) => p.kind === 'ensemble')],
+      [`each ensemble vs the best single method (${esc(singles.find((s) => s.rank === 1)?.seriesLabel ?? '–')})`, pairs.filter((p) => p.kind === 'ensemble-vs-best-single')],
+    ];
+    for (const [what, list] of groups) if (list.length) items.push(`<li><b>${esc(metric)}</b>, ${what}: ${line(list)}.</li>`);
+    if (!pairs.length && data.summary.some((s) => s.metric === metric)) {
+      const n = data.summary.filter((s) => s.metric === metric).length;
+      items.push(`<li><b>${esc(metric)}</b>: ${n < 2 ? 'only one series: nothing to compare' : 'not a comparison of methods (agreement between two maps)'}.</li>`);
+    }
   }
-  return lines.length ? `<ul>${lines.join('')}</ul>` : '';
+  return items.length ? `<ul>${items.join('')}</ul>` : '';
+}
+
+/** Measured pros and cons per series (cost, resolution, stability, faithfulness, annotations, sanity). */
+function profilesTable(analysis: Analysis): string {
+  if (!analysis.profiles.length) return '';
+  const aspects = ['cost', 'resolution', 'stability', 'faithfulness', 'annotations', 'sanity'] as const;
+  const rows = analysis.profiles.map((p) => `<tr><td>${esc(p.label)}</td>${aspects.map((a) =>
+    `<td>${p.statements.filter((st) => st.aspect === a).map((st) => esc(st.text)).join('<br>') || '–'}</td>`).join('')}</tr>`).join('');
+  return `<table><tr><th>series</th>${aspects.map((a) => `<th>${a}</th>`).join('')}</tr>${rows}</table>`;
 }
 
 export function renderHtml(data: ReportData, analysis: Analysis, agreement: AgreementResult, gallery: GalleryItem[], concepts?: ConceptsSection): string {
@@ -80,10 +100,10 @@ export function renderHtml(data: ReportData, analysis: Analysis, agreement: Agre
     return series.length ? `<figure>${lineChart(series, `${m}: mean curve`, 'fraction of pixels perturbed', 'target score')}</figure>` : '';
   }).join('');
   const distCharts = [...new Set(data.summary.map((s) => s.metric))].map((m) => {
-    const groups = data.methods.map((method) => ({ name: method, values: data.metrics.filter((r) => r.metric === m && r.method === method && r.value !== null).map((r) => r.value!) })).filter((g) => g.values.length);
+    const groups = data.series.map((x) => ({ name: x.label, values: data.metrics.filter((r) => r.metric === m && r.series === x.key && r.value !== null).map((r) => r.value!) })).filter((g) => g.values.length);
     return `<figure>${boxPlot(groups, `${m}: distribution over images`, m)}</figure>`;
   }).join('');
-  const findings = analysis.perMethod.map((f) => `<div class="card"><h3>${esc(f.method)}</h3>` +
+  const findings = analysis.perMethod.map((f) => `<div class="card"><h3>${esc(f.label)}</h3>` +
     `<p class="good">Strengths</p><ul>${f.strengths.map((s) => `<li>${esc(s)}</li>`).join('') || '<li class="muted">none found</li>'}</ul>` +
     `<p class="bad">Weaknesses</p><ul>${f.weaknesses.map((s) => `<li>${esc(s)}</li>`).join('') || '<li class="muted">none found</li>'}</ul></div>`).join('');
   const r = data.ratings;
@@ -123,10 +143,12 @@ ${data.images.length} images, ${data.explanations.length} explanations, ${data.m
 input ${info.input ? `${info.input.layout} ${info.input.width}x${info.input.height}` : '?'}; preset ${esc(model.preset ?? '?')}${info.presetReason ? ` (${esc(info.presetReason)})` : ''}; feature block ${esc(model.featureLayer ?? 'none')}<br>
 <span class="muted">${esc(info.head?.description ?? info.head?.reason ?? '')}</span></p>
 <h2>Evaluation protocol</h2><p>Metrics under protocol <b>${esc(data.protocol)}</b> (docs/protocol.md): faithfulness curves follow the target class's probability, with a random-map control; maps are compared per series (method, target class, score kind), never merged.</p>${data.refusals.map((r) => `<p class="bad">Not compared: ${esc(r)}</p>`).join('')}
-<h2>Which method wins</h2>${winnerSentence(data)}${summaryTable(data)}
+<h2>Which method wins</h2>${whichWins(data)}${summaryTable(data)}<p class="muted">${esc(STATISTICS_NOTE)}</p>
 <h2>Curves and distributions</h2><div class="charts">${curveCharts}${distCharts}</div>
-<h2>Strengths and weaknesses of each method</h2><p class="muted">Computed from the numbers above: ranks among methods per image and per class, random-map controls, complexity, sensitivity and randomisation checks.</p>
+<h2>Strengths and weaknesses of each method</h2><p class="muted">Computed from the numbers above, each a tested claim: against the random control and other series only where the paired 95% interval excludes zero (Holm); “best/worst on many images” only where an exact binomial test against chance rejects at 0.05; per-class findings only for classes with at least ${analysis.minClassImages} images.</p>
 <div class="cards">${findings}</div>${analysis.notes.map((n) => `<p class="muted">${esc(n)}</p>`).join('')}
+<h2>Measured pros and cons</h2><p class="muted">Each with its mean, 95% bootstrap interval and n over this selection's images. Seconds are wall-clock on the machine that made the maps.</p>${profilesTable(analysis)}
+${analysis.conventions.map((c) => `<p class="muted">${esc(c)}</p>`).join('')}
 <h2>Agreement between methods</h2><div class="charts"><figure>${heatmap(agreement.methods, agreement.matrix, 'mean Spearman rank correlation')}</figure></div>
 ${analysis.disagreements.length ? `<p>Images where the single methods disagree most: ${analysis.disagreements.map((d) => `${esc(d.relPath)} (${fmt(d.meanAgreement, 2)})`).join(', ')}.</p>` : ''}
 <h2>Human ratings</h2>${ratings}

@@ -13,7 +13,8 @@ import { collectReport, type ReportData, type ReportSelection } from './collect.
 import { analyse, type Analysis } from './analysis.ts';
 import { agreementOf, type AgreementResult } from './agreement.ts';
 import { renderHtml, type GalleryItem } from './html.ts';
-import { metricsCsv, summaryCsv } from './tables.ts';
+import { metricsCsv, pairsCsv, summaryCsv } from './tables.ts';
+import { measureMaps } from './profile.ts';
 import { type ConceptOptions, conceptsCsv, conceptsSection, type ConceptsSection } from './concepts.ts';
 import { chromiumPrinter, type PdfPrinter } from './pdf.ts';
 import sharp from 'sharp';
@@ -31,12 +32,14 @@ export interface ReportOptions {
   colormap?: ColormapName;
   labels?: ClassLabel[];
   printer?: PdfPrinter;
+  /** Fewest images of a class for a per-class finding (default 5). */
+  minClassImages?: number;
   /** The concept (SMER) section, made when the selected images have captions in the store; false: never. */
   concepts?: ConceptOptions | false;
 }
 
 export interface ReportResult {
-  files: Partial<Record<ReportFormat | 'summary-csv' | 'concepts-csv', string>>;
+  files: Partial<Record<ReportFormat | 'summary-csv' | 'pairs-csv' | 'concepts-csv', string>>;
   data: ReportData;
   analysis: Analysis;
   agreement: AgreementResult;
@@ -86,7 +89,7 @@ export async function makeReport(store: Store, selection: ReportSelection, opts:
   const data = collectReport(store, selection, labels);
   if (data.images.length === 0) throw new SaliencyError('the selection has no explained images: nothing to report', 'EMPTY_REPORT');
   const agreement = agreementOf(store, data);
-  const analysis = analyse(data, agreement.perImage);
+  const analysis = analyse(data, agreement.perImage, { minClassImages: opts.minClassImages, measures: measureMaps(store, data) });
   const concepts = opts.concepts === false ? undefined : await conceptsSection(store, data, labels, opts.concepts);
   await mkdir(opts.outDir, { recursive: true });
   const base = path.join(opts.outDir, opts.name ?? 'report');
@@ -107,6 +110,8 @@ export async function makeReport(store: Store, selection: ReportSelection, opts:
     files['summary-csv'] = `${base}.summary.csv`;
     await writeFile(files.csv, metricsCsv(data));
     await writeFile(files['summary-csv'], summaryCsv(data));
+    files['pairs-csv'] = `${base}.pairs.csv`;
+    await writeFile(files['pairs-csv'], pairsCsv(data));
     if (concepts?.status === 'ok') { files['concepts-csv'] = `${base}.concepts.csv`; await writeFile(files['concepts-csv'], conceptsCsv(concepts)); }
   }
   if (formats.includes('json')) {
