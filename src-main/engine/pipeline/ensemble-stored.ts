@@ -5,6 +5,7 @@ import type { Explanation } from '../explain/types.ts';
 import type { StoredExplanation } from '../store/results-repo.ts';
 import { buildEnsemble } from '../ensemble/index.ts';
 import type { EnsembleSpec } from '../ensemble/types.ts';
+import { referenceScore } from '../protocol.ts';
 import { SaliencyError } from '../types.ts';
 
 export interface EnsembleStoredOptions {
@@ -42,17 +43,24 @@ export function buildStoredEnsembles(store: Store, opts: EnsembleStoredOptions):
   for (const imageId of opts.imageIds) {
     const all = store.explanations.list({ imageId, modelId: opts.modelId })
       .filter((e) => !e.method.startsWith('ensemble') && (!opts.runIds || opts.runIds.includes(e.runId)));
-    // One member per method (the latest), all explaining the same class: the most explained one.
+    // One member per method, all explaining the same class: the image's top-1 class when it has maps of it, else
+    // the most explained one; per method its map on the protocol's reference score when there is one, else the
+    // latest (two maps of one method are never both members: docs/protocol.md).
     const counts = new Map<number, number>();
     for (const e of all) counts.set(e.targetClass, (counts.get(e.targetClass) ?? 0) + 1);
-    const target = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
-    const latest = new Map<string, number>();
-    for (const e of all) if (e.targetClass === target && (!opts.members || opts.members.includes(e.method))) latest.set(e.method, e.id);
+    const top1 = store.predictions.get(imageId, opts.modelId)?.topClass;
+    const target = top1 !== undefined && counts.has(top1) ? top1 : [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
+    const latest = new Map<string, { id: number; reference: boolean }>();
+    for (const e of all) {
+      if (e.targetClass !== target || (opts.members && !opts.members.includes(e.method))) continue;
+      const reference = e.scoreKind === referenceScore(e.method);
+      if (!latest.get(e.method)?.reference || reference) latest.set(e.method, { id: e.id, reference });
+    }
     if (latest.size < 2) {
       skipped.push({ imageId, reason: `needs maps of at least two methods for one class (has: ${[...latest.keys()].join(', ') || 'none'})` });
       continue;
     }
-    const members = [...latest.values()].map((id) => store.explanations.get(id)!);
+    const members = [...latest.values()].map(({ id }) => store.explanations.get(id)!);
     for (const spec of opts.specs) {
       const ens = buildEnsemble(members.map(asExplanation), spec);
       built.push({
