@@ -1,6 +1,6 @@
 // saliency evaluate: metrics (faithfulness, localisation, robustness, complexity, sanity, agreement) of the maps
 // of one or more methods, per image and summarised, as CSV and JSON.
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
@@ -9,7 +9,7 @@ import { resolveSettings } from '../../engine/explain/check-settings.ts';
 import { checkRunnable } from '../../engine/explain/runnable.ts';
 import { forEachImage, type ItemError } from '../image-loop.ts';
 import { RunOutput } from '../output/run-output.ts';
-import { writeFileAtomic } from '../output/atomic.ts';
+import { ensureOutDir, writeFileAtomic } from '../output/atomic.ts';
 import { parseSettings } from './explain.ts';
 import { predictTopK } from '../../engine/predict.ts';
 import { EXPLAINER_NAMES, getExplainer } from '../../engine/explain/registry.ts';
@@ -18,6 +18,9 @@ import { METRIC_NAMES, getMetric } from '../../engine/metrics/registry.ts';
 import type { Annotation, MetricResult } from '../../engine/metrics/types.ts';
 import { SaliencyError } from '../../engine/types.ts';
 import { METRIC_SCORE, PROTOCOL_VERSION, metricTarget, referenceScore } from '../../engine/protocol.ts';
+import { buildEnsemble } from '../../engine/ensemble/build.ts';
+import { ensembleSpecs, loadWeights } from '../../engine/ensemble/weights/load.ts';
+import { encodeNpy } from '../../engine/io/npy.ts';
 import { evaluationSummary, formatSummary, pairsCsvRow, PAIRS_CSV_HEADER, SUMMARY_CSV_HEADER, summaryCsvRow } from '../../engine/evaluation/summary.ts';
 
 export interface EvaluationRow {
@@ -105,6 +108,10 @@ export const evaluate: Command = {
                        reference score, docs/protocol.md); metrics always follow the target's probability
   --seed <n>           seed of every random choice (default 0): the same seed gives the same numbers
   --set x.key=value    a method or metric setting, repeatable (e.g. --set rise.masks=2000 --set deletion.steps=100)
+  --ensemble <list>    also the methods' maps combined per image (e.g. mean,variance,weighted), scored as
+                       method ensemble:<name> under the same protocol, seed and random-map controls
+  --weights <file>     weight set for weighted ensembles (saliency ensemble-weights' JSON, or {"gradcam": 2, ...})
+  --save-maps <dir>    every map (methods and ensembles) as <dir>/<image>/<method>.npy
   --boxes <file.json>  ground truth for pointing games: {"image.jpg": [[x0,y0,x1,y1], ...]} in original pixels
   --no-curves          leave the curves out of per-image.json
   --resume             skip images already done in --out with the same model and settings (file unchanged)
@@ -128,6 +135,7 @@ interval excludes 0), kept current as images finish (each file replaced atomical
         ...MODEL_OPTIONS, out: { type: 'string', short: 'o' }, method: { type: 'string' }, metric: { type: 'string' },
         target: { type: 'string' }, score: { type: 'string' }, seed: { type: 'string' }, set: { type: 'string', multiple: true },
         boxes: { type: 'string' }, 'no-curves': { type: 'boolean' }, resume: { type: 'boolean' },
+        ensemble: { type: 'string' }, weights: { type: 'string' }, 'save-maps': { type: 'string' },
       },
     });
     if (!values.out) throw new SaliencyError('--out <dir> is required', 'BAD_USAGE');
@@ -136,9 +144,15 @@ interval excludes 0), kept current as images finish (each file replaced atomical
     const metricNames = listOption(values.metric, 'metric', 'deletion,insertion');
     const metrics = metricNames.map((m) => getMetric(m));
     const custom = parseSettings(values.set ?? []);
+    // Ensembles (issue 20): built per image from the methods' maps exactly as a job builds them (jobs/commit.ts).
+    const ensembleNames = values.ensemble ? listOption(values.ensemble, 'ensemble', '') : [];
+    if (ensembleNames.length && methods.length < 2) throw new SaliencyError('--ensemble combines methods: give at least two with --method', 'BAD_USAGE');
+    if (values.weights && !ensembleNames.length) throw new SaliencyError('--weights is for --ensemble (e.g. --ensemble weighted)', 'BAD_USAGE');
+    const weightSet = values.weights ? await loadWeights(values.weights) : undefined;
     for (const k of Object.keys(custom)) {
-      if (!methods.includes(k) && !metricNames.includes(k)) throw new SaliencyError(`--set names "${k}", which is neither among --method nor --metric`, 'BAD_SETTING');
+      if (!methods.includes(k) && !metricNames.includes(k) && !ensembleNames.includes(k)) throw new SaliencyError(`--set names "${k}", which is none of --method, --metric or --ensemble`, 'BAD_SETTING');
     }
+    const ensembles = ensembleSpecs(ensembleNames, weightSet, custom);
     const methodSettings = explainers.map((e, i) => resolveSettings(e, custom[methods[i]] ?? {}));
     const metricSettings = metrics.map((m, i) => m.settings(custom[metricNames[i]] ?? {}));
     const pairwise = metrics.some((m) => m.tags.needs.referenceMap);
@@ -151,6 +165,7 @@ interval excludes 0), kept current as images finish (each file replaced atomical
     if (!boxes && metrics.some((m) => m.tags.needs.annotations)) throw new SaliencyError(`${metrics.filter((m) => m.tags.needs.annotations).map((m) => m.name).join(', ')} need --boxes`, 'BAD_USAGE');
     const withCurves = !values['no-curves'];
 
+    await ensureOutDir(values.out); // before the model is loaded: a bad --out is found at once
     const model = await loadModelFromArgs(values);
     checkRunnable(model.info, methods);
     const targetArg = parseTarget(values.target, model);
@@ -160,7 +175,7 @@ interval excludes 0), kept current as images finish (each file replaced atomical
     const info = model.info;
     const meta = {
       model: { name: info.name, sha256: info.sha256, preset: info.preset.name, resize: info.resize },
-      methods, methodSettings, metrics: metricNames, metricSettings, scores, protocol: PROTOCOL_VERSION, seed,
+      methods, methodSettings, ...(ensembles.length ? { ensembles } : {}), metrics: metricNames, metricSettings, scores, protocol: PROTOCOL_VERSION, seed,
       tags: Object.fromEntries(metrics.map((m) => [m.name, { ...m.tags, description: m.description }])),
     };
     type ImageRows = { rows: EvaluationRow[]; skipped: { file: string; metric: string; reason: string }[] };
@@ -186,6 +201,12 @@ interval excludes 0), kept current as images finish (each file replaced atomical
       const annotation = boxList ? boxesToInput(boxList, image) : undefined;
       const maps: Explanation[] = [];
       for (let i = 0; i < explainers.length; i++) maps.push(await explainers[i].explain(image, targets[i], methodSettings[i], seed, { model }));
+      const combined = ensembles.map((spec) => buildEnsemble(maps, spec));
+      if (values['save-maps']) {
+        const dir = path.join(values['save-maps'], name.replace(/\.[^.]+$/, ''));
+        await mkdir(dir, { recursive: true });
+        for (const m of [...maps, ...combined]) await writeFile(path.join(dir, `${m.method.replace(':', '-')}.npy`), encodeNpy(m.map.data, [m.map.height, m.map.width]));
+      }
       for (let j = 0; j < metrics.length; j++) {
         const metric = metrics[j];
         if (metric.tags.needs.annotations && !annotation) {
@@ -206,6 +227,12 @@ interval excludes 0), kept current as images finish (each file replaced atomical
           }, metricSettings[j], seed);
           rows.push(row(file, methods[i], r, withCurves));
         }
+        for (const e of combined) {
+          // an ensemble has no explainer to re-run (as in a job: pipeline/evaluate-stored.ts)
+          if (metric.tags.needs.explainerReruns) { skipped.push({ file, metric: `${metric.name} (${e.method})`, reason: 'an ensemble has no explainer to re-run' }); continue; }
+          const r = await metric.compute({ image, target: metricTarget(metric, e.target), map: e.map, model, annotation }, metricSettings[j], seed);
+          rows.push(row(file, e.method, r, withCurves));
+        }
       }
       await out.imageDone(item, { rows, skipped });
       if (!values.json) {
@@ -214,7 +241,8 @@ interval excludes 0), kept current as images finish (each file replaced atomical
       }
     }, { skip: (item) => out.doneBefore(item) });
     loopErrors = loop.errors;
-    await out.flush();
+    const unsaved = await out.finish();
+    if (unsaved) process.stderr.write(`error: ${unsaved}\n`);
     const result = evaluationSummary(out.done().flatMap((d) => d.rows), { seed });
     const errors = allErrors();
     if (out.resumed && !values.json) console.error(`--resume: ${out.resumed} images were done before and kept`);
@@ -222,6 +250,6 @@ interval excludes 0), kept current as images finish (each file replaced atomical
     else console.log(formatSummary(result));
     await model.dispose();
     if (loop.interrupted) return 130;
-    return errors.length ? 1 : 0;
+    return errors.length || unsaved ? 1 : 0;
   },
 };

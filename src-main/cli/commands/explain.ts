@@ -7,7 +7,7 @@ import {
 } from '../common.ts';
 import { forEachImage, type ItemError } from '../image-loop.ts';
 import { RunOutput } from '../output/run-output.ts';
-import { writeFileAtomic } from '../output/atomic.ts';
+import { ensureOutDir, writeFileAtomic } from '../output/atomic.ts';
 import { withPrefix } from '../errors.ts';
 import { resolveSettings } from '../../engine/explain/check-settings.ts';
 import { checkRunnable } from '../../engine/explain/runnable.ts';
@@ -105,6 +105,7 @@ atomically (complete or absent). Exit status: 0 all done, 1 some images failed, 
     if (!(opacity >= 0 && opacity <= 1)) throw new SaliencyError('--opacity must be between 0 and 1', 'BAD_SETTING');
     const topK = intOption(values['top-k'], 'top-k') ?? 5;
 
+    await ensureOutDir(values.out); // before the model is loaded: a bad --out is found at once
     const model = await loadModelFromArgs(values);
     checkRunnable(model.info, methods);
     const targetArg = parseTarget(values.target, model);
@@ -159,11 +160,12 @@ atomically (complete or absent). Exit status: 0 all done, 1 some images failed, 
       if (!values.json) console.log(`${file}: ${predictions[0].label} (${predictions[0].probability.toFixed(3)}) -> ${path.join(values.out!, name)}`);
     }, { skip: (item) => out.doneBefore(item) });
     loopErrors = loop.errors;
-    await out.flush();
+    const unsaved = await out.finish();
+    if (unsaved) process.stderr.write(`error: ${unsaved}\n`);
     if (out.resumed && !values.json) console.error(`--resume: ${out.resumed} images were done before and kept`);
     if (values.json) console.log(JSON.stringify(summary(out.done()), null, 2));
     await model.dispose();
     if (loop.interrupted) return 130;
-    return loop.errors.length || inputErrors.length ? 1 : 0;
+    return loop.errors.length || inputErrors.length || unsaved ? 1 : 0;
   },
 };

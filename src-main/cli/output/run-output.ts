@@ -53,6 +53,7 @@ export class RunOutput<E> {
   static async open<E>(dir: string, items: ImageItem[], opts: RunOutputOptions<E>): Promise<RunOutput<E>> {
     await ensureOutDir(dir);
     const out = new RunOutput<E>(dir, items, opts);
+    if (!opts.resume) await out.flush(); // the summary files exist from the start, listing what is done
     if (opts.resume) {
       for (const item of items) {
         const rec = await readFile(path.join(dir, opts.recordPath(item.name)), 'utf8').then((t) => JSON.parse(t) as ImageRecord<E>, () => null);
@@ -94,6 +95,12 @@ export class RunOutput<E> {
   /** Entries done so far, in input order. */
   done(): E[] {
     return this.items.filter((i) => this.entries.has(i.name)).map((i) => this.entries.get(i.name)!);
+  }
+
+  /** The last flush, at the end of the run: a failure (e.g. a full disk) is returned, not thrown, so that the
+   *  run still ends with its item errors (the previous summary files stay as they were: complete). */
+  async finish(): Promise<string | null> {
+    return this.flush().then(() => null, (e: Error) => e.message);
   }
 
   async flush(): Promise<void> {
