@@ -40,6 +40,11 @@ describe('whole-model gradchecks (relative error < 1e-3)', () => {
     }, 300_000);
   }
 
+  it.skipIf(!HAS_DATA)('InceptionV3 architecture: the last block (Mixed_7c); the input check takes ~10 minutes of float64 convolutions', async () => {
+    const r = await check(modelPath(MODELS.inception), sample('n01440764_tench.JPEG'), ['Mixed_7c'], 3);
+    for (const c of r.checks) expect(c.relError, c.tensor).toBeLessThan(1e-3);
+  }, 900_000);
+
   it.skipIf(!HAS_DATA)('SqueezeNet 1.1: input and the class-map block', async () => {
     const r = await check(modelPath(MODELS.squeezenet), sample('n01440764_tench.JPEG'), ['input', 'auto'], 2);
     for (const c of r.checks) expect(c.relError, c.tensor).toBeLessThan(1e-3);

@@ -45,7 +45,8 @@ ${MODEL_USAGE}`,
       if (values.json) {
         console.log(JSON.stringify({ model: model.info.name, target, tolerance, forwardRelDiff: result.forwardRelDiff, checks: result.checks, passed: failed.length === 0 }, null, 2));
       } else {
-        console.log(`target class ${classIndex} (${model.labels[classIndex]?.label ?? ''}), ${target.score}; float64 reference vs ONNX Runtime forward: relative difference ${result.forwardRelDiff.toExponential(2)}`);
+        const agreement = Number.isNaN(result.forwardRelDiff) ? '' : `; float64 reference vs ONNX Runtime forward: relative difference ${result.forwardRelDiff.toExponential(2)}`;
+        console.log(`target class ${classIndex} (${model.labels[classIndex]?.label ?? ''}), ${target.score}${agreement}`);
         for (const c of result.checks) {
           console.log(`  ${c.relError <= tolerance ? 'ok  ' : 'FAIL'}  ${c.tensor}: max relative error ${c.relError.toExponential(2)} over ${c.directions} directions (step ${c.step.toExponential(1)} RMS per coordinate)`);
         }
