@@ -42,6 +42,6 @@ describe('saliency ensemble-weights', () => {
     expect(read(out)).toMatchObject({ source: 'manual', weights: { gradcam: 0.75, lime: 0.25 }, provenance: { note: 'pilot' } });
     await expect(ensembleWeights.run(['--from', 'vibes', '--in', out, '--out', out])).rejects.toThrow(/--from must be metrics, ratings or manual/);
     await expect(ensembleWeights.run(['--from', 'ratings', '--in', file('x.csv', 'foo,bar\n1,2\n'), '--out', out])).rejects.toThrow(/ratings need columns a,b,winner/);
-    await expect(ensembleWeights.run(['--from', 'metrics', '--in', path.join(dir, 'missing.csv'), '--out', out])).rejects.toThrow(/cannot read/);
+    await expect(ensembleWeights.run(['--from', 'metrics', '--in', path.join(dir, 'missing.csv'), '--out', out])).rejects.toThrow(/--in .*missing\.csv: no such file or folder/);
   });
 });

@@ -1,6 +1,8 @@
 // saliency ensemble-weights: a weight set (with provenance) for weighted ensembles, from measured
 // faithfulness (metric tables), human ratings (Likert or pairwise A-vs-B choices), or by hand.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../output/atomic.ts';
+import { fsProblem } from '../errors.ts';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
 import { SaliencyError } from '../../engine/types.ts';
@@ -46,7 +48,7 @@ Writes {name, source, weights, provenance} (or a list of them with --per image|c
     });
     if (!values.in) throw new SaliencyError('--in <file> is required', 'BAD_USAGE');
     if (!values.out) throw new SaliencyError('--out <weights.json> is required', 'BAD_USAGE');
-    const text = await readFile(values.in, 'utf8').catch((e: Error) => { throw new SaliencyError(`cannot read ${values.in}: ${e.message}`, 'BAD_INPUT'); });
+    const text = await readFile(values.in, 'utf8').catch((e: Error) => { throw new SaliencyError(`--in ${values.in}: ${fsProblem(e)}`, 'BAD_INPUT'); });
     let result: WeightSet | WeightSet[];
     if (values.from === 'metrics') {
       const transform = (values.transform ?? 'softmax') as ScoreTransform;
@@ -73,7 +75,7 @@ Writes {name, source, weights, provenance} (or a list of them with --per image|c
     } else {
       throw new SaliencyError(`--from must be metrics, ratings or manual, got ${JSON.stringify(values.from ?? '')}`, 'BAD_USAGE');
     }
-    await writeFile(values.out, JSON.stringify(result, null, 2) + '\n');
+    await writeFileAtomic(values.out, JSON.stringify(result, null, 2) + '\n');
     for (const set of Array.isArray(result) ? result : [result]) {
       console.log(`${set.name} (${set.source}): ${Object.entries(set.weights).map(([m, w]) => `${m} ${w.toFixed(3)}`).join(', ')}`);
     }
