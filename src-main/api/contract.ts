@@ -360,6 +360,8 @@ export const API = {
     z.strictObject({ libraryId: Id, filter: FilterSchema.default({}) }), z.object({
       rows: z.array(SeriesStat),
       images: z.array(z.object({ imageId: z.string(), disagreement: z.number().nullable(), gap: z.number().nullable() })),
+      /** Stored values left out because the protocol forbids comparing them (other protocol, other settings), in words. */
+      refusals: z.array(z.string()),
       note: z.string(),
     })),
   'ratings.undo': method('Remove the rater\'s latest rating or A/B choice (undo).', z.strictObject({ rater: Name, mode: z.enum(['likert', 'pairwise']) }),

@@ -101,5 +101,11 @@ describe.skipIf(!HAS_DATA)('reports over methods of different score kinds (real 
     expect(html).toContain(`protocol <b>${PROTOCOL_VERSION}</b>`);
     expect(html).toContain('Not compared: 3 metric value(s) (deletion) of ablationcam (top-1, probability)');
     expect(JSON.parse(readFileSync(made.files.json!, 'utf8')).refusals).toEqual(mixed.refusals);
+
+    // One more deletion value of a Grad-CAM map with other settings (as Compare's quick curves add): not pooled.
+    await evaluateStored(store, classifier, gradcam.slice(0, 1), { metrics: ['deletion'], settings: { deletion: { steps: 4 } }, seed: 1 });
+    const twoSettings = collectReport(store, { libraryId });
+    expect(twoSettings.refusals[1]).toBe('deletion: 1 value(s) of gradcam (top-1, logit) computed with other settings (steps=4 instead of 8) are not pooled with the 3 compared.');
+    expect(twoSettings.summary.find((s) => s.metric === 'deletion')!.n).toBe(3);
   }, 300_000);
 });

@@ -18,6 +18,8 @@ import type { ApiService } from '../service.ts';
 import type { JobUnits } from '../job-queue.ts';
 import { asId, type Handlers, type StoredExplanationSummary } from '../context.ts';
 import { filteredImages } from './images.ts';
+import { PRE_PROTOCOL } from '../../engine/protocol.ts';
+import { applyProtocol } from '../../engine/report/comparable.ts';
 
 type Spec = ParsedReq<'study.start'>;
 type Estimate = Omit<Res<'study.estimate'>, 'probe'>;
@@ -120,31 +122,46 @@ export function studyHandlers(s: ApiService): Handlers<'model.labels' | 'study.e
       const images = filteredImages(s, libraryId, { ...filter, status: 'ok' });
       const groups = new Map<string, { label: string; method: string; metric: string; values: number[]; pairs: [number, number][] }>();
       const perImage: Res<'study.summary'>['images'] = [];
+      // Every stored value of the images' maps, then the protocol's rule of what may be compared (one protocol,
+      // one setting per metric: report/comparable.ts), as reports apply it.
+      const candidates = [];
+      const disagreement = new Map<number, number | null>();
       for (const img of images) {
         const expl = s.explanationsOf(img.id);
-        const byMetric = new Map<string, number[]>();
         for (const e of expl) {
           const ser = seriesOf(s, e);
           for (const r of s.store.metrics.list({ explanationId: e.id })) {
             if (r.value === null || !Number.isFinite(r.value)) continue;
-            const key = `${ser.key}\t${r.name}`;
-            const g = groups.get(key) ?? { label: ser.label, method: e.method, metric: r.name, values: [], pairs: [] };
-            g.values.push(r.value);
-            if (r.randomValue !== null && Number.isFinite(r.randomValue)) g.pairs.push([r.value, r.randomValue]);
-            groups.set(key, g);
-            if (ser.top1 && !e.method.startsWith('ensemble')) byMetric.set(r.name, [...(byMetric.get(r.name) ?? []), r.value]);
+            const category = (() => { try { return getMetric(r.name).tags.category; } catch { return 'other'; } })();
+            candidates.push({
+              imageId: img.id, ser, method: e.method, metric: r.name, category, scoreKind: e.scoreKind, seriesLabel: ser.label,
+              protocol: r.protocol ?? PRE_PROTOCOL, settings: r.settings, value: r.value, randomValue: r.randomValue,
+            });
           }
         }
-        // Gap: the spread of the single methods' deletion AUCs (or the first metric) on this image.
-        const gapValues = byMetric.get('deletion') ?? [...byMetric.values()][0] ?? [];
-        const gap = gapValues.length > 1 ? Math.max(...gapValues) - Math.min(...gapValues) : null;
         // Disagreement: 1 - mean pairwise Spearman between the single methods' top-1 maps.
         const maps = expl.filter((e) => !e.method.startsWith('ensemble') && seriesOf(s, e).top1).map((e) => s.store.explanations.get(e.id)!.map);
         let rho = 0, pairs = 0;
         for (let i = 0; i < maps.length; i++) for (let j = i + 1; j < maps.length; j++) {
           if (maps[i].width === maps[j].width && maps[i].height === maps[j].height) { rho += spearman(maps[i], maps[j]); pairs++; }
         }
-        perImage.push({ imageId: String(img.id), gap, disagreement: pairs ? 1 - rho / pairs : null });
+        disagreement.set(img.id, pairs ? 1 - rho / pairs : null);
+      }
+      const { metrics: comparable, refusals } = applyProtocol(candidates);
+      for (const img of images) {
+        const byMetric = new Map<string, number[]>();
+        for (const r of comparable.filter((x) => x.imageId === img.id)) {
+          const key = `${r.ser.key}\t${r.metric}`;
+          const g = groups.get(key) ?? { label: r.ser.label, method: r.method, metric: r.metric, values: [], pairs: [] };
+          g.values.push(r.value);
+          if (r.randomValue !== null && Number.isFinite(r.randomValue)) g.pairs.push([r.value, r.randomValue]);
+          groups.set(key, g);
+          if (r.ser.top1 && !r.method.startsWith('ensemble')) byMetric.set(r.metric, [...(byMetric.get(r.metric) ?? []), r.value]);
+        }
+        // Gap: the spread of the single methods' deletion AUCs (or the first metric) on this image.
+        const gapValues = byMetric.get('deletion') ?? [...byMetric.values()][0] ?? [];
+        const gap = gapValues.length > 1 ? Math.max(...gapValues) - Math.min(...gapValues) : null;
+        perImage.push({ imageId: String(img.id), gap, disagreement: disagreement.get(img.id) ?? null });
       }
       const rows: Res<'study.summary'>['rows'] = [...groups.entries()].map(([key, g]) => {
         const higherIsBetter = (() => { try { return getMetric(g.metric).tags.higherIsBetter; } catch { return true; } })();
@@ -158,7 +175,7 @@ export function studyHandlers(s: ApiService): Handlers<'model.labels' | 'study.e
           vsControl: d ? { diff: d.mean, lo: nullable(d.lo), hi: nullable(d.hi) } : null,
         };
       }).sort((a, b) => a.metric.localeCompare(b.metric) || a.seriesLabel.localeCompare(b.seriesLabel));
-      return { rows, images: perImage, note: 'means with 95% percentile-bootstrap intervals over images (engine/stats: 2000 resamples, seed 1; none below 2 images); better than control = the paired difference to the random-map control, oriented so that > 0 is better than chance' };
+      return { rows, images: perImage, refusals, note: 'means with 95% percentile-bootstrap intervals over images (engine/stats: 2000 resamples, seed 1; none below 2 images); better than control = the paired difference to the random-map control, oriented so that > 0 is better than chance' };
     },
 
     'ratings.undo': async ({ rater, mode }) => {

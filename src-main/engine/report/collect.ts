@@ -13,6 +13,7 @@ import { fitBradleyTerry } from '../ensemble/weights/bradley-terry.ts';
 import { summariseReport, type MetricSummary, type ReportPair } from './summary.ts';
 import { APP_VERSION } from '../store/app-version.ts';
 import { PRE_PROTOCOL, PROTOCOL_VERSION } from '../protocol.ts';
+import { applyProtocol } from './comparable.ts';
 import { orderSeries, seriesOf } from './series.ts';
 import * as ort from 'onnxruntime-node';
 
@@ -58,10 +59,13 @@ export interface ReportMetric extends ReportIdentity {
   curve: { x: number[]; y: number[] } | null;
   /** Evaluation protocol of the value (PROTOCOL_VERSION, or 'pre-protocol' for rows stored before it). */
   protocol: string;
+  /** The metric's settings (rows of one metric with different settings are not pooled). */
+  settings: Record<string, unknown>;
 }
 
 /** A metric row kept out of the summaries, and why. */
 export interface ExcludedMetric extends ReportMetric { reason: string }
+export { applyProtocol } from './comparable.ts';
 
 export interface ReportSeries {
   key: string; label: string; method: string; targetRole: string; scoreKind: string; isEnsemble: boolean;
@@ -160,6 +164,7 @@ export function collectReport(store: Store, sel: ReportSelection, labels: { labe
         explanationId: e.id, imageId: e.imageId, method: e.method, series: e.series, seriesLabel: e.seriesLabel, targetClass: e.targetClass,
         targetLabel: e.targetLabel, scoreKind: e.scoreKind, isEnsemble: e.isEnsemble, metric: m.name, value: m.value, randomControl: m.randomValue,
         higherIsBetter: def?.tags.higherIsBetter ?? true, category: def?.tags.category ?? 'other', seed: m.seed, curve, protocol: m.protocol ?? PRE_PROTOCOL,
+        settings: m.settings,
       });
     }
   }
@@ -203,44 +208,6 @@ function seriesOfReport(expl: ReportExplanation[]): ReportSeries[] {
   });
 }
 
-/**
- * The protocol's rule for what may be ranked together (docs/protocol.md): only rows of one protocol version
- * (the current one when there are any, else the rows stored before it), and, before the protocol, where
- * faithfulness curves followed each map's own score kind, only rows of one score kind per metric. Everything
- * else is kept out of the summaries and named in `refusals`.
- */
-export function applyProtocol(rows: ReportMetric[]): { metrics: ReportMetric[]; excluded: ExcludedMetric[]; refusals: string[] } {
-  const protocols = [...new Set(rows.map((r) => r.protocol))];
-  const chosen = protocols.includes(PROTOCOL_VERSION) ? PROTOCOL_VERSION : protocols.length === 1 ? protocols[0] : PRE_PROTOCOL;
-  const excluded: ExcludedMetric[] = [];
-  const refusals: string[] = [];
-  const exclude = (list: ReportMetric[], reason: string) => { for (const r of list) excluded.push({ ...r, reason }); };
-  for (const p of protocols.filter((x) => x !== chosen)) {
-    const other = rows.filter((r) => r.protocol === p);
-    const what = [...new Set(other.map((r) => r.metric))].sort().join(', ');
-    const why = p === PRE_PROTOCOL
-      ? `they were computed before protocol ${PROTOCOL_VERSION} (faithfulness curves then followed each map's own score kind, logit or probability)`
-      : `they were computed under protocol ${p}, not ${chosen}`;
-    refusals.push(`${other.length} metric value(s) (${what}) of ${describeSeries(other)} are not compared with the ${chosen} values: ${why}. Recompute them (run the metrics again) to include them.`);
-    exclude(other, `protocol ${p} is not ${chosen}`);
-  }
-  let kept = rows.filter((r) => r.protocol === chosen);
-  if (chosen === PRE_PROTOCOL) {
-    // Before the protocol a faithfulness curve followed the explanation's score kind: logit AUCs and
-    // probability AUCs are different quantities, so a metric with both is not ranked at all.
-    for (const metric of [...new Set(kept.map((r) => r.metric))].sort()) {
-      const mine = kept.filter((r) => r.metric === metric && r.category === 'faithfulness');
-      const kinds = [...new Set(mine.map((r) => r.scoreKind))].sort();
-      if (kinds.length < 2) continue;
-      refusals.push(`${metric}: not ranked. Its values were computed before protocol ${PROTOCOL_VERSION}, on each map's own score kind, and mix ${kinds.map((k) => `${k} (${describeSeries(mine.filter((r) => r.scoreKind === k))})`).join(' with ')}; a logit AUC and a probability AUC are not comparable. Recompute the metrics to compare them under ${PROTOCOL_VERSION} (always on the probability).`);
-      exclude(mine, `${metric} mixes ${kinds.join(' and ')} curves (pre-protocol)`);
-      kept = kept.filter((r) => !mine.includes(r));
-    }
-  }
-  return { metrics: kept, excluded, refusals };
-}
-
-const describeSeries = (rows: ReportMetric[]) => [...new Set(rows.map((r) => r.seriesLabel))].sort().join(', ');
 
 /** Single methods first (alphabetical), then ensembles. */
 function orderMethods(methods: string[]): string[] {
