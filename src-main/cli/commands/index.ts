@@ -12,6 +12,7 @@ import { smer } from './smer.ts';
 import { report } from './report.ts';
 import { evaluate } from './evaluate.ts';
 import { gradcheckCommand } from './gradcheck.ts';
+import { ensembleCompare } from './ensemble-compare.ts';
 
 export const COMMANDS: Command[] = [
   predict,
@@ -26,4 +27,5 @@ export const COMMANDS: Command[] = [
   report,
   evaluate,
   gradcheckCommand,
+  ensembleCompare,
 ];

@@ -13,9 +13,10 @@ import { checkQueue } from '../../engine/fleet/queue.ts';
 import { SaliencyError, type ScoreKind } from '../../engine/types.ts';
 import { parseSettings } from './explain.ts';
 import { intOption, resolveModel } from '../common.ts';
+import { ensembleSpecs, loadWeights } from '../../engine/ensemble/weights/load.ts';
 
 const USAGE = `Usage: saliency run --library <id|folder> --model <file.onnx> --method gradcam[,ablationcam:probability,...]
-                    [--metric deletion,insertion,...] [--ensemble mean,borda,...] [--set name.key=value ...]
+                    [--metric deletion,insertion,...] [--ensemble mean,weighted,...] [--weights <file|saved-name>] [--set name.key=value ...]
                     [--score logit|probability] [--seed N] [--workers N] [--db FILE]
                     [--queue redis://[user:pass@]host:port[/db] [--shared-paths]]
 
@@ -23,7 +24,8 @@ Explains every readable image of the library with each method (target: the model
 method's reference score unless --score or method:score says otherwise, docs/protocol.md) in worker
 threads, storing maps, predictions and runs in the database. --metric: computed for every map (faithfulness
 metrics on the target's probability with their random-map control). --ensemble: per image, the methods' maps combined (stored as
-method ensemble:<combiner>) and measured too. --set lime.samples=300, --set deletion.steps=20 or
+method ensemble:<combiner>) and measured too; --weights: the weight set of weighted ensembles (a JSON
+file from saliency ensemble-weights, {"gradcam": 2, ...}, or the name of a set saved in the database). --set lime.samples=300, --set deletion.steps=20 or
 --set mean.<option>=... sets a method's, a metric's or an ensemble's setting; --seed seeds explainers and metrics. A folder that is not a library yet is added; a library is rescanned first.
 Ctrl-C pauses after the images in flight; a killed run loses nothing committed: finish it with
 saliency jobs resume. Exit code 0: all done; 1: some items failed (saliency jobs errors <id>).
@@ -42,7 +44,7 @@ export const runCommand: Command = {
         library: { type: 'string' }, model: { type: 'string' }, method: { type: 'string' }, score: { type: 'string' },
         seed: { type: 'string' }, workers: { type: 'string' }, db: { type: 'string' },
         metric: { type: 'string' }, ensemble: { type: 'string' }, set: { type: 'string', multiple: true },
-        queue: { type: 'string' }, 'shared-paths': { type: 'boolean' },
+        queue: { type: 'string' }, 'shared-paths': { type: 'boolean' }, weights: { type: 'string' },
       },
     });
     if (!values.library || !values.model || !values.method) throw new SaliencyError(`--library, --model and --method are required\n\n${USAGE}`, 'BAD_USAGE');
@@ -54,6 +56,7 @@ export const runCommand: Command = {
     const metrics = list(values.metric);
     const ensembles = list(values.ensemble);
     const custom = parseSettings(values.set ?? []);
+    if (values.weights && !ensembles.length) throw new SaliencyError('--weights is for --ensemble (e.g. --ensemble weighted)', 'BAD_USAGE');
     const methodNames = methods.map((m) => m.split(':')[0]);
     for (const k of Object.keys(custom)) {
       if (![...methodNames, ...metrics, ...ensembles].includes(k)) throw new SaliencyError(`--set names "${k}", which is none of --method, --metric or --ensemble`, 'BAD_SETTING');
@@ -79,7 +82,7 @@ export const runCommand: Command = {
       const job = await createExplainJob(store, {
         libraryId, modelPath: await resolveModel(values.model), methods, score: values.score as ScoreKind | undefined, seed,
         settings: pick(methodNames), metrics, metricSettings: pick(metrics),
-        ensembles: ensembles.map((combiner) => (custom[combiner] ? { combiner, options: custom[combiner] } : { combiner })),
+        ensembles: ensembleSpecs(ensembles, values.weights ? await loadWeights(values.weights, store.weightSets) : undefined, custom),
       });
       const perImage = job.params.methods.length + ensembles.length;
       const what = [...job.params.methods, ...ensembles.map((e) => `ensemble:${e}`)].join(', ');

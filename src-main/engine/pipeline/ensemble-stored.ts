@@ -60,7 +60,9 @@ export function buildStoredEnsembles(store: Store, opts: EnsembleStoredOptions):
       skipped.push({ imageId, reason: `needs maps of at least two methods for one class (has: ${[...latest.keys()].join(', ') || 'none'})` });
       continue;
     }
-    const members = [...latest.values()].map(({ id }) => store.explanations.get(id)!);
+    // members in the job's method order (not storage order), so the combination is reproducible bit for bit
+    const order = (m: string) => opts.members?.indexOf(m) ?? 0;
+    const members = [...latest].sort((x, y) => order(x[0]) - order(y[0])).map(([, { id }]) => store.explanations.get(id)!);
     for (const spec of opts.specs) {
       const ens = buildEnsemble(members.map(asExplanation), spec);
       built.push({
