@@ -126,7 +126,14 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_DATA)('story: a study from an open folder 
     await page.locator('nav button[data-screen="jobs"]').click();
     await poll(async () => /\d+ s left|min .* left/.test((await page.getByTestId('job').filter({ hasText: 'study:' }).first().textContent()) ?? '')).toBe(true);
     await shot('4-jobs-running');
+    // ETA on a real run: what the app says after 20% of the job, against the time it then really took.
+    type JobT = { label: string; done: number; total: number; state: string; etaSeconds: number | null };
+    const studyJob = async () => (await api<JobT[]>('jobs.list', {})).find((j) => j.label.startsWith('study:'))!;
+    await poll(async () => { const j = await studyJob(); return j.done >= j.total * 0.2 && j.etaSeconds !== null; }).toBe(true);
+    const at20 = { t: Date.now(), eta: (await studyJob()).etaSeconds! };
     expect(await waitJob('study:')).toBe('done');
+    const actual = (Date.now() - at20.t) / 1000;
+    console.log(`ETA after 20% of the study job: ${at20.eta.toFixed(0)} s shown, ${actual.toFixed(0)} s actual (error ${((Math.abs(at20.eta - actual) / actual) * 100).toFixed(0)}%)`);
     console.log(`study job: ${((Date.now() - t0) / 1000).toFixed(0)} s measured (estimated from ${evals} evaluations)`);
     await shot('4-jobs');
     const list = await api<{ items: { id: string; methods: string[] }[] }>('images.list', { libraryId, limit: 100 });
