@@ -287,7 +287,7 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_DATA)('story: a study from an open folder 
   it('exports HTML and PDF reports whose numbers equal the API\'s', async () => {
     await page.keyboard.press('x');
     const exported: Record<string, string> = {};
-    for (const format of ['html', 'pdf', 'json']) {
+    for (const format of ['json', 'pdf', 'html']) {
       await page.locator('select[aria-label="Format"]').selectOption(format);
       await page.getByTestId('export-report').click();
       await poll(async () => (await page.getByTestId('report-result').textContent().catch(() => '')) ?? '').toContain(`.${format}`);
