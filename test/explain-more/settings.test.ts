@@ -39,14 +39,15 @@ describe('settings are validated with clear errors', () => {
   });
 
   it('rejects impossible values, naming the method and setting', () => {
-    expect(settingsError('rise', { masks: 0 }).message).toMatch(/rise: masks must be a whole number of at least 1 \(got 0\)/);
+    expect(settingsError('rise', { masks: 0 }).message).toMatch(/rise: masks must be a whole number between 1 and 100000 \(got 0\)/);
+    expect(settingsError('rise', { masks: 1e8 }).message).toMatch(/rise: masks must be a whole number between 1 and 100000 \(got 100000000\)/);
     expect(settingsError('rise', { masks: 2.5 }).message).toMatch(/masks/);
     expect(settingsError('rise', { p: 1 }).message).toMatch(/rise: p must be a number in \(0, 1\)/);
     expect(settingsError('rise', { cells: 0 }).message).toMatch(/cells/);
     expect(settingsError('rise', { baseline: 'purple' }).message).toMatch(/baseline "purple" is not one of/);
     expect(settingsError('occlusion', { window: 8, stride: 9 }).message).toMatch(/stride \(9\) must not exceed window \(8\)/);
     expect(settingsError('occlusion', { window: -1 }).message).toMatch(/occlusion: window/);
-    expect(settingsError('partitionshap', { maxEvals: 2 }).message).toMatch(/partitionshap: maxEvals must be a whole number of at least 4/);
+    expect(settingsError('partitionshap', { maxEvals: 2 }).message).toMatch(/partitionshap: maxEvals must be a whole number between 4 and 100000/);
     expect(settingsError('partitionshap', { baseline: 'segment-mean' }).message).toMatch(/needs superpixels/);
     expect(settingsError('scorecam', { topK: -1 }).message).toMatch(/scorecam: topK must be a whole number of at least 0/);
   });
