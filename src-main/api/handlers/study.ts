@@ -80,10 +80,8 @@ function jobUnits(s: ApiService, jobId: number, est: Estimate | undefined): JobU
 
 /** Series of an explanation (DESIGN.md): method | top1 or class:k | score kind. */
 function seriesOf(s: ApiService, e: StoredExplanationSummary): { key: string; label: string; top1: boolean } {
-  const top = s.prediction(e.imageId)?.[0]?.classIndex;
-  const top1 = top === e.targetClass;
-  const role = top1 ? 'top1' : `class:${e.targetClass}`;
-  return { key: `${e.method}|${role}|${e.scoreKind}`, label: `${e.method} (${top1 ? 'top-1' : `class ${e.targetClass} ${s.label(e.targetClass)}`}, ${e.scoreKind})`, top1 };
+  const { series, seriesLabel } = s.identity(e); // engine/report/series.ts, as reports name them
+  return { key: series, label: seriesLabel, top1: series.split('|')[1] === 'top1' };
 }
 
 export function studyHandlers(s: ApiService): Handlers<'model.labels' | 'study.estimate' | 'study.start' | 'study.summary' | 'ratings.undo'> {
