@@ -59,6 +59,8 @@ export interface CompareOptions {
   isEnsemble?: (group: string) => boolean;
   /** Metrics whose groups are not comparable methods (e.g. agreement between two methods): no pairs. */
   noPairs?: (metric: string) => boolean;
+  /** How verdicts name a group (default: its name). */
+  label?: (group: string) => string;
 }
 
 export const isEnsembleName = (g: string) => g.startsWith('ensemble:');
@@ -147,7 +149,11 @@ export function comparePairs(obs: Observation[], summary: GroupSummary[], opts: 
     const adjusted = holm(done.map((d) => d.p));
     done.forEach((d, i) => {
       const c = { ...d, metric, pHolm: adjusted[i], higherIsBetter: hib };
-      out.push({ metric, a: d.a, b: d.b, kind: d.kind, n: d.n, diff: d.diff, ci95: d.ci95, p: d.p, pHolm: adjusted[i], winner: winnerOf(c), verdict: verdictText(c) });
+      const label = opts.label ?? ((g: string) => g);
+      out.push({
+        metric, a: d.a, b: d.b, kind: d.kind, n: d.n, diff: d.diff, ci95: d.ci95, p: d.p, pHolm: adjusted[i], winner: winnerOf(c),
+        verdict: verdictText({ ...c, a: label(d.a), b: label(d.b) }),
+      });
     });
   }
   return out;
