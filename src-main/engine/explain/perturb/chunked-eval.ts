@@ -9,7 +9,8 @@ export interface ChunkedEvalOptions<T> {
   total: number;
   /** Builds inputs start..end-1 plus whatever the consumer needs to keep (e.g. the masks). */
   build: (start: number, end: number) => { inputs: PlanarImage[]; keep: T };
-  consume: (start: number, rows: ScoreRows, keep: T) => void;
+  /** Returning true stops building new chunks (the ones in flight are still consumed). */
+  consume: (start: number, rows: ScoreRows, keep: T) => boolean | void;
   /** Inputs per chunk; default 4 model batches (at least 16). */
   chunk?: number;
   signal?: AbortSignal;
@@ -21,13 +22,14 @@ export async function evaluateChunked<T>(model: Classifier, opts: ChunkedEvalOpt
   const chunk = Math.max(1, opts.chunk ?? Math.max(16, 4 * scheduler.batchSize));
   const inFlight: { start: number; rows: Promise<ScoreRows>; keep: T }[] = [];
   let fresh = 0;
+  let stop = false;
   const finishOldest = async () => {
     const f = inFlight.shift()!;
     const rows = await f.rows;
     fresh += rows.fresh ?? 0;
-    opts.consume(f.start, rows, f.keep);
+    if (opts.consume(f.start, rows, f.keep) === true) stop = true;
   };
-  for (let start = 0; start < opts.total; start += chunk) {
+  for (let start = 0; start < opts.total && !stop; start += chunk) {
     const { inputs, keep } = opts.build(start, Math.min(opts.total, start + chunk));
     const rows = scheduler.evaluate(inputs, { signal: opts.signal });
     rows.catch(() => undefined); // a later chunk may fail while an earlier one is awaited: handled below

@@ -8,19 +8,24 @@
 // KernelSHAP both ask for (the all-on and all-off rows always; most rows when there are few segments).
 import type { Explainer, Explanation, ExplainContext, PreparedImage } from '../types.ts';
 import type { Map2D, Target } from '../../types.ts';
-import { readSegmentSamplingSettings, scoreCoalitions, segmentSetup, type SegmentSamplingSettings } from './segment-sampling.ts';
-import { kernelShapCoalitions, solveKernelShap } from './shapley-sampler.ts';
+import { readSegmentSamplingSettings, segmentSetup, type SegmentSamplingSettings } from './segment-sampling.ts';
+import { kernelShapCoalitions, prefixWeights, solveKernelShap } from './shapley-sampler.ts';
 import { segmentValuesToMap } from '../segment/segmentation.ts';
-import { progressNote, relativeChange } from './lime.ts';
+import { ANYTIME_KEYS, kernelShapStandardErrors, readAnytime, type AnytimeSettings } from './convergence.ts';
+import { progressiveSegmentFit } from './anytime-segments.ts';
 
-export type KernelShapSettings = SegmentSamplingSettings;
+export type KernelShapSettings = SegmentSamplingSettings & AnytimeSettings;
+
+/** Default precision of samples=auto (relative SE of the values); see LIME_AUTO_PRECISION. */
+export const KERNELSHAP_AUTO_PRECISION = 0.5;
 
 export class KernelShap implements Explainer<KernelShapSettings> {
   readonly name = 'kernelshap';
   readonly description = 'KernelSHAP: Shapley values of superpixels by kernel-weighted regression with exact efficiency';
 
   settings(partial: Partial<KernelShapSettings>): KernelShapSettings {
-    return readSegmentSamplingSettings(this.name, partial);
+    const { budget, anytime, rest } = readAnytime(this.name, 'samples', partial, KERNELSHAP_AUTO_PRECISION);
+    return { ...readSegmentSamplingSettings(this.name, { ...rest, samples: budget as number | undefined }, ANYTIME_KEYS), ...anytime };
   }
 
   async explain(image: PreparedImage, target: Target, settings: KernelShapSettings, seed: number, ctx: ExplainContext): Promise<Explanation> {
@@ -30,35 +35,23 @@ export class KernelShap implements Explainer<KernelShapSettings> {
     const M = seg.count;
     const coalitions = kernelShapCoalitions(M, settings.samples, seed);
     const Z = coalitions.rows;
-    const fitPhi = (n: number, y: Float64Array) => solveKernelShap(coalitions, y, n);
-
-    const convergence: { samples: number; change: number | null }[] = [];
-    let prev: Float64Array | null = null;
-    const { scores, fresh } = await scoreCoalitions({
-      model: ctx.model, image: input, baseline, seg, coalitions: Z, target, chunk: settings.progressEvery, signal: ctx.signal,
-      onChunk: (n, y) => {
-        if (n === Z.length || n <= 2) return;
-        const phi = fitPhi(n, y);
-        const change = relativeChange(prev, phi);
-        prev = phi;
-        convergence.push({ samples: n, change });
-        ctx.onProgress?.({ fraction: n / Z.length, partial: segmentValuesToMap(seg, phi), note: progressNote(n, Z.length, change) });
-      },
+    const run = await progressiveSegmentFit({
+      ctx, image: input, baseline, seg, coalitions: Z, target, settings, minFitRows: 3,
+      fit: (n, y) => solveKernelShap(coalitions, y, n),
+      standardErrors: (n, y, phi) => kernelShapStandardErrors(Z, y, prefixWeights(coalitions, n), phi, n),
     });
-    const phi = fitPhi(Z.length, scores);
-    const change = relativeChange(prev, phi);
-    convergence.push({ samples: Z.length, change });
+    const { scores, fresh, convergence, coef: phi } = run;
     const map = segmentValuesToMap(seg, phi);
-    ctx.onProgress?.({ fraction: 1, partial: map, note: progressNote(Z.length, Z.length, change) });
     let sum = 0;
     for (const v of phi) sum += v;
     const fx = scores[0];
     const fb = scores[1];
     const native: Map2D = { width: M, height: 1, data: Float32Array.from(phi) };
     return {
-      method: this.name, target, map, native, evaluations: Z.length, settings, seed,
+      method: this.name, target, map, native, evaluations: run.used, settings, seed,
       extras: {
-        segments: M, values: Array.from(phi),
+        segments: M, values: Array.from(phi), standardErrors: run.standardErrors ? Array.from(run.standardErrors) : null,
+        ...(run.auto ? { auto: run.auto } : {}),
         coalitionSizesEnumerated: coalitions.fullSizes, enumeratedRows: coalitions.fixedRows - 2,
         prediction: fx, baselinePrediction: fb, sum, efficiencyGap: Math.abs(sum - (fx - fb)), convergence, freshEvaluations: fresh,
       },

@@ -7,17 +7,21 @@ import type { Explainer, Explanation, ExplainContext, PreparedImage } from '../t
 import type { Map2D, Target } from '../../types.ts';
 import { numberSetting } from '../check-settings.ts';
 import { predictRow, weightedRidge, type RidgeFit } from './regression.ts';
-import {
-  coalitionSetup, readSegmentSamplingSettings, scoreCoalitions, type SegmentSamplingSettings,
-} from './segment-sampling.ts';
+import { coalitionSetup, readSegmentSamplingSettings, type SegmentSamplingSettings } from './segment-sampling.ts';
+import { ANYTIME_KEYS, readAnytime, ridgeStandardErrors, type AnytimeSettings } from './convergence.ts';
+import { progressiveSegmentFit } from './anytime-segments.ts';
 import { segmentValuesToMap } from '../segment/segmentation.ts';
 
-export type LimeSettings = SegmentSamplingSettings & {
+export type LimeSettings = SegmentSamplingSettings & AnytimeSettings & {
   /** Kernel width on the cosine distance. */
   kernelWidth: number;
   /** Ridge penalty. */
   alpha: number;
 };
+
+/** Default precision of samples=auto (relative SE of the weights), chosen on a tuning set disjoint from the
+ *  evaluation images (README, "Anytime methods and the cost planner"). */
+export const LIME_AUTO_PRECISION = 0.5;
 
 /** Cosine distance of a binary row to the all-ones vector: 1 - sqrt(|z|/M); the empty row is at distance 1. */
 export function cosineDistanceToAllOn(z: Uint8Array): number {
@@ -40,8 +44,10 @@ export class Lime implements Explainer<LimeSettings> {
   readonly description = 'LIME: weighted ridge surrogate over superpixels switched on/off';
 
   settings(partial: Partial<LimeSettings>): LimeSettings {
+    const { budget, anytime, rest } = readAnytime(this.name, 'samples', partial, LIME_AUTO_PRECISION);
     return {
-      ...readSegmentSamplingSettings(this.name, partial, ['kernelWidth', 'alpha']),
+      ...readSegmentSamplingSettings(this.name, { ...rest, samples: budget as number | undefined }, ['kernelWidth', 'alpha', ...ANYTIME_KEYS]),
+      ...anytime,
       kernelWidth: numberSetting(this.name, 'kernelWidth', partial.kernelWidth, 0.25, 0, Infinity, false),
       alpha: numberSetting(this.name, 'alpha', partial.alpha, 1, 0, Infinity),
     };
@@ -54,32 +60,25 @@ export class Lime implements Explainer<LimeSettings> {
     const kw2 = settings.kernelWidth ** 2;
     const weights = Z.map((z) => Math.exp(-(cosineDistanceToAllOn(z) ** 2) / kw2));
 
-    const convergence: { samples: number; change: number | null }[] = [];
-    let prev: Float64Array | null = null;
     const fit = (n: number, y: Float64Array): RidgeFit => weightedRidge(Z, y, weights, settings.alpha, n);
-    const { scores, fresh } = await scoreCoalitions({
-      model: ctx.model, image: input, baseline, seg, coalitions: Z, target, chunk: settings.progressEvery, signal: ctx.signal,
-      onChunk: (n, y) => {
-        if (n === Z.length) return;
-        const f = fit(n, y);
-        const change = relativeChange(prev, f.coef);
-        prev = f.coef;
-        convergence.push({ samples: n, change });
-        ctx.onProgress?.({ fraction: n / Z.length, partial: segmentValuesToMap(seg, f.coef), note: progressNote(n, Z.length, change) });
-      },
+    let last: RidgeFit | null = null;
+    const run = await progressiveSegmentFit({
+      ctx, image: input, baseline, seg, coalitions: Z, target, settings,
+      fit: (n, y) => (last = fit(n, y)).coef,
+      standardErrors: (n, y) => ridgeStandardErrors(Z, y, weights, settings.alpha, last!, n),
     });
-    const f = fit(Z.length, scores);
-    const change = relativeChange(prev, f.coef);
-    convergence.push({ samples: Z.length, change });
+    const f = last! as RidgeFit;
+    const { scores, fresh, convergence } = run;
     const map = segmentValuesToMap(seg, f.coef);
-    ctx.onProgress?.({ fraction: 1, partial: map, note: progressNote(Z.length, Z.length, change) });
     const native: Map2D = { width: seg.count, height: 1, data: Float32Array.from(f.coef) };
     return {
-      method: this.name, target, map, native, evaluations: Z.length, settings, seed,
+      method: this.name, target, map, native, evaluations: run.used, settings, seed,
       extras: {
         segments: seg.count,
         weights: Array.from(f.coef), intercept: f.intercept, localPrediction: predictRow(Z[0], f.coef, f.intercept),
+        standardErrors: run.standardErrors ? Array.from(run.standardErrors) : null,
         prediction: scores[0], baselinePrediction: scores[1], r2: f.r2, convergence, freshEvaluations: fresh,
+        ...(run.auto ? { auto: run.auto } : {}),
       },
       millis: performance.now() - t0,
     };

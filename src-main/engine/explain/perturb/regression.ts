@@ -34,6 +34,10 @@ export interface RidgeFit {
   intercept: number;
   /** Weighted R^2 of the fit on its own samples (sklearn's score with sample_weight). */
   r2: number;
+  /** The penalised normal matrix Xc'WXc + alpha I (M x M) and the weighted column means: the sandwich
+   *  standard errors (convergence.ts) reuse them. */
+  gram: Float64Array;
+  xMean: Float64Array;
 }
 
 /**
@@ -84,7 +88,7 @@ export function weightedRidge(X: Uint8Array[], y: ArrayLike<number>, w: ArrayLik
     ssRes += w[k] * (y[k] - p) ** 2;
     ssTot += w[k] * (y[k] - ym) ** 2;
   }
-  return { coef, intercept, r2: ssTot > 0 ? 1 - ssRes / ssTot : ssRes === 0 ? 1 : 0 };
+  return { coef, intercept, r2: ssTot > 0 ? 1 - ssRes / ssTot : ssRes === 0 ? 1 : 0, gram: A, xMean: xm };
 }
 
 export function predictRow(row: ArrayLike<number>, coef: Float64Array, intercept: number): number {
@@ -101,6 +105,22 @@ export function predictRow(row: ArrayLike<number>, coef: Float64Array, intercept
 export function constrainedWeightedLeastSquares(
   Z: Uint8Array[], y: ArrayLike<number>, w: ArrayLike<number>, base: number, total: number, n = Z.length,
 ): Float64Array {
+  const M = Z[0].length;
+  const { A, b } = kktSystem(Z, y, w, base, total, n);
+  const sol = solveLinear(A, b, M + 1);
+  const phi = sol.subarray(0, M).slice();
+  // Remove the last rounding error so the values sum to the total exactly (up to double precision).
+  let s = 0;
+  for (let i = 0; i < M; i++) s += phi[i];
+  const fix = (total - s) / M;
+  for (let i = 0; i < M; i++) phi[i] += fix;
+  return phi;
+}
+
+/** The KKT system of constrainedWeightedLeastSquares ((M+1) x (M+1), row-major) and its right-hand side. */
+export function kktSystem(
+  Z: Uint8Array[], y: ArrayLike<number>, w: ArrayLike<number>, base: number, total: number, n = Z.length,
+): { A: Float64Array; b: Float64Array } {
   const M = Z[0].length;
   const D = M + 1;
   const A = new Float64Array(D * D);
@@ -126,12 +146,5 @@ export function constrainedWeightedLeastSquares(
     A[M * D + i] = 1;
   }
   b[M] = total;
-  const sol = solveLinear(A, b, D);
-  const phi = sol.subarray(0, M).slice();
-  // Remove the last rounding error so the values sum to the total exactly (up to double precision).
-  let s = 0;
-  for (let i = 0; i < M; i++) s += phi[i];
-  const fix = (total - s) / M;
-  for (let i = 0; i < M; i++) phi[i] += fix;
-  return phi;
+  return { A, b };
 }

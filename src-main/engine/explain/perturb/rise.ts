@@ -2,8 +2,9 @@
 // bilinearly to (s+1) x cell size and cropped at a random shift (as the authors' generate_masks), so masks
 // are smooth and not aligned to one grid. saliency = sum_i score_i * mask_i / (N * p).
 // Masks are generated in order from one seeded stream and scored in chunks through the shared scheduler;
-// every `progressEvery` masks a partial map is emitted with its correlation to the previous partial map
-// (a convergence estimate: it approaches 1 as the map settles).
+// every `progressEvery` masks a partial map is emitted with its convergence measures: the running per-pixel
+// standard error of the Monte Carlo mean (relative SE = RMS SE / SD of the map, convergence.ts), and Pearson,
+// Spearman and top-10% IoU against the previous partial map. masks=auto stops at `precision` (relative SE).
 import type { Explainer, Explanation, ExplainContext, PreparedImage } from '../types.ts';
 import type { Map2D, Target } from '../../types.ts';
 import { Random } from '../../util/random.ts';
@@ -14,6 +15,12 @@ import { evaluateChunked } from './chunked-eval.ts';
 import { SETTING_LIMITS, intSetting, numberSetting } from '../check-settings.ts';
 import { SaliencyError } from '../../types.ts';
 import { pearson } from '../../metrics/rank.ts';
+import { readAnytime, relativeSE, stability, stopRuleText, type AnytimeSettings, type AutoOutcome, type ConvergenceCheck } from './convergence.ts';
+
+/** Default precision of masks=auto (relative SE of the map), chosen on a tuning set (README). */
+export const RISE_AUTO_PRECISION = 0.5;
+/** masks=auto never stops before this many masks. */
+export const RISE_AUTO_MINIMUM = 250;
 
 export type RiseSettings = {
   masks: number;
@@ -23,7 +30,7 @@ export type RiseSettings = {
   p: number;
   baseline: BaselineKind;
   progressEvery: number;
-} & Record<string, unknown>;
+} & AnytimeSettings & Record<string, unknown>;
 
 /** Bilinear sample positions (half-pixel centres, edges clamped) of an s-cell axis stretched to `size`. */
 function axisTable(s: number, size: number) {
@@ -88,8 +95,10 @@ export class Rise implements Explainer<RiseSettings> {
   settings(partial: Partial<RiseSettings>): RiseSettings {
     const baseline = checkBaselineKind(partial.baseline ?? 'zero', 'rise: baseline');
     if (baseline === 'segment-mean') throw new SaliencyError('rise: the segment-mean baseline needs superpixels; use zero, mean, black, gray or blur', 'BAD_SETTING');
+    const { budget, anytime } = readAnytime('rise', 'masks', partial, RISE_AUTO_PRECISION);
     return {
-      masks: intSetting('rise', 'masks', partial.masks, 4000, 1, SETTING_LIMITS.evaluations),
+      ...anytime,
+      masks: intSetting('rise', 'masks', budget, 4000, 1, SETTING_LIMITS.evaluations),
       cells: intSetting('rise', 'cells', partial.cells, 7, 1),
       p: numberSetting('rise', 'p', partial.p, 0.5, 0, 1, false),
       baseline,
@@ -109,7 +118,8 @@ export class Rise implements Explainer<RiseSettings> {
     const baseline = makeModelBaseline(input, settings.baseline, ctx.model);
     const gen = new RiseMaskGenerator(width, height, cells, p, Random.derive(seed, 'rise-masks'));
     const sum = new Float64Array(width * height);
-    const convergence: { masks: number; correlation: number }[] = [];
+    const sumSq = new Float64Array(width * height); // of score * mask, for the running standard error
+    const convergence: (ConvergenceCheck & { masks: number; correlation: number | null })[] = [];
     let previous: Float32Array | null = null;
     let done = 0;
     const partial = (): Float32Array => {
@@ -118,6 +128,24 @@ export class Rise implements Explainer<RiseSettings> {
       for (let i = 0; i < sum.length; i++) out[i] = sum[i] * k;
       return out;
     };
+    /** Per-pixel standard error of the map (the mean of score * mask / p over the masks so far). */
+    const standardErrors = (map: Float32Array): Float64Array => {
+      const se = new Float64Array(map.length);
+      if (done < 2) return se.fill(Infinity);
+      for (let q = 0; q < map.length; q++) {
+        const ex2 = sumSq[q] / (done * p * p);
+        se[q] = Math.sqrt(Math.max(0, (ex2 - map[q] * map[q]) / (done - 1)));
+      }
+      return se;
+    };
+    const check = (map: Float32Array) => {
+      const rel = relativeSE(standardErrors(map), map);
+      convergence.push({ masks: done, correlation: previous ? pearson(previous, map) : null, relativeSE: rel, ...stability(previous, map) });
+      previous = map;
+      return rel;
+    };
+    const auto = settings.auto === true;
+    const minimum = Math.min(N, Math.max(RISE_AUTO_MINIMUM, progressEvery));
     const fresh = await evaluateChunked(ctx.model, {
       total: N,
       signal: ctx.signal,
@@ -126,32 +154,38 @@ export class Rise implements Explainer<RiseSettings> {
         return { keep, inputs: keep.map((m) => applyPixelMask(input, baseline, m)) };
       },
       consume: (_start, rows, keep) => {
+        let stop = false;
         for (let i = 0; i < rows.n; i++) {
           const s = targetScore(rows, i, target);
           const m = keep[i];
-          for (let q = 0; q < m.length; q++) sum[q] += s * m[q];
+          for (let q = 0; q < m.length; q++) { const v = s * m[q]; sum[q] += v; sumSq[q] += v * v; }
           done++;
           if (done % progressEvery === 0 && done < N) {
             const map = partial();
-            let note = `${done}/${N} masks`;
-            if (previous) {
-              const r = pearson(previous, map);
-              convergence.push({ masks: done, correlation: r });
-              note += `, r=${r.toFixed(4)} vs ${done - progressEvery}`;
-            }
-            previous = map;
+            const rel = check(map);
+            const c = convergence.at(-1)!;
+            let note = `${done}/${N} masks; relative SE ${rel.toFixed(3)}`;
+            if (c.correlation !== null) note += `, r=${c.correlation.toFixed(4)}, Spearman ${c.spearman!.toFixed(3)}, top-10% IoU ${c.topKIoU!.toFixed(2)} vs ${done - progressEvery}`;
             ctx.onProgress?.({ fraction: done / N, partial: { width, height, data: map }, note });
+            if (auto && done >= minimum && rel <= settings.precision!) stop = true;
           }
         }
         if (done % progressEvery !== 0) ctx.onProgress?.({ fraction: done / N });
+        return stop;
       },
     });
     const map: Map2D = { width, height, data: partial() };
-    if (previous) convergence.push({ masks: N, correlation: pearson(previous, map.data) });
+    const finalSE = check(map.data);
     ctx.onProgress?.({ fraction: 1 });
+    const outcome: AutoOutcome | null = auto
+      ? { rule: stopRuleText('map', settings.precision!, N, progressEvery, minimum), precision: settings.precision!, cap: N, evaluations: done, finalRelativeSE: finalSE, stoppedEarly: done < N }
+      : null;
     return {
-      method: this.name, target, map, evaluations: N, settings, seed,
-      extras: { convergence, finalCorrelation: convergence.at(-1)?.correlation ?? null, freshEvaluations: fresh },
+      method: this.name, target, map, evaluations: done, settings, seed,
+      extras: {
+        convergence, finalCorrelation: convergence.at(-1)?.correlation ?? null, finalRelativeSE: finalSE, freshEvaluations: fresh,
+        ...(outcome ? { auto: outcome } : {}),
+      },
       millis: performance.now() - t0,
     };
   }

@@ -98,12 +98,14 @@ export interface ScoreCoalitionsOptions {
   target: Target;
   chunk: number;
   signal?: AbortSignal;
-  /** Called in order after each chunk, with how many rows are scored so far. */
-  onChunk?: (scored: number, scores: Float64Array) => void;
+  /** Called in order after each chunk, with how many rows are scored so far; returning true stops after the
+   *  chunk already in flight (its rows are scored anyway, so they are kept). */
+  onChunk?: (scored: number, scores: Float64Array) => boolean | void;
 }
 
-/** Target scores of every coalition. `fresh` = model evaluations this call caused (the rest came from the cache). */
-export async function scoreCoalitions(o: ScoreCoalitionsOptions): Promise<{ scores: Float64Array; fresh: number }> {
+/** Target scores of every coalition (the first `scored` when onChunk stopped early). `fresh` = model
+ *  evaluations this call caused (the rest came from the cache). */
+export async function scoreCoalitions(o: ScoreCoalitionsOptions): Promise<{ scores: Float64Array; fresh: number; scored: number }> {
   const scheduler = schedulerFor(o.model);
   const n = o.coalitions.length;
   const scores = new Float64Array(n);
@@ -118,13 +120,17 @@ export async function scoreCoalitions(o: ScoreCoalitionsOptions): Promise<{ scor
   };
   // Two chunks in flight: while one is scored the next is already queued, so batches stay full.
   let inflight = submit(0);
+  let scored = 0;
+  let stop = false;
   for (let start = 0; start < n; start += o.chunk) {
-    const next = start + o.chunk < n ? submit(start + o.chunk) : null;
+    const next = start + o.chunk < n && !stop ? submit(start + o.chunk) : null;
     const { rows, end } = await inflight;
     fresh += rows.fresh ?? 0;
     for (let i = start; i < end; i++) scores[i] = targetScore(rows, i - start, o.target);
-    o.onChunk?.(end, scores);
-    if (next) inflight = next;
+    scored = end;
+    if (o.onChunk?.(end, scores) === true) stop = true;
+    if (!next) break;
+    inflight = next;
   }
-  return { scores, fresh };
+  return { scores, fresh, scored };
 }

@@ -1,0 +1,144 @@
+// Auto budgets (samples=auto / masks=auto) vs the default budgets for LIME, KernelSHAP and RISE on real models
+// and sample images: evaluations used, insertion - deletion (probability protocol, random-map control) per
+// image, and seed-to-seed Spearman (seeds 0 and 1) of each configuration.
+//   --tune: on the tuning images (--offset, disjoint from the evaluation images) only the default runs of
+//   both seeds, recording each checkpoint's relative SE and the Spearman between the two seeds' partial maps
+//   at that checkpoint: the default precision is the largest one whose stopping point keeps seed-to-seed
+//   agreement >= 0.95 of the full budget's (printed).
+// Writes one JSON line per image and method to --out (appending), and prints the table from that file
+// (--table FILE) with paired 95% bootstrap intervals (engine/stats).
+// Usage: node --import tsx scripts/eval-anytime.ts --images 6 [--offset 0] [--models squeezenet,mobilenet]
+//          [--methods lime,kernelshap,rise] [--steps 20] [--controls 1] [--out file.jsonl] [--tune]
+//        node --import tsx scripts/eval-anytime.ts --table file.jsonl
+import { appendFileSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Classifier } from '../src-main/engine/model/classifier.ts';
+import { prepareImageFile } from '../src-main/engine/image/prepare.ts';
+import { getExplainer } from '../src-main/engine/explain/registry.ts';
+import { getMetric } from '../src-main/engine/metrics/registry.ts';
+import { argmax } from '../src-main/engine/util/math.ts';
+import { spearman } from '../src-main/engine/metrics/rank.ts';
+import { bootstrapMeanCI, pairedBootstrapCI } from '../src-main/engine/stats/index.ts';
+import type { Map2D } from '../src-main/engine/types.ts';
+
+const MODEL_FILES: Record<string, string> = { squeezenet: 'squeezenet1.1-fp32.onnx', mobilenet: 'mobilenetv2-12-int8.onnx' };
+const BUDGET: Record<string, string> = { lime: 'samples', kernelshap: 'samples', rise: 'masks' };
+
+interface Line {
+  model: string; image: string; method: string; tune?: boolean;
+  default?: { evaluations: number; seedSpearman: number; insMinusDel: number; insMinusDelControl: number };
+  auto?: { evaluations: number; seedSpearman: number; insMinusDel: number; insMinusDelControl: number; finalRelativeSE: number | null };
+  trace?: { evaluations: number; relativeSE: number | null; seedSpearman: number }[];
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      images: { type: 'string', default: '6' }, offset: { type: 'string', default: '0' }, models: { type: 'string', default: 'squeezenet' },
+      methods: { type: 'string', default: 'lime,kernelshap,rise' }, steps: { type: 'string', default: '20' }, controls: { type: 'string', default: '1' },
+      out: { type: 'string', default: 'anytime.jsonl' }, tune: { type: 'boolean' }, table: { type: 'string' },
+    },
+  });
+  if (values.table) return printTable(values.table);
+  const data = process.env.SALIENCY_DATA ?? path.resolve(import.meta.dirname, '../../shared/data');
+  const manifest = readFileSync(path.join(data, 'imagenet-samples/manifest.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]);
+  const count = Number(values.images);
+  const files = Array.from({ length: count }, (_, i) => manifest[(Math.floor((i * manifest.length) / count) + Number(values.offset)) % manifest.length]);
+  const deletion = getMetric('deletion');
+  const insertion = getMetric('insertion');
+  const mS = { steps: Number(values.steps), controlSamples: Number(values.controls) };
+  const dS = deletion.settings(mS);
+  const iS = insertion.settings(mS);
+  for (const name of values.models!.split(',')) {
+    const model = await Classifier.load(path.join(data, 'models', MODEL_FILES[name] ?? name), { batchSize: 8 });
+    for (const img of files) {
+      const { prepared: image } = await prepareImageFile(path.join(data, 'imagenet-samples', img), model);
+      const pred = await model.predict([image.input]);
+      const target = { classIndex: argmax(pred.logits, 0, pred.numClasses), score: 'probability' as const };
+      const faith = async (map: Map2D) => {
+        const d = await deletion.compute({ image, target, map, model }, dS, 0);
+        const i = await insertion.compute({ image, target, map, model }, iS, 0);
+        return { value: i.value - d.value, control: i.control!.value - d.control!.value };
+      };
+      for (const method of values.methods!.split(',')) {
+        const ex = getExplainer(method);
+        const run = async (settings: Record<string, unknown>, seed: number, partials?: Map2D[]) =>
+          ex.explain(image, target, ex.settings(settings), seed, { model, onProgress: (p) => { if (p.partial && partials) partials.push(p.partial); } });
+        const line: Line = { model: name, image: img, method };
+        if (values.tune) {
+          const p0: Map2D[] = [];
+          const p1: Map2D[] = [];
+          const a = await run({}, 0, p0);
+          const b = await run({}, 1, p1);
+          const conv = a.extras.convergence as { samples?: number; masks?: number; relativeSE: number | null }[];
+          if (p0.length < conv.length) { p0.push(a.map); p1.push(b.map); } // RISE reports no partial for its final map
+          line.tune = true;
+          line.trace = conv.map((c, k) => ({ evaluations: (c.samples ?? c.masks)!, relativeSE: c.relativeSE, seedSpearman: spearman(p0[k], p1[k]) }));
+        } else {
+          const d0 = await run({}, 0);
+          const d1 = await run({}, 1);
+          const a0 = await run({ [BUDGET[method]]: 'auto' }, 0);
+          const a1 = await run({ [BUDGET[method]]: 'auto' }, 1);
+          const fd = await faith(d0.map);
+          const fa = await faith(a0.map);
+          line.default = { evaluations: d0.evaluations, seedSpearman: spearman(d0.map, d1.map), insMinusDel: fd.value, insMinusDelControl: fd.control };
+          line.auto = {
+            evaluations: (a0.evaluations + a1.evaluations) / 2, seedSpearman: spearman(a0.map, a1.map), insMinusDel: fa.value, insMinusDelControl: fa.control,
+            finalRelativeSE: (a0.extras.auto as { finalRelativeSE: number | null }).finalRelativeSE,
+          };
+        }
+        appendFileSync(values.out!, `${JSON.stringify(line)}\n`);
+        process.stderr.write(`${name} ${img} ${method} done\n`);
+      }
+    }
+    await model.dispose();
+  }
+  printTable(values.out!);
+}
+
+function printTable(file: string): void {
+  const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line);
+  const tune = lines.filter((l) => l.tune);
+  if (tune.length) {
+    // For each precision: where each tuning run would stop, and the seed-to-seed Spearman there vs at the full budget.
+    console.log(`tuning (${new Set(tune.map((l) => l.image)).size} images): precision -> mean stop / full budget, mean seed-to-seed Spearman at the stop / at full budget`);
+    for (const method of [...new Set(tune.map((l) => l.method))]) {
+      const rows = tune.filter((l) => l.method === method);
+      for (const p of [0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0]) {
+        let stop = 0, full = 0, rs = 0, rf = 0;
+        for (const l of rows) {
+          const tr = l.trace!;
+          const minimum = method === 'rise' ? 500 : 200;
+          const k = tr.findIndex((c) => c.evaluations >= minimum && c.relativeSE !== null && c.relativeSE <= p);
+          const at = k < 0 ? tr.length - 1 : Math.min(k + 1, tr.length - 1); // the auto fit includes the chunk in flight
+          stop += tr[at].evaluations; full += tr.at(-1)!.evaluations; rs += tr[at].seedSpearman; rf += tr.at(-1)!.seedSpearman;
+        }
+        console.log(`  ${method.padEnd(10)} precision ${p.toFixed(1)}: ${(stop / full).toFixed(2)} of the budget, Spearman ${(rs / rows.length).toFixed(3)} vs ${(rf / rows.length).toFixed(3)} (ratio ${(rs / rf).toFixed(3)})`);
+      }
+    }
+  }
+  const ev = lines.filter((l) => !l.tune);
+  for (const model of [...new Set(ev.map((l) => l.model))]) {
+    const rows = ev.filter((l) => l.model === model);
+    const n = new Set(rows.map((l) => l.image)).size;
+    console.log(`\n${model}: ${n} images`);
+    console.log('| method | evals default | evals auto | ins-del default (ctrl) | ins-del auto (ctrl) | auto - default [95% CI] | seed Spearman default | auto | ratio |');
+    console.log('|---|---|---|---|---|---|---|---|---|');
+    let ed = 0, ea = 0;
+    for (const method of [...new Set(rows.map((l) => l.method))]) {
+      const r = rows.filter((l) => l.method === method);
+      const d = r.map((l) => l.default!);
+      const a = r.map((l) => l.auto!);
+      const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+      const diff = pairedBootstrapCI(a.map((x) => x.insMinusDel), d.map((x) => x.insMinusDel), { seed: 0 });
+      const sd = bootstrapMeanCI(d.map((x) => x.seedSpearman), { seed: 0 });
+      const sa = bootstrapMeanCI(a.map((x) => x.seedSpearman), { seed: 0 });
+      ed += mean(d.map((x) => x.evaluations)); ea += mean(a.map((x) => x.evaluations));
+      console.log(`| ${method} | ${mean(d.map((x) => x.evaluations)).toFixed(0)} | ${mean(a.map((x) => x.evaluations)).toFixed(0)} | ${mean(d.map((x) => x.insMinusDel)).toFixed(3)} (${mean(d.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${mean(a.map((x) => x.insMinusDel)).toFixed(3)} (${mean(a.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${diff.mean.toFixed(3)} [${diff.lo.toFixed(3)}, ${diff.hi.toFixed(3)}] | ${sd.mean.toFixed(3)} [${sd.lo.toFixed(2)}, ${sd.hi.toFixed(2)}] | ${sa.mean.toFixed(3)} [${sa.lo.toFixed(2)}, ${sa.hi.toFixed(2)}] | ${(sa.mean / sd.mean).toFixed(3)} |`);
+    }
+    console.log(`auto / default evaluations, the three methods together: ${(ea / ed).toFixed(3)} (${ea.toFixed(0)} / ${ed.toFixed(0)} per image)`);
+  }
+}
+
+await main();

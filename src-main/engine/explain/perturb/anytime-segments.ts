@@ -1,0 +1,88 @@
+// The progressive loop LIME and KernelSHAP share: score the coalitions chunk by chunk, refit after each
+// chunk, report the partial map with its convergence measures (sandwich standard errors -> relative SE,
+// Spearman and top-k IoU against the previous fit), and with an auto budget stop once the relative SE reaches
+// the precision (the coalitions drawn for the cap are used as a prefix: LIME's rows and KernelSHAP's sampled
+// rows are prefix-stable, see coalitions.ts and shapley-sampler.ts prefixWeights).
+import type { ExplainContext } from '../types.ts';
+import type { PlanarImage, Target } from '../../types.ts';
+import type { Segmentation } from '../segment/segmentation.ts';
+import { segmentValuesToMap } from '../segment/segmentation.ts';
+import { scoreCoalitions, type SegmentSamplingSettings } from './segment-sampling.ts';
+import { progressNote, relativeChange } from './lime.ts';
+import { relativeSE, stability, stopRuleText, type AnytimeSettings, type AutoOutcome, type ConvergenceCheck } from './convergence.ts';
+
+export interface ProgressiveFitOptions {
+  ctx: ExplainContext;
+  image: PlanarImage;
+  baseline: PlanarImage;
+  seg: Segmentation;
+  coalitions: Uint8Array[];
+  target: Target;
+  settings: SegmentSamplingSettings & AnytimeSettings;
+  /** Fit on the first n rows. */
+  fit: (n: number, y: Float64Array) => Float64Array;
+  /** Standard errors of that fit (null when too few rows). */
+  standardErrors: (n: number, y: Float64Array, coef: Float64Array) => Float64Array | null;
+  /** No partial fit below this many rows (e.g. the two anchors). */
+  minFitRows?: number;
+}
+
+/** `change`: relative L2 change of the weights since the previous fit. */
+export type SegmentCheck = ConvergenceCheck & { samples: number; change: number | null };
+
+export interface ProgressiveFit {
+  scores: Float64Array;
+  fresh: number;
+  /** Rows scored (the evaluations used). */
+  used: number;
+  coef: Float64Array;
+  standardErrors: Float64Array | null;
+  convergence: SegmentCheck[];
+  auto: AutoOutcome | null;
+}
+
+/** Minimum rows before an auto budget may stop: twice the segments (the fit has ~M degrees of freedom), at least 100. */
+export function autoMinimum(segments: number): number {
+  return Math.max(100, 2 * segments);
+}
+
+export async function progressiveSegmentFit(o: ProgressiveFitOptions): Promise<ProgressiveFit> {
+  const { ctx, seg, settings } = o;
+  const total = o.coalitions.length;
+  const minimum = autoMinimum(seg.count);
+  const convergence: SegmentCheck[] = [];
+  let prev: Float64Array | null = null;
+  const check = (n: number, y: Float64Array) => {
+    const coef = o.fit(n, y);
+    const se = o.standardErrors(n, y, coef);
+    const rel = se ? relativeSE(se, coef) : null;
+    convergence.push({ samples: n, change: relativeChange(prev, coef), relativeSE: rel, ...stability(prev, coef) });
+    prev = coef;
+    return { coef, se, rel };
+  };
+  const { scores, fresh, scored } = await scoreCoalitions({
+    model: ctx.model, image: o.image, baseline: o.baseline, seg, coalitions: o.coalitions, target: o.target, chunk: settings.progressEvery, signal: ctx.signal,
+    onChunk: (n, y) => {
+      if (n === total || n < (o.minFitRows ?? 3)) return;
+      const { coef, rel } = check(n, y);
+      ctx.onProgress?.({ fraction: n / total, partial: segmentValuesToMap(seg, coef), note: convergenceNote(n, total, convergence.at(-1)!) });
+      return settings.auto === true && n >= minimum && rel !== null && rel <= settings.precision!;
+    },
+  });
+  const { coef, se, rel } = check(scored, scores);
+  ctx.onProgress?.({ fraction: 1, partial: segmentValuesToMap(seg, coef), note: convergenceNote(scored, total, convergence.at(-1)!) });
+  const auto: AutoOutcome | null = settings.auto === true
+    ? {
+      rule: stopRuleText('segment weights', settings.precision!, total, settings.progressEvery, minimum),
+      precision: settings.precision!, cap: total, evaluations: scored, finalRelativeSE: rel, stoppedEarly: scored < total,
+    }
+    : null;
+  return { scores: scored < total ? scores.slice(0, scored) : scores, fresh, used: scored, coef, standardErrors: se, convergence, auto };
+}
+
+export function convergenceNote(n: number, total: number, c: SegmentCheck): string {
+  let s = progressNote(n, total, c.change);
+  if (c.relativeSE !== null) s += `; relative SE ${c.relativeSE.toFixed(3)}`;
+  if (c.spearman !== null) s += `; Spearman ${c.spearman.toFixed(3)}, top-10% IoU ${c.topKIoU!.toFixed(2)} vs the previous fit`;
+  return s;
+}

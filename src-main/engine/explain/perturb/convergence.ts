@@ -1,0 +1,209 @@
+// Convergence measures of the sampling explainers' progressive estimates, and the stopping rule of their
+// `auto` budgets (samples=auto / masks=auto / maxEvals=auto).
+// - LIME and KernelSHAP: heteroskedasticity-robust (sandwich, HC1) standard errors of the segment weights:
+//   Var(b) = B^-1 (sum_k w_k^2 r_k^2 x_k x_k') B^-1 with B the (penalised / KKT) normal matrix the fit
+//   solved and r_k the fit's residuals, scaled by n / (n - df) (df = the fit's effective degrees of freedom:
+//   M - alpha tr(B^-1) for LIME's ridge, M - 1 for KernelSHAP's constrained fit). Chosen over the bootstrap
+//   because it costs one matrix inverse per check instead of one refit per resample; both estimate the same
+//   sampling variance of a regression on i.i.d. rows (LIME's antithetic pairs and KernelSHAP's complements make
+//   rows pairwise dependent, so this is an approximation; the evaluation in the README checks what matters:
+//   seed-to-seed agreement and faithfulness at the stopped budget).
+// - RISE: the running per-pixel standard error of the Monte Carlo mean (the map is a mean over masks).
+// - The scale-free criterion of both: relativeSE = RMS(standard errors) / SD(estimate across segments or
+//   pixels), i.e. the noise relative to the spatial contrast the ranking depends on. A method stops when it is
+//   <= `precision` (checked every progressEvery evaluations, after a minimum), or at the hard cap.
+// - Rank stability between successive partial estimates (Spearman, top-k IoU) is reported alongside.
+import { SaliencyError } from '../../types.ts';
+import { numberSetting } from '../check-settings.ts';
+import { pearson, averageRanks } from '../../metrics/rank.ts';
+import type { RidgeFit } from './regression.ts';
+import { kktSystem } from './regression.ts';
+
+/** Inverse of an n x n row-major matrix by Gauss-Jordan with partial pivoting. */
+export function invert(A: Float64Array, n: number): Float64Array {
+  const a = Float64Array.from(A);
+  const inv = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) inv[i * n + i] = 1;
+  for (let col = 0; col < n; col++) {
+    let piv = col;
+    for (let r = col + 1; r < n; r++) if (Math.abs(a[r * n + col]) > Math.abs(a[piv * n + col])) piv = r;
+    if (Math.abs(a[piv * n + col]) < 1e-300) throw new SaliencyError('the normal matrix is singular', 'SINGULAR');
+    if (piv !== col) {
+      for (let c = 0; c < n; c++) {
+        let t = a[col * n + c]; a[col * n + c] = a[piv * n + c]; a[piv * n + c] = t;
+        t = inv[col * n + c]; inv[col * n + c] = inv[piv * n + c]; inv[piv * n + c] = t;
+      }
+    }
+    const d = 1 / a[col * n + col];
+    for (let c = 0; c < n; c++) { a[col * n + c] *= d; inv[col * n + c] *= d; }
+    for (let r = 0; r < n; r++) {
+      if (r === col) continue;
+      const f = a[r * n + col];
+      if (f === 0) continue;
+      for (let c = 0; c < n; c++) { a[r * n + c] -= f * a[col * n + c]; inv[r * n + c] -= f * inv[col * n + c]; }
+    }
+  }
+  return inv;
+}
+
+/** sqrt(diag(P S P)) for symmetric P (read as M x M from a D-wide row-major matrix) and S (M x M). */
+function sandwichDiag(P: Float64Array, D: number, S: Float64Array, M: number, scale: number): Float64Array {
+  const se = new Float64Array(M);
+  const PS = new Float64Array(M);
+  for (let j = 0; j < M; j++) {
+    // (P S P)_jj = sum_a P_ja (S P)_aj = p_j' S p_j with p_j row j of P.
+    PS.fill(0);
+    for (let a = 0; a < M; a++) {
+      const pa = P[j * D + a];
+      if (pa === 0) continue;
+      for (let b = 0; b < M; b++) PS[b] += pa * S[a * M + b];
+    }
+    let v = 0;
+    for (let b = 0; b < M; b++) v += PS[b] * P[j * D + b];
+    se[j] = Math.sqrt(Math.max(0, v * scale));
+  }
+  return se;
+}
+
+/** sum_k (w_k r_k)^2 x_k x_k' over rows with w_k != 0 (the sandwich's meat), x_k = row - centre. */
+function meat(X: Uint8Array[], w: ArrayLike<number>, r: (k: number) => number, n: number, centre: Float64Array | null): { S: Float64Array; rows: number } {
+  const M = X[0].length;
+  const S = new Float64Array(M * M);
+  const x = new Float64Array(M);
+  let rows = 0;
+  for (let k = 0; k < n; k++) {
+    if (w[k] === 0) continue;
+    rows++;
+    const g = w[k] * r(k);
+    if (g === 0) continue;
+    const g2 = g * g;
+    const row = X[k];
+    for (let j = 0; j < M; j++) x[j] = row[j] - (centre ? centre[j] : 0);
+    for (let a = 0; a < M; a++) {
+      const xa = x[a] * g2;
+      if (xa === 0) continue;
+      for (let b = a; b < M; b++) S[a * M + b] += xa * x[b];
+    }
+  }
+  for (let a = 0; a < M; a++) for (let b = 0; b < a; b++) S[a * M + b] = S[b * M + a];
+  return { S, rows };
+}
+
+/** HC1 sandwich standard errors of LIME's weighted ridge coefficients (first n rows), or null when n <= df + 1. */
+export function ridgeStandardErrors(X: Uint8Array[], y: ArrayLike<number>, w: ArrayLike<number>, alpha: number, fit: RidgeFit, n: number): Float64Array | null {
+  const M = X[0].length;
+  const H = invert(fit.gram, M);
+  let trH = 0;
+  for (let i = 0; i < M; i++) trH += H[i * M + i];
+  const df = M - alpha * trH + 1; // + the intercept
+  const resid = (k: number) => {
+    let p = fit.intercept;
+    const row = X[k];
+    for (let j = 0; j < M; j++) if (row[j]) p += fit.coef[j];
+    return y[k] - p;
+  };
+  const { S, rows } = meat(X, w, resid, n, fit.xMean);
+  if (rows <= df + 1) return null;
+  return sandwichDiag(H, M, S, M, rows / (rows - df));
+}
+
+/** HC1 sandwich standard errors of KernelSHAP's constrained fit (first n rows, weights w), or null when too few rows. */
+export function kernelShapStandardErrors(Z: Uint8Array[], y: ArrayLike<number>, w: ArrayLike<number>, phi: ArrayLike<number>, n: number): Float64Array | null {
+  const M = Z[0].length;
+  const base = y[1];
+  const { A } = kktSystem(Z, y, w, base, y[0] - y[1], n);
+  const K = invert(A, M + 1); // the top-left M x M block maps Z'W(y - base) to phi
+  const resid = (k: number) => {
+    let p = base;
+    const row = Z[k];
+    for (let j = 0; j < M; j++) if (row[j]) p += phi[j];
+    return y[k] - p;
+  };
+  const { S, rows } = meat(Z, w, resid, n, null);
+  const df = M - 1;
+  if (rows <= df + 1) return null;
+  return sandwichDiag(K, M + 1, S, M, rows / (rows - df));
+}
+
+/** RMS of the standard errors over the SD of the estimate across its entries (Infinity for a flat estimate). */
+export function relativeSE(se: ArrayLike<number>, values: ArrayLike<number>): number {
+  const n = values.length;
+  let m = 0;
+  for (let i = 0; i < n; i++) m += values[i];
+  m /= n;
+  let v = 0;
+  let s2 = 0;
+  for (let i = 0; i < n; i++) { v += (values[i] - m) ** 2; s2 += se[i] ** 2; }
+  if (!(v > 0)) return s2 > 0 ? Infinity : 0;
+  return Math.sqrt(s2 / v);
+}
+
+/** Intersection over union of the k largest entries of two vectors (ties by index). */
+export function topSetIoU(a: ArrayLike<number>, b: ArrayLike<number>, k: number): number {
+  const top = (v: ArrayLike<number>) => new Set(Array.from({ length: v.length }, (_, i) => i).sort((x, y) => v[y] - v[x] || x - y).slice(0, k));
+  const A = top(a);
+  let inter = 0;
+  for (const i of top(b)) if (A.has(i)) inter++;
+  return inter / (2 * k - inter);
+}
+
+/** Spearman correlation of two equal-length vectors (ties averaged). */
+export function spearmanOf(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  return pearson(averageRanks(a), averageRanks(b));
+}
+
+/** One progressive check: how precise the estimate is and how much its ranking still moves. */
+export interface ConvergenceCheck {
+  /** RMS standard error / SD of the estimate; null when not yet estimable. */
+  relativeSE: number | null;
+  /** Versus the previous check (null at the first). */
+  spearman: number | null;
+  topKIoU: number | null;
+}
+
+/** Rank stability of `cur` against the previous estimate (top k = 10% of entries, at least 1). */
+export function stability(prev: ArrayLike<number> | null, cur: ArrayLike<number>): { spearman: number | null; topKIoU: number | null } {
+  if (!prev) return { spearman: null, topKIoU: null };
+  return { spearman: spearmanOf(prev, cur), topKIoU: topSetIoU(prev, cur, Math.max(1, Math.round(0.1 * cur.length))) };
+}
+
+// ---- auto budgets ----
+
+export type AnytimeSettings = {
+  /** Stop when relativeSE <= precision (the budget setting is then the hard cap). */
+  auto?: boolean;
+  precision?: number;
+};
+export const ANYTIME_KEYS = ['auto', 'precision'];
+
+/**
+ * Reads `<budget>=auto` (or auto=true with a numeric budget as the cap): returns the budget value to validate
+ * (undefined = the method's default, which is then the cap) and the anytime keys to store with the settings
+ * (none when auto is off, so fixed-budget settings stay as they were).
+ */
+export function readAnytime<P extends Record<string, unknown>>(method: string, budgetKey: string, p: P, defaultPrecision: number): { budget: unknown; anytime: AnytimeSettings; rest: P } {
+  const { auto: _auto, precision: _precision, ...rest } = p;
+  const raw = p[budgetKey];
+  const auto = raw === 'auto' || p.auto === true;
+  if (p.auto !== undefined && typeof p.auto !== 'boolean') throw new SaliencyError(`${method}: auto must be true or false (got ${String(p.auto)})`, 'BAD_SETTING');
+  if (!auto) {
+    if (p.precision !== undefined) throw new SaliencyError(`${method}: precision applies only with ${budgetKey}=auto`, 'BAD_SETTING');
+    return { budget: raw, anytime: {}, rest: rest as P };
+  }
+  const precision = numberSetting(method, 'precision', p.precision, defaultPrecision, 0, Infinity, false);
+  return { budget: raw === 'auto' ? undefined : raw, anytime: { auto: true, precision }, rest: rest as P };
+}
+
+/** The stopping rule as recorded in results extras. */
+export function stopRuleText(what: string, precision: number, cap: number, every: number, minimum: number): string {
+  return `stop when RMS standard error / SD of the ${what} <= ${precision} (checked every ${every} evaluations from ${minimum}), at most ${cap}`;
+}
+
+export interface AutoOutcome {
+  rule: string;
+  precision: number;
+  cap: number;
+  evaluations: number;
+  finalRelativeSE: number | null;
+  stoppedEarly: boolean;
+}
