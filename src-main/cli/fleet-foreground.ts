@@ -1,5 +1,6 @@
 // A fleet job run from the CLI (saliency run --queue, saliency jobs resume): progress with the fleet's
-// workers, rate and time left; Ctrl-C pauses (waiting tasks leave the queue), a second Ctrl-C quits at once.
+// workers, rate and time left; Ctrl-C pauses (waiting tasks leave the queue), a second Ctrl-C quits at once
+// (the job stays resumable: `saliency jobs resume` collects what the fleet finishes meanwhile).
 import type { Store } from '../engine/store/store.ts';
 import { FleetRunner } from '../engine/fleet/coordinator.ts';
 import { exposureWarning, parseQueueUrl } from '../engine/fleet/redis-url.ts';
@@ -33,7 +34,8 @@ export async function runFleetInForeground(store: Store, jobId: number, opts: { 
   });
   let interrupts = 0;
   const onSigint = () => {
-    if (++interrupts > 1) { runner.cancel(); return; }
+    // a second Ctrl-C quits at once, as for local jobs: the job stays resumable, its results wait in Redis
+    if (++interrupts > 1) process.exit(130);
     console.error(`\npausing job ${jobId}: waiting tasks leave the queue, those being done are collected (Ctrl-C again to quit now)`);
     runner.pause();
   };

@@ -147,4 +147,44 @@ describe.skipIf(!HAS_DATA || !HAS_REDIS)('fleet operations: rediss:// with AUTH,
     expect((d.pragma('integrity_check') as { integrity_check: string }[])[0].integrity_check).toBe('ok');
     d.close();
   }, 600_000);
+
+  it('a worker told to stop finishes its task in flight; told twice, it puts it back in the queue', async () => {
+    const env = { SALIENCY_REDIS_PASSWORD: PASSWORD };
+    const run = start(['run', '--library', lib, '--model', squeezenet, '--method', 'gradcam,ablationcam', '--metric', 'sparseness', '--seed', '5', '--db', db, '--queue', url], env);
+    await until('the tasks enqueued', () => /tasks in queue/.test(run.out()), run);
+    const jobId = Number(/^job (\d+): 8 items/m.exec(run.out())![1]);
+    const inFlight = (w: ReturnType<typeof start>) => /^start (\S+)$/m.exec(w.out())?.[1];
+
+    // SIGTERM: the task in flight is finished and stored, no new one is taken, exit 0
+    const a = start(['worker', '--queue', url, '--model', squeezenet, '--threads', '1'], env);
+    await until('worker A busy', () => inFlight(a) !== undefined, a);
+    const first = inFlight(a)!;
+    a.child.kill('SIGTERM');
+    expect(await a.exited).toBe(0);
+    expect(a.out()).toMatch(new RegExp(`^done ${first} 2 items`, 'm'));
+    expect(a.out().match(/^start /gm)).toHaveLength(1);
+
+    // SIGTERM twice: the task in flight goes back to the queue at once, exit 0
+    const b = start(['worker', '--queue', url, '--model', squeezenet, '--threads', '1'], env);
+    await until('worker B busy', () => inFlight(b) !== undefined, b);
+    const second = inFlight(b)!;
+    b.child.kill('SIGTERM');
+    await until('worker B finishing', () => /finishing the tasks in flight/.test(b.out()), b);
+    b.child.kill('SIGTERM');
+    expect(await b.exited).toBe(0);
+    expect(b.out()).toMatch(new RegExp(`^returned ${second}$`, 'm'));
+    expect(b.out()).not.toMatch(new RegExp(`^done ${second}`, 'm'));
+
+    // another worker does the returned task and the rest; every item once
+    const c = start(['worker', '--queue', url, '--model', squeezenet, '--threads', '1'], env);
+    expect(await run.exited).toBe(0);
+    expect(run.out()).toMatch(new RegExp(`job ${jobId} done: 8/8 done, 0 errors`));
+    expect(c.out()).toMatch(new RegExp(`^start ${second}$`, 'm'));
+    c.child.kill('SIGTERM');
+    expect(await c.exited).toBe(0);
+    const d = new Database(db, { readonly: true });
+    expect(d.prepare(`SELECT COUNT(*) AS n FROM job_items WHERE job_id = ? AND status = 'done'`).get(jobId)).toEqual({ n: 8 });
+    expect(d.prepare(`SELECT COUNT(*) AS n FROM explanations e JOIN job_items ji ON ji.explanation_id = e.id WHERE ji.job_id = ?`).get(jobId)).toEqual({ n: 8 });
+    d.close();
+  }, 600_000);
 });

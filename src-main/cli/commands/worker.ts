@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
 import { PROVIDERS, type Provider } from '../../engine/model/classifier.ts';
-import { startFleetWorker } from '../../engine/fleet/fleet-worker.ts';
+import { startFleetWorker, type FleetWorker } from '../../engine/fleet/fleet-worker.ts';
 import { exposureWarning, parseQueueUrl } from '../../engine/fleet/redis-url.ts';
 import { SaliencyError } from '../../engine/types.ts';
 import { intOption, resolveModel } from '../common.ts';
@@ -42,23 +42,32 @@ export const workerCommand: Command = {
     const warning = exposureWarning(q);
     if (warning) console.error(warning);
     const concurrency = intOption(values.concurrency, 'concurrency') ?? 1;
-    const worker = await startFleetWorker({
-      queue: values.queue, modelPath: await resolveModel(values.model), provider: values.provider as Provider | undefined, concurrency,
-      threads: intOption(values.threads, 'threads'), batchSize: intOption(values['batch-size'], 'batch-size'), lockMs: lock * 1000, name: values.name,
-      log: values.quiet ? undefined : (line) => console.log(line),
-    });
-    console.log(`worker ${worker.name} ready: model ${values.model} (sha256 ${worker.modelSha256.slice(0, 12)}), queue ${q.display} ${worker.queueName}, concurrency ${concurrency}`);
+    // Signals are taken from the start: the worker may begin a task before its ready line is printed.
+    let worker: FleetWorker | undefined;
     let signals = 0;
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        signals++;
-        if (signals === 1) console.log('finishing the tasks in flight (signal again to put them back in the queue)');
-        else console.log('putting the tasks in flight back in the queue');
-        void worker.close(signals === 1 ? 'finish' : 'return').then(resolve);
-      };
-      process.on('SIGTERM', stop);
-      process.on('SIGINT', stop);
-    });
+    let stopped!: () => void;
+    const done = new Promise<void>((resolve) => { stopped = resolve; });
+    const close = () => void worker!.close(signals === 1 ? 'finish' : 'return').then(stopped);
+    const stop = () => {
+      signals++;
+      console.log(signals === 1 ? 'finishing the tasks in flight (signal again to put them back in the queue)' : 'putting the tasks in flight back in the queue');
+      if (worker) close();
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    try {
+      worker = await startFleetWorker({
+        queue: values.queue, modelPath: await resolveModel(values.model), provider: values.provider as Provider | undefined, concurrency,
+        threads: intOption(values.threads, 'threads'), batchSize: intOption(values['batch-size'], 'batch-size'), lockMs: lock * 1000, name: values.name,
+        log: values.quiet ? undefined : (line) => console.log(line),
+      });
+      console.log(`worker ${worker.name} ready: model ${values.model} (sha256 ${worker.modelSha256.slice(0, 12)}), queue ${q.display} ${worker.queueName}, concurrency ${concurrency}`);
+      if (signals > 0) close();
+      await done;
+    } finally {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+    }
     console.log(`worker ${worker.name} stopped`);
     return 0;
   },

@@ -33,6 +33,7 @@ export class EngineThreads {
         t.fail = (e) => { done(); reject(e); };
         t.worker.on('message', onMessage);
         signal?.addEventListener('abort', onAbort);
+        if (signal?.aborted) return onAbort(); // asked while the thread was starting
         t.worker.postMessage({ ...task, taskId });
       });
     } finally {
