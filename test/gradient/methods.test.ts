@@ -15,6 +15,9 @@ import { argmax } from '../../src-main/engine/util/math.ts';
 import { gaussLegendre, integrationRule, IG_METHODS } from '../../src-main/engine/explain/gradient/integrated-gradients.ts';
 import { releaseGradientGraphs } from '../../src-main/engine/model/autodiff/gradient-scheduler.ts';
 
+/** Real models on a shared, loaded machine: no clock limit (the largest timer setTimeout accepts). */
+const NO_CLOCK = 2_147_483_647;
+
 async function explain(model: Classifier, image: PreparedImage, target: Target, name: string, settings: Record<string, unknown> = {}, seed = 1, signal?: AbortSignal): Promise<Explanation> {
   const e = getExplainer(name);
   return e.explain(image, target, e.settings(settings), seed, { model, signal });
@@ -47,7 +50,7 @@ describe('input-gradient methods on builtin:demo', () => {
     const dir = builtinSamplesDir('demo');
     image = (await prepareImageFile(path.join(dir, readdirSync(dir).sort()[0]), model)).prepared;
     target = { classIndex: argmax((await model.predict([image.input])).logits), score: 'logit' };
-  });
+  }, NO_CLOCK);
   afterAll(async () => { await releaseGradientGraphs(); await model.dispose(); });
 
   it('IG from the zero input with one right-Riemann step equals Input x Gradient', async () => {
@@ -108,5 +111,5 @@ describe.skipIf(!HAS_DATA)('Integrated Gradients completeness on SqueezeNet 1.1'
     expect(Math.max(...errors)).toBeLessThan(0.05);
     await releaseGradientGraphs();
     await model.dispose();
-  }, 900_000);
+  }, NO_CLOCK);
 });
