@@ -13,6 +13,7 @@ import { report } from './report.ts';
 import { evaluate } from './evaluate.ts';
 import { gradcheckCommand } from './gradcheck.ts';
 import { ensembleCompare } from './ensemble-compare.ts';
+import { planCommand } from './plan.ts';
 
 export const COMMANDS: Command[] = [
   predict,
@@ -28,4 +29,5 @@ export const COMMANDS: Command[] = [
   evaluate,
   gradcheckCommand,
   ensembleCompare,
+  planCommand,
 ];

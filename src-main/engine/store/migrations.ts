@@ -219,6 +219,19 @@ CREATE INDEX job_items_status ON job_items(job_id, status);
     name: 'metrics: the evaluation protocol a value was computed under (docs/protocol.md); NULL = before the protocol',
     sql: "ALTER TABLE metrics ADD COLUMN protocol TEXT; -- e.g. 'sal-1'; NULL: 'pre-protocol' (curves followed the map's own score kind)",
   },
+  {
+    version: 5,
+    name: 'model_costs: measured milliseconds per model evaluation of a model on a machine (the cost planner, jobs/plan.ts)',
+    sql: `
+CREATE TABLE model_costs (
+  model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+  machine TEXT NOT NULL,      -- CPU model x logical cores, provider and threads (jobs/plan.ts machineKey)
+  batch_size INTEGER NOT NULL,
+  ms_per_evaluation REAL NOT NULL,
+  measured_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  PRIMARY KEY (model_id, machine, batch_size)
+);`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
