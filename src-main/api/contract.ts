@@ -354,6 +354,15 @@ export const API = {
       metrics: z.array(z.object({ name: z.string(), evaluations: z.number(), millis: z.number() })),
       probe: z.string(),
     })),
+  'plan.study': method('The cost planner (engine/jobs/plan.ts): model evaluations per method (per image) and metric (per map) counted on a probe image, and the expected time from this model\'s per-evaluation time on this machine, measured once and stored with the model.',
+    StudySpec, z.object({
+      images: z.number(), mapsPerImage: z.number(), evaluations: z.number(), seconds: z.number(), probe: z.string(),
+      perEvaluation: z.object({ ms: z.number(), source: z.enum(['stored', 'measured']), machine: z.string(), measuredAt: z.string().nullable() }),
+      lines: z.array(z.object({
+        name: z.string(), kind: z.enum(['method', 'metric']), evaluations: z.number(), runs: z.number(), totalEvaluations: z.number(),
+        seconds: z.number(), overheadMs: z.number().optional(), cap: z.number().optional(),
+      })),
+    })),
   'study.start': method('Run methods + ensembles (or a saved ensemble) + metrics with their random-map controls over a library or its filter, as one resumable job.',
     StudySpec, JobSchema),
   'study.summary': method('Per series (method, target, score kind) and metric over a library or its filter: n, mean, 95% bootstrap interval, random-control mean and the paired difference to it; per image the gap between series and the disagreement of their maps.',

@@ -23,6 +23,7 @@ import { metricHandlers } from './handlers/metrics.ts';
 import { conceptHandlers } from './handlers/concepts.ts';
 import { reportHandlers } from './handlers/reports.ts';
 import { studyHandlers } from './handlers/study.ts';
+import { planHandlers } from './handlers/plan.ts';
 import { progressReporter } from './explain-progress.ts';
 import { SaliencyError, type ImageTransform, type Map2D, type ScoreKind, type Target } from '../engine/types.ts';
 import { Classifier, type ModelInfo } from '../engine/model/classifier.ts';
@@ -443,6 +444,7 @@ export class ApiService {
     ...modelHandlers(this), ...libraryHandlers(this), ...imageHandlers(this), ...explanationHandlers(this),
     ...jobHandlers(this), ...ratingHandlers(this), ...annotationHandlers(this), ...ensembleHandlers(this),
     ...metricHandlers(this), ...conceptHandlers(this), ...reportHandlers(this), ...studyHandlers(this),
+    ...planHandlers(this),
   };
 }
 

@@ -1,7 +1,7 @@
 // The cost planner: a 20-image job's estimate against its measured time on a model whose cost per evaluation
 // is controlled (a real ONNX model plus a fixed delay per input, so a loaded machine does not decide the
 // outcome); the per-evaluation time stored with the model and reused; `saliency plan` on a real model.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { planMetrics } from '../../src-main/engine/pipeline/evaluate-stored.ts';
 import { ModelCostsRepo, formatPlan, planJob } from '../../src-main/engine/jobs/plan.ts';
 import { openStore } from '../../src-main/engine/store/store.ts';
 import { planCommand } from '../../src-main/cli/commands/plan.ts';
+import { ApiService } from '../../src-main/api/service.ts';
 import type { PreparedImage } from '../../src-main/engine/explain/types.ts';
 import type { Target } from '../../src-main/engine/types.ts';
 import { evidenceModelBytes, texturedImage, type Square } from '../explain-core/evidence-model.ts';
@@ -103,5 +104,28 @@ describe('cost planner', () => {
     expect(text).toMatch(/method lime .*\(auto, cap 1000\)/);
     expect(text).toMatch(/method rise +64 per image +2 +128/);
     expect(text).toMatch(/metric deletion .* per map +4/);
+  }, 600_000);
+
+  it.skipIf(!HAS_DATA)('plan.study over the API: lines per method and metric, the per-evaluation time stored and reused', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'plan-api-'));
+    const lib = path.join(root, 'lib');
+    mkdirSync(lib);
+    for (const f of ['n01440764_tench.JPEG', 'n01443537_goldfish.JPEG']) copyFileSync(sample(f), path.join(lib, f));
+    const api = new ApiService({ dataDir: root, model: modelFile(MODELS.squeezenet) });
+    try {
+      await api.init();
+      const library = await api.call('library.open', { path: lib });
+      await api.jobs.idle();
+      const spec = { libraryId: library.id, methods: ['rise'], methodSettings: { rise: { masks: 32 } }, metrics: ['deletion'], metricSettings: { deletion: { steps: 8 } } };
+      const a = await api.call('plan.study', spec);
+      expect(a).toMatchObject({ images: 2, mapsPerImage: 1, perEvaluation: { source: 'measured' } });
+      expect(a.lines.map((l) => [l.kind, l.name, l.evaluations, l.runs])).toEqual([['method', 'rise', 32, 2], ['metric', 'deletion', a.lines[1].evaluations, 2]]);
+      expect(a.evaluations).toBe(2 * 32 + 2 * a.lines[1].evaluations);
+      const b = await api.call('plan.study', spec);
+      expect(b.perEvaluation).toMatchObject({ source: 'stored', ms: a.perEvaluation.ms });
+    } finally {
+      api.close();
+      rmSync(root, { recursive: true, force: true });
+    }
   }, 600_000);
 });

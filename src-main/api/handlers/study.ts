@@ -29,7 +29,7 @@ const estimates = new WeakMap<ApiService, Map<string, Estimate>>();
 const specKey = (spec: Spec) => JSON.stringify(spec);
 
 /** The study's images (the filter's readable ones), methods and ensemble specs, checked before any work. */
-function plan(s: ApiService, spec: Spec) {
+export function plan(s: ApiService, spec: Spec) {
   const m = s.requireModel();
   const images = filteredImages(s, spec.libraryId, { ...spec.filter, status: 'ok' }) as ImageRecord[];
   if (!images.length) throw new SaliencyError('the study has no readable images: the filter matches none', 'BAD_REQUEST');
