@@ -100,7 +100,7 @@ describe('auto budgets on a model whose evidence is known', () => {
       expect(e.evaluations).toBeLessThan(1000);
       expect(e.evaluations).toBeGreaterThanOrEqual(100);
       expect(auto.finalRelativeSE).toBeLessThanOrEqual(auto.precision);
-      expect(auto.rule).toMatch(/RMS standard error \/ SD of the segment weights <= 0\.5 .* at most 1000/);
+      expect(auto.rule).toMatch(/RMS standard error \/ SD of the segment weights <= 0\.4 .* at most 1000/);
       expect(notes.some((n) => /relative SE \d/.test(n))).toBe(true);
       const conv = e.extras.convergence as { samples: number; relativeSE: number | null; spearman: number | null; topKIoU: number | null }[];
       expect(conv.at(-1)!.samples).toBe(e.evaluations);

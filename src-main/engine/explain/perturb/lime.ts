@@ -21,7 +21,7 @@ export type LimeSettings = SegmentSamplingSettings & AnytimeSettings & {
 
 /** Default precision of samples=auto (relative SE of the weights), chosen on a tuning set disjoint from the
  *  evaluation images (README, "Anytime methods and the cost planner"). */
-export const LIME_AUTO_PRECISION = 0.5;
+export const LIME_AUTO_PRECISION = 0.4;
 
 /** Cosine distance of a binary row to the all-ones vector: 1 - sqrt(|z|/M); the empty row is at distance 1. */
 export function cosineDistanceToAllOn(z: Uint8Array): number {

@@ -2,23 +2,26 @@
 // bilinearly to (s+1) x cell size and cropped at a random shift (as the authors' generate_masks), so masks
 // are smooth and not aligned to one grid. saliency = sum_i score_i * mask_i / (N * p).
 // Masks are generated in order from one seeded stream and scored in chunks through the shared scheduler;
-// every `progressEvery` masks a partial map is emitted with its convergence measures: the running per-pixel
-// standard error of the Monte Carlo mean (relative SE = RMS SE / SD of the map, convergence.ts), and Pearson,
-// Spearman and top-10% IoU against the previous partial map. masks=auto stops at `precision` (relative SE).
+// a partial map is emitted after the first chunk of masks, then at doubling counts up to every `progressEvery`
+// masks (checkpoints.ts), with its convergence measures: the running per-pixel standard error of the Monte
+// Carlo mean (relative SE = RMS SE / SD of the map, convergence.ts), and Pearson, Spearman and top-10% IoU
+// against the previous partial map. masks=auto stops at `precision` (relative SE), checked at multiples of
+// progressEvery only.
 import type { Explainer, Explanation, ExplainContext, PreparedImage } from '../types.ts';
 import type { Map2D, Target } from '../../types.ts';
 import { Random } from '../../util/random.ts';
 import { checkTarget } from '../cam/base-cam.ts';
 import { targetScore } from '../../infer/scheduler.ts';
 import { applyPixelMask, checkBaselineKind, makeModelBaseline, type BaselineKind } from './masking.ts';
-import { evaluateChunked } from './chunked-eval.ts';
+import { defaultChunk, evaluateChunked } from './chunked-eval.ts';
+import { nextCheckpoint } from './checkpoints.ts';
 import { SETTING_LIMITS, intSetting, numberSetting } from '../check-settings.ts';
 import { SaliencyError } from '../../types.ts';
 import { pearson } from '../../metrics/rank.ts';
 import { readAnytime, relativeSE, stability, stopRuleText, type AnytimeSettings, type AutoOutcome, type ConvergenceCheck } from './convergence.ts';
 
 /** Default precision of masks=auto (relative SE of the map), chosen on a tuning set (README). */
-export const RISE_AUTO_PRECISION = 0.5;
+export const RISE_AUTO_PRECISION = 0.4;
 /** masks=auto never stops before this many masks. */
 export const RISE_AUTO_MINIMUM = 250;
 
@@ -146,8 +149,12 @@ export class Rise implements Explainer<RiseSettings> {
     };
     const auto = settings.auto === true;
     const minimum = Math.min(N, Math.max(RISE_AUTO_MINIMUM, progressEvery));
+    const first = defaultChunk(ctx.model); // the first partial map as soon as the first chunk is scored
+    let due = nextCheckpoint(0, first, progressEvery);
+    let checked = 0; // masks at the previous partial map
     const fresh = await evaluateChunked(ctx.model, {
       total: N,
+      chunk: first,
       signal: ctx.signal,
       build: (start, end) => {
         const keep = Array.from({ length: end - start }, () => gen.next());
@@ -155,22 +162,27 @@ export class Rise implements Explainer<RiseSettings> {
       },
       consume: (_start, rows, keep) => {
         let stop = false;
+        let reported = false;
         for (let i = 0; i < rows.n; i++) {
           const s = targetScore(rows, i, target);
           const m = keep[i];
           for (let q = 0; q < m.length; q++) { const v = s * m[q]; sum[q] += v; sumSq[q] += v * v; }
           done++;
-          if (done % progressEvery === 0 && done < N) {
+          reported = false;
+          if (done === due && done < N) {
+            due = nextCheckpoint(done, first, progressEvery);
             const map = partial();
             const rel = check(map);
             const c = convergence.at(-1)!;
             let note = `${done}/${N} masks; relative SE ${rel.toFixed(3)}`;
-            if (c.correlation !== null) note += `, r=${c.correlation.toFixed(4)}, Spearman ${c.spearman!.toFixed(3)}, top-10% IoU ${c.topKIoU!.toFixed(2)} vs ${done - progressEvery}`;
+            if (c.correlation !== null) note += `, r=${c.correlation.toFixed(4)}, Spearman ${c.spearman!.toFixed(3)}, top-10% IoU ${c.topKIoU!.toFixed(2)} vs ${checked}`;
+            checked = done;
+            reported = true;
             ctx.onProgress?.({ fraction: done / N, partial: { width, height, data: map }, note });
-            if (auto && done >= minimum && rel <= settings.precision!) stop = true;
+            if (auto && done >= minimum && done % progressEvery === 0 && rel <= settings.precision!) stop = true;
           }
         }
-        if (done % progressEvery !== 0) ctx.onProgress?.({ fraction: done / N });
+        if (!reported) ctx.onProgress?.({ fraction: done / N });
         return stop;
       },
     });
