@@ -19,7 +19,7 @@ its own ONNX session (default 1); --threads: ONNX threads per session (default c
 renewing its lock for --lock-seconds (default 30) is retried by another worker. The password can come from
 SALIENCY_REDIS_PASSWORD instead of the URL; rediss:// uses TLS (a private CA: SALIENCY_REDIS_CA=<file.pem>).
 SIGTERM or Ctrl-C: take no new task, finish those in flight, exit; a second one: put them back in the queue
-and exit now. Prints one line per task (start, done) unless --quiet.`;
+and exit; a third: exit at once. Prints one line per task (start, done) unless --quiet.`;
 
 export const workerCommand: Command = {
   name: 'worker',
@@ -49,8 +49,10 @@ export const workerCommand: Command = {
     const done = new Promise<void>((resolve) => { stopped = resolve; });
     const close = () => void worker!.close(signals === 1 ? 'finish' : 'return').then(stopped);
     const stop = () => {
-      signals++;
-      console.log(signals === 1 ? 'finishing the tasks in flight (signal again to put them back in the queue)' : 'putting the tasks in flight back in the queue');
+      // a third signal exits at once (e.g. Redis is gone, so nothing can be finished or given back: the tasks
+      // in flight stall and are retried by another worker)
+      if (++signals > 2) process.exit(130);
+      console.log(signals === 1 ? 'finishing the tasks in flight (signal again to put them back in the queue)' : 'putting the tasks in flight back in the queue (signal again to exit at once)');
       if (worker) close();
     };
     process.on('SIGTERM', stop);
