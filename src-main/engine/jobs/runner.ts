@@ -16,6 +16,7 @@ import { SaliencyError } from '../types.ts';
 import { isEnsembleItem, parseMethodSpec } from './methods.ts';
 import type { FromWorker, ImageTask, ItemResult, JudgeResult, MetricsOutcome, WorkerInit } from './protocol.ts';
 import { startTsWorker } from './ts-worker.ts';
+import { stopWorkers } from './stop-workers.ts';
 import { buildEnsembleItems, finishJob, JobTally, saveExplained, saveItemError, saveJudged } from './commit.ts';
 
 export type JobEvent =
@@ -122,13 +123,20 @@ export class JobRunner {
         if (settled) return;
         settled = true;
         clearInterval(poll);
-        for (const s of slots) void s.worker.terminate();
-        if (status instanceof Error) {
-          store.jobs.setStatus(jobId, 'paused', { pid: null, error: status.message });
-          reject(status);
-        } else {
-          try { resolve(this.finish(status)); } catch (e) { reject(e); }
-        }
+        const settle = () => {
+          if (status instanceof Error) {
+            // the store itself may be what failed (a full disk): the job then stays 'running' under a dead pid, resumable
+            try { store.jobs.setStatus(jobId, 'paused', { pid: null, error: status.message }); } catch { /* keep the first error */ }
+            reject(status);
+          } else {
+            try { resolve(this.finish(status)); } catch (e) { reject(e); }
+          }
+        };
+        // The workers dispose their sessions and exit (terminating a thread with a live ONNX session can abort
+        // the process); the run settles once they have, except a cancel, which settles at once.
+        const stopped = stopWorkers(slots.map((s) => s.worker));
+        if (status === 'cancelled') settle();
+        else void stopped.then(settle);
       };
       this.cancelNow = () => end('cancelled');
 
