@@ -103,18 +103,18 @@ describe('explainers on a model whose evidence is known (logit = brightness of o
     expect(getExplainer('lime').name).toBe('lime');
   });
 
-  it('reports progress: partial maps every progressEvery samples with a convergence estimate', async () => {
+  it('reports progress: a partial map after 50 samples, then doubling up to every progressEvery, with a convergence estimate', async () => {
     const lime = new Lime();
     const seen: { fraction: number; note?: string; size: number }[] = [];
     const r = await lime.explain(image, target, lime.settings({ samples: 500, segments: 25, progressEvery: 100 }), 2, {
       model: m, onProgress: (p) => seen.push({ fraction: p.fraction, note: p.note, size: p.partial?.data.length ?? 0 }),
     });
-    expect(seen.map((p) => p.fraction)).toEqual([0.2, 0.4, 0.6, 0.8, 1]);
+    expect(seen.map((p) => p.fraction)).toEqual([0.1, 0.2, 0.4, 0.6, 0.8, 1]);
     expect(seen.every((p) => p.size === SIZE * SIZE)).toBe(true);
-    expect(seen[2].note).toMatch(/300\/500 samples; values changed \d+\.\d% since the previous fit/);
+    expect(seen[3].note).toMatch(/300\/500 samples; values changed \d+\.\d% since the previous fit/);
     const conv = r.extras.convergence as { samples: number; change: number | null }[];
-    expect(conv.map((c) => c.samples)).toEqual([100, 200, 300, 400, 500]);
-    expect(conv[4].change!).toBeLessThan(conv[1].change!);
+    expect(conv.map((c) => c.samples)).toEqual([50, 100, 200, 300, 400, 500]);
+    expect(conv[5].change!).toBeLessThan(conv[2].change!);
     expect(r.extras.r2 as number).toBeGreaterThan(0.9); // the model is linear in the segments
     expect(r.extras.localPrediction as number).toBeCloseTo(r.extras.prediction as number, 0);
   });

@@ -1,12 +1,15 @@
 // The progressive loop LIME and KernelSHAP share: score the coalitions chunk by chunk, refit after each
-// chunk, report the partial map with its convergence measures (sandwich standard errors -> relative SE,
-// Spearman and top-k IoU against the previous fit), and with an auto budget stop once the relative SE reaches
-// the precision (the coalitions drawn for the cap are used as a prefix: LIME's rows and KernelSHAP's sampled
-// rows are prefix-stable, see coalitions.ts and shapley-sampler.ts prefixWeights).
+// chunk (chunks end at checkpoints.ts's schedule: 50 rows, then doubling up to every progressEvery rows),
+// report the partial map with its convergence measures (sandwich standard errors -> relative SE, Spearman and
+// top-k IoU against the previous fit), and with an auto budget stop once the relative SE reaches the
+// precision, checked at multiples of progressEvery only (the coalitions drawn for the cap are used as a
+// prefix: LIME's rows and KernelSHAP's sampled rows are prefix-stable, see coalitions.ts and
+// shapley-sampler.ts prefixWeights).
 import type { ExplainContext } from '../types.ts';
 import type { PlanarImage, Target } from '../../types.ts';
 import type { Segmentation } from '../segment/segmentation.ts';
 import { segmentValuesToMap } from '../segment/segmentation.ts';
+import { SEGMENT_FIRST_PARTIAL, nextCheckpoint } from './checkpoints.ts';
 import { scoreCoalitions, type SegmentSamplingSettings } from './segment-sampling.ts';
 import { progressNote, relativeChange } from './lime.ts';
 import { relativeSE, stability, stopRuleText, type AnytimeSettings, type AutoOutcome, type ConvergenceCheck } from './convergence.ts';
@@ -62,11 +65,12 @@ export async function progressiveSegmentFit(o: ProgressiveFitOptions): Promise<P
   };
   const { scores, fresh, scored } = await scoreCoalitions({
     model: ctx.model, image: o.image, baseline: o.baseline, seg, coalitions: o.coalitions, target: o.target, chunk: settings.progressEvery, signal: ctx.signal,
+    nextEnd: (start) => nextCheckpoint(start, SEGMENT_FIRST_PARTIAL, settings.progressEvery),
     onChunk: (n, y) => {
       if (n === total || n < (o.minFitRows ?? 3)) return;
       const { coef, rel } = check(n, y);
       ctx.onProgress?.({ fraction: n / total, partial: segmentValuesToMap(seg, coef), note: convergenceNote(n, total, convergence.at(-1)!) });
-      return settings.auto === true && n >= minimum && rel !== null && rel <= settings.precision!;
+      return settings.auto === true && n >= minimum && n % settings.progressEvery === 0 && rel !== null && rel <= settings.precision!;
     },
   });
   const { coef, se, rel } = check(scored, scores);

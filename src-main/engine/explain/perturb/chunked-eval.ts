@@ -16,10 +16,15 @@ export interface ChunkedEvalOptions<T> {
   signal?: AbortSignal;
 }
 
+/** The default chunk: 4 model batches, at least 16 inputs. */
+export function defaultChunk(model: Classifier): number {
+  return Math.max(16, 4 * schedulerFor(model).batchSize);
+}
+
 /** Returns how many inputs were freshly evaluated (the rest came from the scheduler's cache or another caller). */
 export async function evaluateChunked<T>(model: Classifier, opts: ChunkedEvalOptions<T>): Promise<number> {
   const scheduler = schedulerFor(model);
-  const chunk = Math.max(1, opts.chunk ?? Math.max(16, 4 * scheduler.batchSize));
+  const chunk = Math.max(1, opts.chunk ?? defaultChunk(model));
   const inFlight: { start: number; rows: Promise<ScoreRows>; keep: T }[] = [];
   let fresh = 0;
   let stop = false;

@@ -97,6 +97,8 @@ export interface ScoreCoalitionsOptions {
   coalitions: Uint8Array[];
   target: Target;
   chunk: number;
+  /** Where the chunk starting at `start` ends (instead of start + chunk), e.g. at the partial-fit checkpoints. */
+  nextEnd?: (start: number) => number;
   signal?: AbortSignal;
   /** Called in order after each chunk, with how many rows are scored so far; returning true stops after the
    *  chunk already in flight (its rows are scored anyway, so they are kept). */
@@ -111,20 +113,21 @@ export async function scoreCoalitions(o: ScoreCoalitionsOptions): Promise<{ scor
   const scores = new Float64Array(n);
   let fresh = 0;
   const submit = (start: number) => {
-    const end = Math.min(n, start + o.chunk);
+    const end = Math.min(n, o.nextEnd ? o.nextEnd(start) : start + o.chunk);
     const images = [];
     for (let i = start; i < end; i++) images.push(applySegmentMask(o.image, o.baseline, o.seg, o.coalitions[i]));
-    const p = scheduler.evaluate(images, { signal: o.signal }).then((rows) => ({ rows, end }));
-    p.catch(() => undefined); // awaited below; avoids an unhandled rejection while the previous chunk is awaited
-    return p;
+    const rows = scheduler.evaluate(images, { signal: o.signal });
+    rows.catch(() => undefined); // awaited below; avoids an unhandled rejection while the previous chunk is awaited
+    return { start, end, rows };
   };
   // Two chunks in flight: while one is scored the next is already queued, so batches stay full.
   let inflight = submit(0);
   let scored = 0;
   let stop = false;
-  for (let start = 0; start < n; start += o.chunk) {
-    const next = start + o.chunk < n && !stop ? submit(start + o.chunk) : null;
-    const { rows, end } = await inflight;
+  for (;;) {
+    const next = inflight.end < n && !stop ? submit(inflight.end) : null;
+    const { start, end } = inflight;
+    const rows = await inflight.rows;
     fresh += rows.fresh ?? 0;
     for (let i = start; i < end; i++) scores[i] = targetScore(rows, i - start, o.target);
     scored = end;
