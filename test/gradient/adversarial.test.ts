@@ -1,5 +1,6 @@
 // The adversarial-fragility metric: a label-preserving PGD attack on the margin through the backward graph.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { NO_CLOCK, useDemoImage } from '../helpers/demo-image.ts';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Classifier } from '../../src-main/engine/model/classifier.ts';
@@ -12,22 +13,12 @@ import type { Target } from '../../src-main/engine/types.ts';
 import { argmax } from '../../src-main/engine/util/math.ts';
 import { releaseGradientGraphs } from '../../src-main/engine/model/autodiff/gradient-scheduler.ts';
 
-/** Real models on a shared, loaded machine: no clock limit (the largest timer setTimeout accepts). */
-const NO_CLOCK = 2_147_483_647;
 
 describe('adversarial-fragility (builtin:demo)', () => {
-  let model: Classifier;
-  let image: PreparedImage;
-  let target: Target;
-  beforeAll(async () => {
-    model = await Classifier.load(resolveModelSpec('builtin:demo'));
-    const dir = builtinSamplesDir('demo');
-    image = (await prepareImageFile(path.join(dir, readdirSync(dir).sort()[2]), model)).prepared;
-    target = { classIndex: argmax((await model.predict([image.input])).logits), score: 'logit' };
-  }, NO_CLOCK);
-  afterAll(async () => { await releaseGradientGraphs(); await model.dispose(); });
+  const demo = useDemoImage(2);
 
   async function fragility(method: string, epsilon: number) {
+    const { model, image, target } = demo;
     const explainer = getExplainer(method);
     const settings = explainer.settings({});
     const e = await explainer.explain(image, target, settings, 1, { model });

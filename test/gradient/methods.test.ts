@@ -1,7 +1,8 @@
 // Input-gradient methods: identities that tie them together (IG with one right-Riemann step from the zero input
 // = Input x Gradient; SmoothGrad without noise = Saliency; VarGrad without noise = 0), Gauss-Legendre exactness,
 // seeding, cancellation, and Integrated Gradients completeness on real images.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { NO_CLOCK, useDemoImage } from '../helpers/demo-image.ts';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { HAS_DATA, MODELS, manifest, model as modelPath, sample } from '../helpers/data.ts';
@@ -15,8 +16,6 @@ import { argmax } from '../../src-main/engine/util/math.ts';
 import { gaussLegendre, integrationRule, IG_METHODS } from '../../src-main/engine/explain/gradient/integrated-gradients.ts';
 import { releaseGradientGraphs } from '../../src-main/engine/model/autodiff/gradient-scheduler.ts';
 
-/** Real models on a shared, loaded machine: no clock limit (the largest timer setTimeout accepts). */
-const NO_CLOCK = 2_147_483_647;
 
 async function explain(model: Classifier, image: PreparedImage, target: Target, name: string, settings: Record<string, unknown> = {}, seed = 1, signal?: AbortSignal): Promise<Explanation> {
   const e = getExplainer(name);
@@ -42,18 +41,10 @@ describe('integration rules', () => {
 });
 
 describe('input-gradient methods on builtin:demo', () => {
-  let model: Classifier;
-  let image: PreparedImage;
-  let target: Target;
-  beforeAll(async () => {
-    model = await Classifier.load(resolveModelSpec('builtin:demo'));
-    const dir = builtinSamplesDir('demo');
-    image = (await prepareImageFile(path.join(dir, readdirSync(dir).sort()[0]), model)).prepared;
-    target = { classIndex: argmax((await model.predict([image.input])).logits), score: 'logit' };
-  }, NO_CLOCK);
-  afterAll(async () => { await releaseGradientGraphs(); await model.dispose(); });
+  const demo = useDemoImage(0);
 
   it('IG from the zero input with one right-Riemann step equals Input x Gradient', async () => {
+    const { model, image, target } = demo;
     const ig = await explain(model, image, target, 'integratedgradients', { steps: 1, method: 'riemann_right', baseline: 'zero' });
     const ixg = await explain(model, image, target, 'inputxgradient');
     expect(maxAbs(ixg.map.data)).toBeGreaterThan(0);
@@ -61,6 +52,7 @@ describe('input-gradient methods on builtin:demo', () => {
   });
 
   it('SmoothGrad without noise equals Saliency, and VarGrad without noise is zero', async () => {
+    const { model, image, target } = demo;
     const sal = await explain(model, image, target, 'saliency');
     const sg = await explain(model, image, target, 'smoothgrad', { noise: 0, samples: 3 });
     const vg = await explain(model, image, target, 'smoothgrad', { noise: 0, samples: 3, type: 'vargrad' });
@@ -70,6 +62,7 @@ describe('input-gradient methods on builtin:demo', () => {
   });
 
   it('SmoothGrad is reproducible per seed, progressive, and differs between seeds', async () => {
+    const { model, image, target } = demo;
     const partials: number[] = [];
     const e = getExplainer('smoothgrad');
     const a = await e.explain(image, target, e.settings({ samples: 12 }), 5, { model, onProgress: (p) => { if (p.partial) partials.push(p.fraction); } });
@@ -82,6 +75,7 @@ describe('input-gradient methods on builtin:demo', () => {
   });
 
   it('IG reports completeness; bad settings and cancellation fail clearly', async () => {
+    const { model, image, target } = demo;
     const ig = await explain(model, image, target, 'integratedgradients', { steps: 16, baseline: 'black' });
     const c = ig.extras.completeness as { sum: number; delta: number; relError: number };
     expect(Math.abs(c.sum - c.delta)).toBeCloseTo(c.relError * Math.abs(c.delta), 9);

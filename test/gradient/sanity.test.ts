@@ -1,7 +1,8 @@
 // The model-randomisation sanity check (Adebayo et al. 2018) runs for the gradient methods too: each randomised copy
 // of the model (loaded from memory) gets its own backward graph. Printed: the Spearman correlation with the
 // original map after each cascading step; a method passes when its map decorrelates (mean correlation < 0.5).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { NO_CLOCK, useDemoImage } from '../helpers/demo-image.ts';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Classifier } from '../../src-main/engine/model/classifier.ts';
@@ -14,8 +15,6 @@ import type { Target } from '../../src-main/engine/types.ts';
 import { argmax } from '../../src-main/engine/util/math.ts';
 import { releaseGradientGraphs } from '../../src-main/engine/model/autodiff/gradient-scheduler.ts';
 
-/** Real models on a shared, loaded machine: no clock limit (the largest timer setTimeout accepts). */
-const NO_CLOCK = 2_147_483_647;
 
 const METHODS: [string, Record<string, unknown>][] = [
   ['saliency', {}], ['inputxgradient', {}], ['integratedgradients', { steps: 16 }], ['smoothgrad', { samples: 8 }],
@@ -23,19 +22,11 @@ const METHODS: [string, Record<string, unknown>][] = [
 ];
 
 describe('model-randomisation sanity check for gradient methods (builtin:demo)', () => {
-  let model: Classifier;
-  let image: PreparedImage;
-  let target: Target;
-  beforeAll(async () => {
-    model = await Classifier.load(resolveModelSpec('builtin:demo'));
-    const dir = builtinSamplesDir('demo');
-    image = (await prepareImageFile(path.join(dir, readdirSync(dir).sort()[1]), model)).prepared;
-    target = { classIndex: argmax((await model.predict([image.input])).logits), score: 'logit' };
-  }, NO_CLOCK);
-  afterAll(async () => { await releaseGradientGraphs(); await model.dispose(); });
+  const demo = useDemoImage(1);
 
   for (const [name, partial] of METHODS) {
     it(name, async () => {
+      const { model, image, target } = demo;
       const explainer = getExplainer(name);
       const settings = explainer.settings(partial);
       const e = await explainer.explain(image, target, settings, 1, { model });
