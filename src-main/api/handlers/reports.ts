@@ -11,7 +11,7 @@ export function reportHandlers(s: ApiService): Handlers<'reports.export'> {
       const m = s.requireModel();
       const lib = s.libraryInfo(asId('library', libraryId));
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-      const result = await makeReport(s.store, { libraryId: Number(lib.id), modelId: m.dbId, title: `${lib.name}: ${m.classifier.info.name}` },
+      const result = await makeReport(s.store, { libraryId: Number(lib.id), modelId: m.dbId },
         { outDir: path.join(s.options.dataDir, 'reports'), formats: [format], name: `${lib.name}-${stamp}`, labels: m.classifier.labels });
       const file = result.files[format]!;
       const record = s.store.reports.list().reverse().find((r) => r.path === path.resolve(file));

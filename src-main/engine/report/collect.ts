@@ -4,6 +4,7 @@
 // (method, top-1 or fixed class, score kind: report/series.ts) and two series are never merged; metric rows
 // that the evaluation protocol says are not comparable are kept out of every summary, with a note saying why
 // (`refusals`).
+import path from 'node:path';
 import type { Store } from '../store/store.ts';
 import type { ImageRecord } from '../store/images-repo.ts';
 import { METRICS } from '../metrics/registry.ts';
@@ -122,6 +123,13 @@ export function selectImages(store: Store, sel: ReportSelection, modelId: number
   return images;
 }
 
+/** The library's name (not the model's path), with the model's file name. */
+export function defaultTitle(store: Store, sel: ReportSelection, modelName: string): string {
+  const model = path.basename(modelName);
+  const lib = sel.libraryId !== undefined ? store.libraries.get(sel.libraryId) : undefined;
+  return lib ? `${lib.name}: saliency report (model ${model})` : `Saliency comparison report (model ${model})`;
+}
+
 export function collectReport(store: Store, sel: ReportSelection, labels: { label: string }[] = []): ReportData {
   const models = store.models.list();
   const model = sel.modelId !== undefined ? store.models.get(sel.modelId) : models[models.length - 1];
@@ -172,7 +180,7 @@ export function collectReport(store: Store, sel: ReportSelection, labels: { labe
   const methods = orderMethods([...new Set(kept.map((e) => e.method))]);
   const series = seriesOfReport(kept);
   return {
-    title: sel.title ?? `Saliency comparison report: ${model.name}`,
+    title: sel.title ?? defaultTitle(store, sel, model.name),
     createdAt: new Date().toISOString(),
     appVersion: APP_VERSION,
     versions: { node: process.versions.node, ...RUNTIME_VERSIONS },

@@ -6,13 +6,15 @@ import type { AgreementResult } from './agreement.ts';
 import { boxPlot, esc, heatmap, lineChart, type Series } from './charts.ts';
 import { type ConceptsSection, renderConceptsHtml } from './concepts.ts';
 import { STATISTICS_NOTE } from './summary.ts';
+import { settingsTable } from './settings-table.ts';
 
 export interface GalleryItem {
   imageId: number;
   relPath: string;
   caption: string;
   original: string;
-  maps: { method: string; uri: string; note: string }[];
+  /** colourBar: inline SVG, the colormap from the map's minimum to its maximum. */
+  maps: { method: string; uri: string; note: string; colourBar: string }[];
 }
 
 const fmt = (v: number | null | undefined, digits = 3) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
@@ -113,12 +115,12 @@ export function renderHtml(data: ReportData, analysis: Analysis, agreement: Agre
     : `<table class="num"><tr><th>method</th><th>Likert mean (1-5)</th><th>Bradley-Terry strength</th><th>pairwise wins</th><th>losses</th></tr>${ratingRows}</table>` +
       `<p>Raters: ${r.raters.map(esc).join(', ')}. ${r.likert} Likert ratings, ${r.pairwise} pairwise choices. Inter-rater agreement (Krippendorff's alpha over ${r.alpha.pairable} explanations rated by two or more raters): interval ${fmt(r.alpha.interval, 3)}, ordinal ${fmt(r.alpha.ordinal, 3)}.</p>`;
   const weights = data.weightSets.length ? `<table><tr><th>weight set</th><th>source</th><th>weights</th><th>provenance</th></tr>${data.weightSets.map((w) =>
-    `<tr><td>${esc(w.name)}</td><td>${esc(w.source)}</td><td>${Object.entries(w.weights).map(([k, v]) => `${esc(k)} ${v.toFixed(3)}`).join('<br>')}</td><td><code>${esc(JSON.stringify(w.provenance))}</code></td></tr>`).join('')}</table>`
+    `<tr><td>${esc(w.name)}</td><td>${esc(w.source)}</td><td>${Object.entries(w.weights).map(([k, v]) => `${esc(k)} ${v.toFixed(3)}`).join('<br>')}</td><td>${settingsTable(w.provenance)}</td></tr>`).join('')}</table>`
     : '<p class="muted">No ensemble weight sets saved.</p>';
   const runs = `<table><tr><th>run</th><th>method</th><th>seed</th><th>app</th><th>settings</th></tr>${data.runs.map((run) =>
-    `<tr><td>${run.id}</td><td>${esc(run.method)}</td><td>${run.seed}</td><td>${esc(run.appVersion)}</td><td><code>${esc(JSON.stringify(run.settings))}</code></td></tr>`).join('')}</table>`;
+    `<tr><td>${run.id}</td><td>${esc(run.method)}</td><td>${run.seed}</td><td>${esc(run.appVersion)}</td><td>${settingsTable(run.settings as Record<string, unknown>)}</td></tr>`).join('')}</table>`;
   const galleryHtml = gallery.map((g) => `<div class="row"><figure><img src="${g.original}" alt=""><figcaption>${esc(g.relPath)}<br>${esc(g.caption)}</figcaption></figure>` +
-    g.maps.map((m) => `<figure><img src="${m.uri}" alt=""><figcaption><b>${esc(m.method)}</b><br>${esc(m.note)}</figcaption></figure>`).join('') + '</div>').join('');
+    g.maps.map((m) => `<figure><img src="${m.uri}" alt="">${m.colourBar}<figcaption><b>${esc(m.method)}</b><br>${esc(m.note)}</figcaption></figure>`).join('') + '</div>').join('');
   const model = data.model;
   const info = model.info as { input?: { width: number; height: number; layout: string }; head?: { description?: string; reason?: string }; presetReason?: string };
   return `<!doctype html>
@@ -133,6 +135,7 @@ table.num td{text-align:right}table.num td:first-child{text-align:left}.best{bac
 .muted{color:#777;font-size:11px;font-weight:normal}.good{color:#2e7d32;margin:4px 0}.bad{color:#c62828;margin:4px 0}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:10px}.card{border:1px solid #ddd;border-radius:6px;padding:8px;font-size:12px;break-inside:avoid}
 .charts{display:flex;flex-wrap:wrap;gap:8px}figure{margin:0;break-inside:avoid}.row{display:flex;flex-wrap:wrap;gap:6px;margin:8px 0;break-inside:avoid}
+table.kv{margin:0;font-size:10px}table.kv th{font-weight:normal;color:#555}.cbar{display:block}
 .row img{width:150px;height:auto;display:block}.row figcaption{font-size:10px;max-width:150px;word-break:break-all}code{font-size:10px;word-break:break-all}
 </style></head><body>
 <h1>${esc(data.title)}</h1>
@@ -153,8 +156,8 @@ ${analysis.conventions.map((c) => `<p class="muted">${esc(c)}</p>`).join('')}
 ${analysis.disagreements.length ? `<p>Images where the single methods disagree most: ${analysis.disagreements.map((d) => `${esc(d.relPath)} (${fmt(d.meanAgreement, 2)})`).join(', ')}.</p>` : ''}
 <h2>Human ratings</h2>${ratings}
 <h2>Ensemble weights and their provenance</h2>${weights}
-<h2>Images</h2>${galleryHtml || '<p class="muted">No images.</p>'}
+<h2>Images</h2><p data-shown="${gallery.length}">${gallery.length} of ${data.images.length} images shown${gallery.length < data.images.length ? ' (the first in library order; every number above covers all of them)' : ''}. Each map is labelled with its method, class explained and score kind; its colour bar runs from the map's minimum to its maximum.</p>${galleryHtml || '<p class="muted">No images.</p>'}
 ${concepts ? renderConceptsHtml(concepts) : ''}
-<h2>Reproducibility</h2><p>Selection: <code>${esc(JSON.stringify(data.selection))}</code></p>${runs}
+<h2>Reproducibility</h2><p>Selection:</p>${settingsTable(data.selection as unknown as Record<string, unknown>)}${runs}
 </body></html>`;
 }

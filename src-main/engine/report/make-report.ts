@@ -8,6 +8,7 @@ import { labelsFor, type ClassLabel } from '../model/labels.ts';
 import { readImageFile, planTransform } from '../image/load-image.ts';
 import { overlayPng } from '../image/overlay.ts';
 import type { ColormapName } from '../image/colormap.ts';
+import { colourBarSvg, mapRange } from './colour-bar.ts';
 import { SaliencyError } from '../types.ts';
 import { collectReport, type ReportData, type ReportSelection } from './collect.ts';
 import { analyse, type Analysis } from './analysis.ts';
@@ -69,7 +70,11 @@ async function gallery(store: Store, data: ReportData, max: number, colormap: Co
       const values = data.metrics.filter((m) => m.explanationId === id && m.value !== null).map((m) => `${m.metric} ${m.value!.toFixed(3)}`);
       // Every map names its series: method, target class (label) and score kind.
       const method = `${e.method} (${data.labels[e.targetClass] ?? `class ${e.targetClass}`}, ${e.scoreKind})`;
-      maps.push({ method, uri: dataUri(await overlayPng(original, e.map, t, { maxSide: 256, colormap, opacity: 0.55 })), note: values.join(', ') });
+      const { lo, hi } = mapRange(e.map.data);
+      maps.push({
+        method, uri: dataUri(await overlayPng(original, e.map, t, { maxSide: 256, colormap, opacity: 0.55 })), note: values.join(', '),
+        colourBar: colourBarSvg(colormap, lo, hi, `cbar-${img.id}-${id}`),
+      });
     }
     const label = (c: number | null) => (c === null ? '?' : data.labels[c] ?? `class ${c}`);
     out.push({
