@@ -88,7 +88,7 @@ describe.skipIf(!HAS_DATA)('report: concepts (SMER) section on the real captions
     expect(html.slice(at)).toContain('AOPC over words');
     expect(html.slice(at).match(/<svg/g)!.length).toBeGreaterThanOrEqual(1);
     expect(result.files['concepts-csv']).toMatch(/report\.concepts\.csv$/);
-    expect(store.reports.list().map((r) => r.kind).sort()).toEqual(['concepts-csv', 'csv', 'html', 'json', 'summary-csv']);
+    expect(store.reports.list().map((r) => r.kind).sort()).toEqual(['concepts-csv', 'csv', 'html', 'json', 'pairs-csv', 'summary-csv']);
   });
 
   it('the fidelity identity holds to 1e-9 on every image, checked from the JSON numbers alone', () => {
