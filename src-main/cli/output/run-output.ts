@@ -16,7 +16,11 @@ async function makeDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true }).catch((e) => { throw new SaliencyError(`${dir}: cannot create the folder (${fsProblem(e)})`, 'WRITE_FAILED'); });
 }
 
+/** The summary files are rewritten after an image unless that would spend more than a tenth of the time on them
+ *  (10 x the last rewrite's cost since it), and at least once a second: small runs stay current after every
+ *  image (a full disk later cannot hide a finished one), a 10,000-image run does not rewrite megabytes per image. */
 const FLUSH_MS = 1000;
+const FLUSH_COST_FACTOR = 10;
 
 interface ImageRecord<E> { config: string; complete: boolean; file: string; bytes: number; mtimeMs: number; entry: E }
 
@@ -42,6 +46,7 @@ export class RunOutput<E> {
   private readonly entries = new Map<string, E>();
   private readonly previous = new Map<string, ImageRecord<E>>();
   private lastFlush = 0;
+  private lastFlushCost = 0;
   private readonly key: string;
   /** Images taken from an earlier run (--resume). */
   resumed = 0;
@@ -89,7 +94,8 @@ export class RunOutput<E> {
     await makeDir(path.dirname(p));
     await writeFileAtomic(p, JSON.stringify(rec));
     this.entries.set(item.name, entry);
-    if (Date.now() - this.lastFlush >= FLUSH_MS) await this.flush();
+    const since = Date.now() - this.lastFlush;
+    if (since >= Math.min(FLUSH_MS, FLUSH_COST_FACTOR * this.lastFlushCost)) await this.flush();
   }
 
   /** Entries done so far, in input order. */
@@ -104,7 +110,9 @@ export class RunOutput<E> {
   }
 
   async flush(): Promise<void> {
+    const t0 = Date.now();
     await this.opts.writeSummary(this.done());
     this.lastFlush = Date.now();
+    this.lastFlushCost = this.lastFlush - t0;
   }
 }
