@@ -11,7 +11,8 @@ import { importFolder } from '../../src-main/engine/library/scan.ts';
 import { createExplainJob } from '../../src-main/engine/jobs/create-job.ts';
 import { runJob } from '../../src-main/engine/jobs/runner.ts';
 import { makeReport, type ReportResult } from '../../src-main/engine/report/make-report.ts';
-import { colourBarSvg, mapRange } from '../../src-main/engine/report/colour-bar.ts';
+import { colourBarSvg } from '../../src-main/engine/report/colour-bar.ts';
+import { mapRange } from '../../src-main/engine/image/colormap.ts';
 import { colormapLut } from '../../src-main/engine/image/colormap.ts';
 import { settingsTable } from '../../src-main/engine/report/settings-table.ts';
 

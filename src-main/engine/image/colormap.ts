@@ -49,8 +49,8 @@ export function colormapLut(name: ColormapName): Uint8Array {
   return lut;
 }
 
-/** Scales a map to [0,1] (NaN stays NaN: pixels the model never saw). */
-export function scaleMap(data: ArrayLike<number>, mode: ScaleMode): Float32Array {
+/** Minimum and maximum of a map, NaN ignored (pixels the model never saw). */
+export function mapRange(data: ArrayLike<number>): { lo: number; hi: number } {
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = 0; i < data.length; i++) {
@@ -59,6 +59,12 @@ export function scaleMap(data: ArrayLike<number>, mode: ScaleMode): Float32Array
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
+  return { lo, hi };
+}
+
+/** Scales a map to [0,1] (NaN stays NaN: pixels the model never saw). */
+export function scaleMap(data: ArrayLike<number>, mode: ScaleMode): Float32Array {
+  const { lo, hi } = mapRange(data);
   const out = new Float32Array(data.length);
   const maxAbs = Math.max(Math.abs(lo), Math.abs(hi));
   for (let i = 0; i < data.length; i++) {

@@ -1,22 +1,9 @@
 // A report map's colour bar: the colormap as an inline SVG gradient from the map's minimum to its maximum
 // (the overlay is drawn 'normalised', min -> 0, max -> 1, colormap.ts scaleMap), with the values at both ends.
-import { colormapLut, type ColormapName } from '../image/colormap.ts';
+import { colormapLut, mapRange, type ColormapName } from '../image/colormap.ts';
 import { esc } from './charts.ts';
 
 const STOPS = 9;
-
-/** Minimum and maximum of a map, NaN ignored (pixels the model never saw). */
-export function mapRange(data: ArrayLike<number>): { lo: number; hi: number } {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    if (Number.isNaN(v)) continue;
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  return { lo, hi };
-}
 
 const num = (v: number) => (!Number.isFinite(v) ? '–' : Math.abs(v) >= 1e3 || (v !== 0 && Math.abs(v) < 1e-2) ? v.toExponential(1) : v.toPrecision(3));
 
