@@ -29,13 +29,13 @@ export async function serve(args: string[], dataDir = mkdtempSync(path.join(os.t
   proc.stderr!.on('data', (d) => { stderr += d; });
   const openUrl = await new Promise<string>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`saliency serve did not start in 60 s:\n${stderr}`)), 60_000);
+    // No startup timer: a loaded machine may take long to load the model; a serve that fails exits, and that rejects.
     proc.stdout!.on('data', (d) => {
       out += d;
       const m = /Saliency Studio: (\S+)/.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
+      if (m) resolve(m[1]);
     });
-    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`saliency serve exited with ${code}:\n${stderr}`)); });
+    proc.on('exit', (code) => reject(new Error(`saliency serve exited with ${code}:\n${stderr}`)));
   });
   return {
     url: openUrl.split('#')[0].replace(/\/$/, ''), openUrl, token, proc, dataDir,
