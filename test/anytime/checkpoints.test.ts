@@ -1,4 +1,4 @@
-// Early partial maps (issue 15): RISE reports its first partial map after the first chunk of masks, LIME and
+// Early partial maps (issue 15): RISE reports its first partial map after one model batch of masks, LIME and
 // KernelSHAP their first partial fit after 50 samples, then at doubling counts up to every progressEvery; the
 // final map is bit-identical whatever the schedule (partial maps only read the running sums / the scored prefix).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,13 +49,13 @@ describe('early partial maps, unchanged final maps', () => {
     return { e, partials };
   }
 
-  it('RISE: first partial map after the first chunk (<= 64 masks), then doubling; the final map is bit-identical', async () => {
-    const chunk = defaultChunk(m);
+  it('RISE: first partial map after one model batch (its own first chunk), then doubling; the final map is bit-identical', async () => {
+    const batch = schedulerFor(m).batchSize;
     const a = await run('rise', { masks: 1200, cells: 4 });
-    console.log(`RISE partial maps at masks ${a.partials.join(', ')} of 1200 (chunk ${chunk})`);
-    expect(a.partials[0]).toBe(chunk);
-    expect(a.partials[0]).toBeLessThanOrEqual(64);
-    expect(a.partials).toEqual(schedule(chunk, 500, 1199));
+    console.log(`RISE partial maps at masks ${a.partials.join(', ')} of 1200 (batch ${batch}, chunk ${defaultChunk(m)})`);
+    expect(a.partials[0]).toBe(batch);
+    expect(a.partials[0]).toBeLessThan(defaultChunk(m));
+    expect(a.partials).toEqual(schedule(batch, 500, 1199));
     const every = await run('rise', { masks: 1200, cells: 4, progressEvery: 1 });
     expect(every.partials.length).toBe(1199);
     expect(sameBits(every.e, a.e)).toBe(true);

@@ -13,6 +13,8 @@ export interface ChunkedEvalOptions<T> {
   consume: (start: number, rows: ScoreRows, keep: T) => boolean | void;
   /** Inputs per chunk; default 4 model batches (at least 16). */
   chunk?: number;
+  /** Inputs of the first chunk (at most chunk, the default): smaller, it brings the first scores (a first partial map) sooner. */
+  first?: number;
   signal?: AbortSignal;
 }
 
@@ -34,11 +36,15 @@ export async function evaluateChunked<T>(model: Classifier, opts: ChunkedEvalOpt
     fresh += rows.fresh ?? 0;
     if (opts.consume(f.start, rows, f.keep) === true) stop = true;
   };
-  for (let start = 0; start < opts.total && !stop; start += chunk) {
-    const { inputs, keep } = opts.build(start, Math.min(opts.total, start + chunk));
+  for (let start = 0; start < opts.total && !stop;) {
+    // After a smaller first chunk, the next one ends at `chunk`: later chunks keep their boundaries (what is in
+    // flight when a consumer stops, e.g. an auto budget, does not depend on `first`).
+    const end = Math.min(opts.total, start === 0 ? Math.min(chunk, Math.max(1, opts.first ?? chunk)) : (Math.floor(start / chunk) + 1) * chunk);
+    const { inputs, keep } = opts.build(start, end);
     const rows = scheduler.evaluate(inputs, { signal: opts.signal });
     rows.catch(() => undefined); // a later chunk may fail while an earlier one is awaited: handled below
     inFlight.push({ start, rows, keep });
+    start = end;
     if (inFlight.length >= 2) await finishOldest();
   }
   while (inFlight.length > 0) await finishOldest();

@@ -11,7 +11,7 @@ import type { Explainer, Explanation, ExplainContext, PreparedImage } from '../t
 import type { Map2D, Target } from '../../types.ts';
 import { Random } from '../../util/random.ts';
 import { checkTarget } from '../cam/base-cam.ts';
-import { targetScore } from '../../infer/scheduler.ts';
+import { schedulerFor, targetScore } from '../../infer/scheduler.ts';
 import { applyPixelMask, checkBaselineKind, makeModelBaseline, type BaselineKind } from './masking.ts';
 import { defaultChunk, evaluateChunked } from './chunked-eval.ts';
 import { nextCheckpoint } from './checkpoints.ts';
@@ -149,12 +149,15 @@ export class Rise implements Explainer<RiseSettings> {
     };
     const auto = settings.auto === true;
     const minimum = Math.min(N, Math.max(RISE_AUTO_MINIMUM, progressEvery));
-    const first = defaultChunk(ctx.model); // the first partial map as soon as the first chunk is scored
+    // The first partial map after one model batch (its own small first chunk), so a long run shows a map within
+    // about a batch's time; then at doubling counts. Chunking does not change the final map (masks in order).
+    const first = schedulerFor(ctx.model).batchSize;
     let due = nextCheckpoint(0, first, progressEvery);
     let checked = 0; // masks at the previous partial map
     const fresh = await evaluateChunked(ctx.model, {
       total: N,
-      chunk: first,
+      chunk: defaultChunk(ctx.model),
+      first,
       signal: ctx.signal,
       build: (start, end) => {
         const keep = Array.from({ length: end - start }, () => gen.next());
