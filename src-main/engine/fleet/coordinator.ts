@@ -146,7 +146,7 @@ export class FleetRunner {
       const [done, failed] = await Promise.all([this.queue.getRanges(['completed'], 0, -1, true), this.queue.getRanges(['failed'], 0, -1, true)]);
       for (const id of done) if (id.startsWith(`${this.key}-`)) await this.collect(id, 'completed');
       for (const id of failed) if (id.startsWith(`${this.key}-`)) await this.collect(id, 'failed');
-      if (this.byBull.size === 0) break;
+      if (this.byBull.size === 0) { if (!this.stopping) await this.sweep(); break; }
       if (Date.now() - lastFleet >= 1000) { lastFleet = Date.now(); await this.fleetStatus(); }
       // a task no longer in Redis (removed by hand, or memory evicted) is added again
       if (Date.now() - lastCheck >= 10_000) { lastCheck = Date.now(); await this.recover(); }
@@ -212,8 +212,8 @@ export class FleetRunner {
     const job = await this.queue.getJob(id);
     if (!task) {
       // stored by an earlier coordinator that died before acknowledging it, or withdrawn: only the ack is left
-      if (job) await job.remove().catch(() => {});
       await this.redis.del(resultKey(id));
+      if (job) await job.remove().catch(() => {});
       return;
     }
     if (!job) return; // removed meanwhile; recover() adds it again
@@ -227,8 +227,10 @@ export class FleetRunner {
     }
     // an item the worker said nothing about (it should not happen) is not left pending forever
     for (const itemId of this.phaseItems(task)) this.fail(task, itemId, 'fleet: the worker returned no result for this item', 'FLEET_FAILED');
-    await job.remove().catch(() => {});
+    // the result goes before the BullMQ job: a coordinator killed between the two leaves a completed job
+    // (acknowledged on resume by the branch above), never a result no job points to
     await this.redis.del(resultKey(id));
+    await job.remove().catch(() => {});
     this.byBull.delete(id);
     task.bullId = null;
     await this.advance(task);
@@ -293,6 +295,19 @@ export class FleetRunner {
       return;
     }
     if (task.open.size === 0) await this.redis.del(imageKey(this.key, task.imageId));
+  }
+
+  /** The job is done: results and images of it still in Redis are garbage (a task done twice after its lock
+   *  expired on a loaded worker writes its result again after the first was collected). */
+  private async sweep(): Promise<void> {
+    for (const pattern of [resultKey(`${this.key}-*`), `${PREFIX}:image:${this.key}-*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+        cursor = next;
+        if (keys.length) await this.redis.del(...keys);
+      } while (cursor !== '0');
+    }
   }
 
   /** Takes the job's tasks that no worker has started out of the queue (their items stay pending). */
