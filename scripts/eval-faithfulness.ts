@@ -7,7 +7,7 @@
 // pairs: src-main/engine/evaluation/summary.ts) and prints the summary with 95% intervals and the pair verdicts.
 // Usage: node --import tsx scripts/eval-faithfulness.ts [--images 30] [--models squeezenet,mobilenet,shufflenet]
 //          [--methods gradcam,lime,rise] [--steps 50] [--seed 0] [--controls 4] [--explain-score native]
-//          [--set rise.masks=2000 ...] [--offset 0] [--out-dir docs/results] [--metrics deletion,insertion]
+//          [--set rise.masks=2000 ...] [--offset 0] [--threads 0 = one per core] [--out-dir docs/results] [--metrics deletion,insertion]
 //          [--maps <dir>]        cache of the explanations (one .npy + .json per image and method): reused if present
 //          [--explain-only]      only fill the --maps cache (the costly part), no metrics
 //        or --table a.json,b.json,... [--stats-out file.json] to print the README table from the files of several
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
       images: { type: 'string', default: '30' }, models: { type: 'string', default: 'squeezenet,mobilenet,shufflenet' },
       methods: { type: 'string', default: 'gradcam,lime,rise' }, steps: { type: 'string', default: '50' },
       seed: { type: 'string', default: '0' }, set: { type: 'string', multiple: true }, 'out-dir': { type: 'string' },
-      table: { type: 'string' }, 'stats-out': { type: 'string' }, 'earlier-metrics': { type: 'string', default: 'deletion,insertion' }, offset: { type: 'string', default: '0' }, maps: { type: 'string' }, 'explain-only': { type: 'boolean' },
+      table: { type: 'string' }, 'stats-out': { type: 'string' }, 'earlier-metrics': { type: 'string', default: 'deletion,insertion' }, offset: { type: 'string', default: '0' }, threads: { type: 'string', default: '0' }, maps: { type: 'string' }, 'explain-only': { type: 'boolean' },
       controls: { type: 'string', default: '4' }, metrics: { type: 'string', default: 'deletion,insertion' }, 'explain-score': { type: 'string', default: 'native' },
     },
   });
@@ -117,7 +117,8 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   for (const name of values.models!.split(',')) {
     const file = path.join(data, 'models', MODEL_FILES[name] ?? name);
-    const model = await Classifier.load(file, { batchSize: 8 });
+    // --threads 1 on a shared machine: ONNX Runtime's spinning intra-op threads slow down ~4x when another process takes a core
+    const model = await Classifier.load(file, { batchSize: 8, threads: Number(values.threads) });
     const explainers = methods.map((m) => ({ name: m, explainer: getExplainer(m) }));
     const out: FaithfulnessFile = {
       settings: { ...values, custom, deletion: dS, insertion: iS, metricScore: 'probability', protocol: PROTOCOL_VERSION },
