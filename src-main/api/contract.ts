@@ -183,6 +183,7 @@ export const MethodScore = z.object({
 export const WeightSource = z.enum(['likert', 'bradley-terry', 'metrics', 'manual']);
 const Weights = z.record(z.string().max(64), z.number().finite().min(0).max(1000));
 /** A weight set to save: at least one method weighted above 0 (an empty or all-zero set combines nothing). */
+const WeightIntervals = z.record(z.string().max(64), z.object({ n: z.number().int().min(0), lo: z.number().nullable(), hi: z.number().nullable() }));
 const SavedWeights = Weights.refine((w) => Object.values(w).some((v) => v > 0), 'give at least one method a weight above 0');
 
 export const CurveSchema = Identity.extend({
@@ -227,6 +228,18 @@ export const SeriesStat = z.object({
   vsControl: z.object({ diff: z.number(), lo: z.number().nullable(), hi: z.number().nullable() }).nullable(),
 });
 const Ok = z.object({ ok: z.literal(true) });
+/** One method's settings form (derived from the explainer's own defaults and checks). */
+export const MethodSettingsForm = z.object({
+  method: z.string(), description: z.string(),
+  fields: z.array(z.object({
+    key: z.string(), type: z.enum(['integer', 'number', 'boolean', 'string']), default: z.union([z.number(), z.string(), z.boolean()]),
+    min: z.number().nullable().optional(), max: z.number().nullable().optional(), minExclusive: z.boolean().optional(), maxExclusive: z.boolean().optional(),
+    choices: z.array(z.string()).optional(),
+    /** The budget also takes "auto" (anytime: stop when precise enough). */
+    auto: z.boolean().optional(),
+    description: z.string(),
+  })),
+});
 
 function method<Req extends z.ZodType, Res extends z.ZodType>(doc: string, request: Req, response: Res) {
   return { doc, request, response };
@@ -271,6 +284,8 @@ export const API = {
       seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
       /** Library batches only: ensembles of the job's methods per image (combiner names, e.g. mean, borda). */
       ensembles: z.array(z.string().min(1).max(64)).max(12).default([]),
+      /** Settings per method (defaults where absent), checked as the CLI checks --set. */
+      settings: SettingsMap.default({}),
     }).refine((r) => Boolean(r.libraryId) !== Boolean(r.imageIds), 'give exactly one of libraryId or imageIds')
       .refine((r) => r.ensembles.length === 0 || (r.libraryId && !r.target), 'ensembles are made by library batches (libraryId, no target)'), JobSchema),
   'jobs.list': method('Every job, newest first.', Empty, z.array(JobSchema)),
@@ -299,12 +314,14 @@ export const API = {
     AnnotationSchema, Ok),
   'ensemble.derive': method('Ensemble weights per method from ratings, metrics or by hand (normalised to sum 1).', z.strictObject({
     source: WeightSource, manual: Weights.optional(), libraryId: Id.optional(),
-  }), z.object({ weights: z.record(z.string(), z.number()), note: z.string() })),
+  }), z.object({ weights: z.record(z.string(), z.number()), note: z.string(),
+    /** Per member: sample size (ratings, choices or images) and the 95% bootstrap interval of its weight; null for weights set by hand. */
+    intervals: WeightIntervals.nullable() })),
   'ensemble.preview': method('The weighted ensemble map of an image from its existing explanations.', z.strictObject({
     imageId: Id, weights: Weights, maxSide: z.number().int().min(16).max(1024).default(320),
   }), MapData.extend({ used: z.array(z.string()) })),
   'ensemble.save': method('Save a named weight set; saved ensembles appear beside the methods on the Image screen.',
-    z.strictObject({ name: Name, weights: SavedWeights, source: WeightSource }), z.object({ id: z.string(), name: z.string() })),
+    z.strictObject({ name: Name, weights: SavedWeights, source: WeightSource, /** The derived weights' intervals, kept in the provenance. */ intervals: WeightIntervals.optional() }), z.object({ id: z.string(), name: z.string() })),
   'ensemble.list': method('Saved weight sets.', Empty, z.array(z.object({ id: z.string(), name: z.string(), source: z.string(), weights: z.record(z.string(), z.number()) }))),
   'metrics.curves': method('Deletion and insertion curves of explanations (for the Compare screen).',
     z.strictObject({ explanationIds: z.array(Id).min(1).max(64), steps: z.number().int().min(4).max(64).default(16) }), z.array(CurveSchema)),
@@ -372,6 +389,21 @@ export const API = {
       /** Stored values left out because the protocol forbids comparing them (other protocol, other settings), in words. */
       refusals: z.array(z.string()),
       note: z.string(),
+    })),
+  // The settings panel per method (handlers/method-settings.ts): each explainer's settings with defaults, ranges and
+  // choices, and a form checked by the CLI's own rules (values typed as `--set method.key=value` types them).
+  'methods.settings': method('Every method\'s settings: name, type, default, range or choices, description.', Empty, z.array(MethodSettingsForm)),
+  'methods.check': method('Check a method\'s settings form as the CLI checks --set: per-field refusals, the typed settings and the resolved ones.',
+    z.strictObject({ method: z.string().min(1).max(64), values: z.record(z.string().max(64), z.string().max(200)) }),
+    z.object({
+      /** The non-blank fields typed as --set types them (what a job or study sends). */
+      settings: z.record(z.string(), z.unknown()),
+      /** Every setting with defaults filled in; null while a field is refused. */
+      resolved: z.record(z.string(), z.unknown()).nullable(),
+      /** One line per refused field. */
+      errors: z.record(z.string(), z.string()),
+      /** A refusal of the fields together (a rule between fields). */
+      error: z.string().nullable(),
     })),
   'ratings.undo': method('Remove the rater\'s latest rating or A/B choice (undo).', z.strictObject({ rater: Name, mode: z.enum(['likert', 'pairwise']) }),
     z.object({ undone: z.boolean(), explanationIds: z.array(z.string()) })),

@@ -24,6 +24,7 @@ import { conceptHandlers } from './handlers/concepts.ts';
 import { reportHandlers } from './handlers/reports.ts';
 import { studyHandlers } from './handlers/study.ts';
 import { planHandlers } from './handlers/plan.ts';
+import { methodSettingsHandlers } from './handlers/method-settings.ts';
 import { progressReporter } from './explain-progress.ts';
 import { SaliencyError, type ImageTransform, type Map2D, type ScoreKind, type Target } from '../engine/types.ts';
 import { Classifier, type ModelInfo } from '../engine/model/classifier.ts';
@@ -33,6 +34,7 @@ import { ImagePrep } from './image-prep.ts';
 import { planTransform } from '../engine/image/load-image.ts';
 import { mapToOriginal } from '../engine/image/upsample.ts';
 import { EXPLAINER_NAMES, getExplainer } from '../engine/explain/registry.ts';
+import { resolveSettings } from '../engine/explain/check-settings.ts';
 import { topK } from '../engine/util/math.ts';
 import { openStore, type Store } from '../engine/store/store.ts';
 import type { ImageListItem, ImageQuery, ImageRecord } from '../engine/store/images-repo.ts';
@@ -344,13 +346,13 @@ export class ApiService {
   }
 
   /** Explains one image; the default target is its top-1 class on the method's reference score (the protocol). */
-  async explain(rec: ImageRecord, method: string, target: { classIndex: number; score?: ScoreKind } | undefined, seed: number, signal: AbortSignal): Promise<void> {
+  async explain(rec: ImageRecord, method: string, target: { classIndex: number; score?: ScoreKind } | undefined, seed: number, signal: AbortSignal, partial: Record<string, unknown> = {}): Promise<void> {
     const m = this.requireModel();
     const explainer = getExplainer(method);
     const loaded = await this.load(rec);
     await this.predict([rec]);
     const t: Target = { classIndex: target?.classIndex ?? this.prediction(rec.id)![0].classIndex, score: target?.score ?? referenceScore(method) };
-    const settings = explainer.settings({});
+    const settings = resolveSettings(explainer, partial); // the CLI's check of --set values
     const onProgress = progressReporter(this, rec, method, t);
     onProgress({ fraction: 0 });
     const e = await explainer.explain(loaded.prepared, t, settings, seed, { model: m.classifier, signal, onProgress });
@@ -444,7 +446,7 @@ export class ApiService {
     ...modelHandlers(this), ...libraryHandlers(this), ...imageHandlers(this), ...explanationHandlers(this),
     ...jobHandlers(this), ...ratingHandlers(this), ...annotationHandlers(this), ...ensembleHandlers(this),
     ...metricHandlers(this), ...conceptHandlers(this), ...reportHandlers(this), ...studyHandlers(this),
-    ...planHandlers(this),
+    ...planHandlers(this), ...methodSettingsHandlers(this),
   };
 }
 

@@ -7,16 +7,18 @@ import type { ImageRecord } from '../../engine/store/images-repo.ts';
 import type { ApiService } from '../service.ts';
 import { asId, type Handlers } from '../context.ts';
 import { isEnsemble, referenceScore } from '../../engine/protocol.ts';
+import { checkMethodSettings } from './method-settings.ts';
 
 export function jobHandlers(s: ApiService): Handlers<'jobs.start' | 'jobs.list' | 'jobs.pause' | 'jobs.resume' | 'jobs.cancel'> {
   return {
-    'jobs.start': async ({ libraryId, imageIds, methods, target, seed, ensembles }) => {
+    'jobs.start': async ({ libraryId, imageIds, methods, target, seed, ensembles, settings }) => {
       const m = s.requireModel();
       const allowed = s.modelSummary(m).methods;
       for (const name of methods) {
         getExplainer(name); // unknown names: a clear error listing the known ones
         if (!allowed.includes(name)) throw new SaliencyError(`method "${name}" cannot run on ${m.classifier.info.name}: it needs a linear head the model does not have`, 'BAD_REQUEST');
       }
+      checkMethodSettings(methods, settings);
       if (target && target.classIndex >= m.classifier.info.numClasses) {
         throw new SaliencyError(`target class ${target.classIndex} is out of range: the model has ${m.classifier.info.numClasses} classes`, 'BAD_REQUEST');
       }
@@ -34,12 +36,12 @@ export function jobHandlers(s: ApiService): Handlers<'jobs.start' | 'jobs.list' 
         const todo = recs.filter((rec) => methods.some((method) => !exists(rec, method)) || ensembles.some((c) => !exists(rec, `ensemble:${c}`)));
         if (!todo.length) return s.jobs.add(`${methods.join(', ')} on ${what} (nothing new to do)`, []);
         await s.predict(todo).catch(() => undefined); // the runner explains each image's top-1 class
-        const rec = await createExplainJob(s.store, { libraryId: Number(libraryId), modelPath: m.classifier.info.path!, methods, seed, imageIds: todo.map((r) => r.id), ensembles });
+        const rec = await createExplainJob(s.store, { libraryId: Number(libraryId), modelPath: m.classifier.info.path!, methods, seed, settings, imageIds: todo.map((r) => r.id), ensembles });
         return s.jobs.addRunner(`${[...methods, ...ensembles.map((c) => `ensemble:${c}`)].join(', ')} on ${what}`, rec.counts.total, s.batchRunner(rec.id), { id: `batch-${rec.id}` });
       }
       const items: JobItem[] = recs.flatMap((rec) => methods.filter((method) => !exists(rec, method)).map((method) => ({
         label: `${rec.relPath} · ${method}`,
-        run: (signal: AbortSignal) => s.explain(rec, method, target, seed, signal),
+        run: (signal: AbortSignal) => s.explain(rec, method, target, seed, signal, settings[method]),
       })));
       return s.jobs.add(`${methods.join(', ')} on ${what}`, items);
     },

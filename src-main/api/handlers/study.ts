@@ -20,6 +20,9 @@ import { asId, type Handlers, type StoredExplanationSummary } from '../context.t
 import { filteredImages } from './images.ts';
 import { PRE_PROTOCOL } from '../../engine/protocol.ts';
 import { applyProtocol } from '../../engine/report/comparable.ts';
+import { checkMethodSettings } from './method-settings.ts';
+import { followUpJob, isFollowUp } from './study-followup.ts';
+import { randomisationBlocks } from './randomisation-blocks.ts';
 
 type Spec = ParsedReq<'study.start'>;
 type Estimate = Omit<Res<'study.estimate'>, 'probe'>;
@@ -49,6 +52,7 @@ export function plan(s: ApiService, spec: Spec) {
     getExplainer(name);
     if (!allowed.includes(name)) throw new SaliencyError(`method "${name}" cannot run on ${m.classifier.info.name}: it needs a linear head the model does not have`, 'BAD_REQUEST');
   }
+  checkMethodSettings(methods, spec.methodSettings);
   return { m, images, methods, ensembles };
 }
 
@@ -96,8 +100,18 @@ export function studyHandlers(s: ApiService): Handlers<'model.labels' | 'study.e
       const target = { classIndex: s.prediction(probe.id)![0].classIndex, score: 'logit' as const };
       const est = await estimateCost(m.classifier, loaded.prepared, target, {
         methods: methods.map((name) => ({ name, settings: spec.methodSettings[name] ?? {} })), known: measuredCosts(s, methods, spec),
-        metrics: planMetrics(spec.metrics, spec.metricSettings), ensembles: ensembles.length, images: images.length, seed: spec.seed,
+        metrics: planMetrics(spec.metrics.filter((x) => !isFollowUp(x)), spec.metricSettings), ensembles: ensembles.length, images: images.length, seed: spec.seed,
       });
+      // Follow-up metrics (study-followup.ts): the pointing game costs no model evaluation; a re-run metric re-runs
+      // each single method once per step (model-randomisation: steps blocks; 0 = every block, counted on the model).
+      for (const p of planMetrics(spec.metrics.filter(isFollowUp), spec.metricSettings)) {
+        let runs = 0;
+        if (p.metric.tags.needs.explainerReruns) runs = p.metric.name === 'model-randomisation' ? Number(p.settings.steps) || randomisationBlocks(m.classifier) : 1;
+        const perImage = runs * est.methods.reduce((a, x) => a + x.evaluations, 0);
+        est.metrics.push({ name: p.metric.name, evaluations: Math.round(perImage / Math.max(1, methods.length)), millis: 0 });
+        est.evaluations += perImage * images.length;
+        est.seconds += (perImage * images.length * est.msPerEvaluation) / 1000;
+      }
       if (!estimates.has(s)) estimates.set(s, new Map());
       estimates.get(s)!.set(specKey(spec), est);
       return { ...est, probe: probe.relPath };
@@ -108,12 +122,16 @@ export function studyHandlers(s: ApiService): Handlers<'model.labels' | 'study.e
       await s.predict(images).catch(() => undefined); // the runner explains each image's top-1 class
       const rec = await createExplainJob(s.store, {
         libraryId: asId('library', spec.libraryId), modelPath: m.classifier.info.path!, methods, seed: spec.seed, settings: spec.methodSettings,
-        imageIds: images.map((r) => r.id), ensembles, metrics: spec.metrics, metricSettings: spec.metricSettings,
+        imageIds: images.map((r) => r.id), ensembles, metrics: spec.metrics.filter((x) => !isFollowUp(x)),
+        metricSettings: Object.fromEntries(Object.entries(spec.metricSettings).filter(([k]) => !isFollowUp(k))),
       });
       const what = `${images.length} image${images.length > 1 ? 's' : ''} of ${s.libraryInfo(asId('library', spec.libraryId)).name}`;
       const names = [...methods, ...ensembles.map((e) => `ensemble:${typeof e === 'string' ? e : e.combiner}`)];
       const label = `study: ${names.join(', ')}${spec.metrics.length ? ` + ${spec.metrics.join(', ')}` : ''} on ${what}`;
-      return s.jobs.addRunner(label, rec.counts.total, s.batchRunner(rec.id), { id: `batch-${rec.id}`, units: jobUnits(s, rec.id, estimates.get(s)?.get(specKey(spec))) });
+      const job = s.jobs.addRunner(label, rec.counts.total, s.batchRunner(rec.id), { id: `batch-${rec.id}`, units: jobUnits(s, rec.id, estimates.get(s)?.get(specKey(spec))) });
+      // Queued behind the batch (jobs run in order): annotation and re-run metrics on the maps it made.
+      followUpJob(s, images, names, spec.metrics.filter(isFollowUp), spec.metricSettings, spec.seed);
+      return job;
     },
 
     'study.summary': async ({ libraryId, filter }) => {

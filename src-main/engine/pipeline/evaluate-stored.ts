@@ -7,7 +7,7 @@ import type { Classifier } from '../model/classifier.ts';
 import type { Store } from '../store/store.ts';
 import type { MetricInput as StoredMetric, StoredExplanation } from '../store/results-repo.ts';
 import type { PreparedImage } from '../explain/types.ts';
-import type { Metric } from '../metrics/types.ts';
+import type { Annotation, Metric } from '../metrics/types.ts';
 import { getMetric } from '../metrics/registry.ts';
 import { getExplainer } from '../explain/registry.ts';
 import { SaliencyError } from '../types.ts';
@@ -31,7 +31,8 @@ export interface MetricOutcome {
   errors: { explanationId: number; metric: string; error: string }[];
 }
 
-export async function computeMetrics(model: Classifier, image: PreparedImage, e: Judged, plans: MetricPlan[], seed: number, signal?: AbortSignal): Promise<MetricOutcome> {
+/** `annotation`: the image's ground truth on the model-input grid, for localisation metrics (pointing game). */
+export async function computeMetrics(model: Classifier, image: PreparedImage, e: Judged, plans: MetricPlan[], seed: number, signal?: AbortSignal, annotation?: Annotation): Promise<MetricOutcome> {
   const out: MetricOutcome = { rows: [], errors: [] };
   const explained = { classIndex: e.targetClass, score: e.scoreKind };
   for (const { metric, settings } of plans) {
@@ -41,7 +42,7 @@ export async function computeMetrics(model: Classifier, image: PreparedImage, e:
       const rerun = metric.tags.needs.explainerReruns;
       if (rerun && e.method.startsWith('ensemble')) throw new SaliencyError(`${metric.name} re-runs the explainer, and ${e.method} has none to re-run`, 'BAD_METRIC');
       const explainer = rerun ? { explainer: getExplainer(e.method), settings: e.settings, seed: e.seed } : undefined;
-      const r = await metric.compute({ image, target: metricTarget(metric, explained), map: e.map, model, explainer, signal }, settings, seed);
+      const r = await metric.compute({ image, target: metricTarget(metric, explained), map: e.map, model, explainer, signal, annotation }, settings, seed);
       out.rows.push({
         explanationId: e.id, name: metric.name, value: r.value, curve: r.curve ?? null, randomValue: r.control?.value ?? null, seed, settings: r.settings,
         protocol: PROTOCOL_VERSION,
