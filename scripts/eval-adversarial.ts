@@ -20,7 +20,7 @@ import { Random } from '../src-main/engine/util/random.ts';
 import { argmax } from '../src-main/engine/util/math.ts';
 
 const DATA = path.resolve('../shared/data');
-const ALL_METHODS: [string, Record<string, unknown>][] = [['gradcam', {}], ['saliency', {}], ['inputxgradient', {}], ['smoothgrad', { samples: 10 }], ['integratedgradients', { steps: 16 }]];
+const ALL_METHODS: [string, Record<string, unknown>][] = [['gradcam', {}], ['saliency', {}], ['inputxgradient', {}], ['smoothgrad', { samples: 50 }], ['integratedgradients', { steps: 64 }]];
 const EPSILONS = [1, 2, 8];
 
 const { values } = parseArgs({ options: { images: { type: 'string' }, offset: { type: 'string' }, model: { type: 'string' }, steps: { type: 'string' }, methods: { type: 'string' } } });

@@ -15,6 +15,7 @@ import type { Target } from '../../src-main/engine/types.ts';
 import { argmax } from '../../src-main/engine/util/math.ts';
 import { gaussLegendre, integrationRule, IG_METHODS } from '../../src-main/engine/explain/gradient/integrated-gradients.ts';
 import { releaseGradientGraphs } from '../../src-main/engine/model/autodiff/gradient-scheduler.ts';
+import { bootstrapMeanCI } from '../../src-main/engine/stats/bootstrap.ts';
 
 
 async function explain(model: Classifier, image: PreparedImage, target: Target, name: string, settings: Record<string, unknown> = {}, seed = 1, signal?: AbortSignal): Promise<Explanation> {
@@ -77,8 +78,10 @@ describe('input-gradient methods on builtin:demo', () => {
   it('IG reports completeness; bad settings and cancellation fail clearly', async () => {
     const { model, image, target } = demo;
     const ig = await explain(model, image, target, 'integratedgradients', { steps: 16, baseline: 'black' });
-    const c = ig.extras.completeness as { sum: number; delta: number; relError: number };
-    expect(Math.abs(c.sum - c.delta)).toBeCloseTo(c.relError * Math.abs(c.delta), 9);
+    const c = ig.extras.completeness as { sum: number; change: number; delta: number; relError: number };
+    // Captum's convergence delta: sum(attr) - (f(x) - f(x')), signed.
+    expect(c.delta).toBeCloseTo(c.sum - c.change, 9);
+    expect(Math.abs(c.delta)).toBeCloseTo(c.relError * Math.abs(c.change), 9);
     expect(() => getExplainer('integratedgradients').settings({ method: 'simpson' })).toThrow(/method must be one of gausslegendre/);
     expect(() => getExplainer('smoothgrad').settings({ type: 'sq' })).toThrow(/type must be one of/);
     const ctrl = new AbortController();
@@ -88,20 +91,33 @@ describe('input-gradient methods on builtin:demo', () => {
 });
 
 describe.skipIf(!HAS_DATA)('Integrated Gradients completeness on SqueezeNet 1.1', () => {
-  it('64 Gauss-Legendre steps from the zero input, 10 sample images: relative error printed', async () => {
+  it('64 Gauss-Legendre steps from the zero input, 10 sample images: per-image errors, mean and interval printed', async () => {
     const model = await Classifier.load(modelPath(MODELS.squeezenet));
     const rows = (await manifest()).slice(0, 10);
     const errors: number[] = [];
+    const inputs: { prepared: PreparedImage; target: Target }[] = [];
     for (const r of rows) {
       const { prepared } = await prepareImageFile(sample(r.filename), model);
       const target: Target = { classIndex: argmax((await model.predict([prepared.input])).logits), score: 'logit' };
       const ig = await explain(model, prepared, target, 'integratedgradients', { steps: 64 });
       errors.push((ig.extras.completeness as { relError: number }).relError);
+      inputs.push({ prepared, target });
     }
-    console.log(`IG completeness, 64 Gauss-Legendre steps, zero baseline, SqueezeNet, ${rows.length} images: ${errors.map((e) => `${(100 * e).toFixed(2)}%`).join(' ')}`);
+    const ci = bootstrapMeanCI(errors);
+    const pct = (e: number) => `${(100 * e).toFixed(2)}%`;
+    const above = errors.filter((e) => e >= 0.01).length;
+    console.log(`IG completeness |sum(attr) - (f(x) - f(x'))| / |f(x) - f(x')|, 64 Gauss-Legendre steps, zero baseline, logit, SqueezeNet, ${rows.length} images: `
+      + `${rows.map((r, i) => `${r.filename} ${pct(errors[i])}`).join(', ')}; mean ${pct(ci.mean)} [${pct(ci.lo)}, ${pct(ci.hi)}] (95% bootstrap, n = ${ci.n}); `
+      + `${above === 0 ? 'all under 1%' : `${above} of ${rows.length} NOT under 1%`}`);
+    // The worst image again with 4x the steps: the error is quadrature error (the logit is piecewise linear along the
+    // path on this ReLU/MaxPool network, so the integrand jumps), and it shrinks with more nodes.
+    const worst = errors.indexOf(Math.max(...errors));
+    const fine = await explain(model, inputs[worst].prepared, inputs[worst].target, 'integratedgradients', { steps: 256 });
+    const fineErr = (fine.extras.completeness as { relError: number }).relError;
+    console.log(`IG completeness of the worst image (${rows[worst].filename}): ${pct(errors[worst])} at 64 steps, ${pct(fineErr)} at 256 steps`);
     expect(errors.length).toBe(10);
-    // Measured 0.1-3% (README): ReLU networks make the path gradient piecewise constant, which quadrature integrates
-    // only approximately; the bound below is what the implementation guarantees, not the issue's 1% target.
+    expect(fineErr).toBeLessThan(errors[worst]);
+    // The bound the implementation guarantees (quadrature of a discontinuous integrand), not the issue's 1% target.
     expect(Math.max(...errors)).toBeLessThan(0.05);
     await releaseGradientGraphs();
     await model.dispose();

@@ -13,10 +13,12 @@ import { maxSensitivity } from './max-sensitivity.ts';
 import { modelRandomisation } from './model-randomisation.ts';
 import { rankAgreement, topKAgreement } from './agreement.ts';
 import { adversarialFragility } from './adversarial-fragility.ts';
+import { adversarialTopK } from './adversarial-topk.ts';
 
 const ALL: Metric[] = [
   deletion, insertion, aopcMorf, aopcLerf, roadMorf, roadLerf, pointingGame, energyPointingGame, sparseness,
   complexity, maxSensitivity, modelRandomisation, rankAgreement, topKAgreement, adversarialFragility,
+  adversarialTopK,
 ] as unknown as Metric[];
 
 export const METRICS: ReadonlyMap<string, Metric> = new Map(ALL.map((m) => [m.name, m]));

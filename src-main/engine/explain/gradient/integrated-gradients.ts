@@ -3,7 +3,11 @@
 // (left, right, middle, trapezoid), with the same nodes and weights as Captum's approximation_parameters.
 // Default steps 50 as Captum's n_steps. Baselines: 'zero' (the input the model sees as all zeros: Captum's default
 // on the normalised tensor), 'black', 'gray', 'blur', 'uniform' (seeded uniform noise in 0..255).
-// Completeness (Captum's convergence delta) is reported: sum(attr) against f(x) - f(x').
+// Completeness is reported as Captum's _compute_convergence_delta: delta = sum(attr) - (f(x) - f(x')) (signed, as
+// Captum returns it), with change = f(x) - f(x') and relError = |delta| / |change|. Sums are float64 (Captum sums
+// in the attribution's float32). On a ReLU/MaxPool network the logit is piecewise linear along the path, so the
+// integrand is piecewise constant with jumps: Gauss-Legendre is then only first-order accurate and the error at a
+// fixed step count varies by image (README: measured convergence with steps).
 import type { Explainer, Explanation, ExplainContext, PreparedImage } from '../types.ts';
 import type { PlanarImage, Target } from '../../types.ts';
 import { SaliencyError } from '../../types.ts';
@@ -109,13 +113,14 @@ export class IntegratedGradients implements Explainer<IgSettings> {
     }, 'path points');
     const attr = acc.map((v, i) => v * diff[i]);
     const rows = await schedulerFor(model).evaluate([x, baseline], { signal: ctx.signal });
-    const delta = targetScore(rows, 0, target) - targetScore(rows, 1, target);
+    const change = targetScore(rows, 0, target) - targetScore(rows, 1, target);
     let sum = 0;
     for (const v of attr) sum += v;
+    const delta = sum - change;
     const map = reduceChannels(model, attr, settings.channels);
     return {
       method: this.name, target, map, evaluations: settings.steps + 2, settings, seed,
-      extras: { completeness: { sum, delta, relError: Math.abs(sum - delta) / Math.max(1e-12, Math.abs(delta)) }, backward: true },
+      extras: { completeness: { sum, change, delta, relError: Math.abs(delta) / Math.max(1e-12, Math.abs(change)) }, backward: true },
       millis: performance.now() - t0,
     };
   }

@@ -7,6 +7,7 @@ import { GraphIndex, decodeModel, encodeModel, toNum, valueShape, type OnnxModel
 import { makeBatchDynamic } from '../classifier.ts';
 import { Emitter } from './emitter.ts';
 import { upgradeOpset } from './upgrade.ts';
+import type { BackwardGraphCache, CompiledBackward } from './disk-cache.ts';
 import { OUTPUT_FLAT, SEED_LOGIT, SEED_PROBABILITY, emitBackward, gradName, planGradient } from './compile.ts';
 
 export interface GradientGraphOptions {
@@ -38,37 +39,26 @@ export class GradientGraph {
     readonly bytes: number,
   ) {}
 
-  static async compile(modelBytes: Uint8Array, opts: GradientGraphOptions): Promise<GradientGraph> {
-    const model = decodeModel(modelBytes, `model ${opts.label}`);
-    const input = (model.graph.input ?? []).find((i) => i.name === opts.input);
-    const inShape = valueShape(input);
-    if (!input || !inShape) throw new SaliencyError(`gradients: model ${opts.label} has no input "${opts.input}" with a known shape`, 'BAD_MODEL');
-    if (input.type?.tensor_type?.elem_type !== 1) throw new SaliencyError(`gradient methods need a float32 model: the input of model ${opts.label} is not float32`, 'NO_GRADIENT');
-    const before = new GraphIndex(model.graph);
-    const taken = new Set<string>(model.graph.node.flatMap((n) => [...n.input, ...n.output]));
-    const up = new Emitter(taken, 'upgrade');
-    upgradeOpset(model, up, (name) => (before.consumers.get(name) ?? []).length > 0 || (model.graph.output ?? []).some((o) => o.name === name));
-    model.graph.initializer = [...(model.graph.initializer ?? []), ...up.initializers];
-    model.ir_version = Math.max(8, toNum(model.ir_version));
-    if (inShape[0] !== -1) makeBatchDynamic(model, new GraphIndex(model.graph), opts.input);
-    model.graph.value_info = [];
-
-    const plan = planGradient(model, opts.input, opts.output, opts.wrt, opts.label);
-    const shapes = await probeShapes(plan.model, opts.input, inShape, plan.path, opts.threads ?? 0, opts.label);
-    const outShape = shapes.get(opts.output)!;
-    const outputSize = outShape.slice(1).reduce((a, b) => a * b, 1);
-    const compiled = encodeModel(emitBackward(plan, shapes, outputSize));
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(compiled, {
-        executionProviders: ['cpu'], intraOpNumThreads: opts.threads ?? 0, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3,
-      });
-    } catch (e) {
-      throw new SaliencyError(`gradients: ONNX Runtime rejected the backward graph of model ${opts.label} (${String((e as Error).message).split('\n')[0]})`, 'NO_GRADIENT');
+  /**
+   * The backward graph of a model: from `cache` when it holds a valid file for this key, else compiled (and then
+   * written to `cache`). A cached graph ONNX Runtime refuses is rebuilt like a corrupt file.
+   */
+  static async compile(modelBytes: Uint8Array, opts: GradientGraphOptions, cache?: BackwardGraphCache): Promise<GradientGraph> {
+    const hit = cache?.load();
+    if (hit) {
+      try {
+        const session = await createSession(hit.bytes, opts);
+        compileStats.loaded++;
+        return new GradientGraph(opts, session, hit.dims, hit.outputSize, hit.bytes.length);
+      } catch (e) {
+        cache!.reject((e as Error).message.split('\n')[0]);
+      }
     }
-    const dims = new Map<string, number[]>([[opts.input, inShape.slice(1)]]);
-    for (const w of opts.wrt) dims.set(w, shapes.get(w)?.slice(1) ?? inShape.slice(1));
-    return new GradientGraph(opts, session, dims, outputSize, compiled.length);
+    const built = await build(modelBytes, opts);
+    const session = await createSession(built.bytes, opts);
+    compileStats.compiled++;
+    cache?.store(built);
+    return new GradientGraph(opts, session, built.dims, built.outputSize, built.bytes.length);
   }
 
   /**
@@ -111,6 +101,45 @@ export class GradientGraph {
     if (this.disposing) return;
     this.disposing = true;
     if (this.active === 0) await this.session.release();
+  }
+}
+
+/** Counts of backward graphs compiled and loaded from the disk cache in this process (tests, reports). */
+export const compileStats = { compiled: 0, loaded: 0 };
+
+/** decode -> opset upgrade -> dynamic batch -> plan -> probe shapes -> emit. */
+async function build(modelBytes: Uint8Array, opts: GradientGraphOptions): Promise<CompiledBackward> {
+  const model = decodeModel(modelBytes, `model ${opts.label}`);
+  const input = (model.graph.input ?? []).find((i) => i.name === opts.input);
+  const inShape = valueShape(input);
+  if (!input || !inShape) throw new SaliencyError(`gradients: model ${opts.label} has no input "${opts.input}" with a known shape`, 'BAD_MODEL');
+  if (input.type?.tensor_type?.elem_type !== 1) throw new SaliencyError(`gradient methods need a float32 model: the input of model ${opts.label} is not float32`, 'NO_GRADIENT');
+  const before = new GraphIndex(model.graph);
+  const taken = new Set<string>(model.graph.node.flatMap((n) => [...n.input, ...n.output]));
+  const up = new Emitter(taken, 'upgrade');
+  upgradeOpset(model, up, (name) => (before.consumers.get(name) ?? []).length > 0 || (model.graph.output ?? []).some((o) => o.name === name));
+  model.graph.initializer = [...(model.graph.initializer ?? []), ...up.initializers];
+  model.ir_version = Math.max(8, toNum(model.ir_version));
+  if (inShape[0] !== -1) makeBatchDynamic(model, new GraphIndex(model.graph), opts.input);
+  model.graph.value_info = [];
+
+  const plan = planGradient(model, opts.input, opts.output, opts.wrt, opts.label);
+  const shapes = await probeShapes(plan.model, opts.input, inShape, plan.path, opts.threads ?? 0, opts.label);
+  const outShape = shapes.get(opts.output)!;
+  const outputSize = outShape.slice(1).reduce((a, b) => a * b, 1);
+  const compiled = encodeModel(emitBackward(plan, shapes, outputSize));
+  const dims = new Map<string, number[]>([[opts.input, inShape.slice(1)]]);
+  for (const w of opts.wrt) dims.set(w, shapes.get(w)?.slice(1) ?? inShape.slice(1));
+  return { bytes: compiled, dims, outputSize };
+}
+
+async function createSession(bytes: Uint8Array, opts: GradientGraphOptions): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(bytes, {
+      executionProviders: ['cpu'], intraOpNumThreads: opts.threads ?? 0, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3,
+    });
+  } catch (e) {
+    throw new SaliencyError(`gradients: ONNX Runtime rejected the backward graph of model ${opts.label} (${String((e as Error).message).split('\n')[0]})`, 'NO_GRADIENT');
   }
 }
 

@@ -1,7 +1,7 @@
 // Gradients for a loaded Classifier: its backward graph (compiled once per model file hash and set of
-// differentiated tensors), fed through a batching queue like the forward scheduler's: concurrent callers fill
-// each other's batches, identical (image, target) requests are computed once (LRU cache), and a caller's
-// AbortSignal drops its queued work.
+// differentiated tensors; kept in memory, an LRU of 4, and on disk, disk-cache.ts), fed through a batching queue
+// like the forward scheduler's: concurrent callers fill each other's batches, identical (image, target) requests
+// are computed once (LRU cache), and a caller's AbortSignal drops its queued work.
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { Classifier } from '../classifier.ts';
@@ -11,6 +11,7 @@ import { toModelTensor } from '../presets.ts';
 import { softmaxRow } from '../../util/math.ts';
 import { cancelledError, imageKey } from '../../infer/scheduler.ts';
 import { GradientGraph } from './gradient-graph.ts';
+import { BackwardGraphCache, backwardCacheDir } from './disk-cache.ts';
 
 /** The name that stands for the model input in `wrt` lists. */
 export const INPUT = 'input';
@@ -52,16 +53,20 @@ export function modelBytes(model: Classifier): Uint8Array {
   return bytes;
 }
 
-/** The compiled backward graph for a model and tensors, cached per model file hash. */
-export function gradientGraph(model: Classifier, wrt: string[]): Promise<GradientGraph> {
+/**
+ * The compiled backward graph for a model and tensors, cached per model file hash. `output` is the tensor whose
+ * cotangent is fed (the logits by default; an intermediate tensor gives a vector-Jacobian product from it, e.g.
+ * a feature block to the input).
+ */
+export function gradientGraph(model: Classifier, wrt: string[], output = model.info.logitsTensor): Promise<GradientGraph> {
   const info = model.info;
   const tensors = wrt.map((w) => (w === INPUT ? info.input.name : w));
-  const key = `${info.sha256}|${info.logitsTensor}|${tensors.join('|')}`;
+  const key = `${info.sha256}|${output}|${tensors.join('|')}`;
   let g = graphs.get(key);
   if (g) {
     graphs.delete(key);
   } else {
-    g = Promise.resolve().then(() => GradientGraph.compile(modelBytes(model), { input: info.input.name, output: info.logitsTensor, wrt: tensors, label: info.name }));
+    g = Promise.resolve().then(() => GradientGraph.compile(modelBytes(model), { input: info.input.name, output, wrt: tensors, label: info.name }, diskCache(model, output, tensors)));
     g.catch(() => graphs.delete(key));
   }
   graphs.set(key, g);
@@ -71,6 +76,13 @@ export function gradientGraph(model: Classifier, wrt: string[]): Promise<Gradien
     void evicted.then((x) => x.dispose(), () => undefined);
   }
   return g;
+}
+
+/** The on-disk cache entry for a model loaded from a file (in-memory models, e.g. randomised copies, are transient). */
+function diskCache(model: Classifier, output: string, wrt: string[]): BackwardGraphCache | undefined {
+  const dir = backwardCacheDir();
+  if (!dir || memoryModels.has(model) || !model.info.path) return undefined;
+  return new BackwardGraphCache(dir, { model: model.info.sha256, input: model.info.input.name, output, wrt });
 }
 
 /** Releases every cached backward graph (tests and long sessions that switch models). */
