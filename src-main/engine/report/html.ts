@@ -7,6 +7,7 @@ import { boxPlot, esc, heatmap, lineChart, type Series } from './charts.ts';
 import { type ConceptsSection, renderConceptsHtml } from './concepts.ts';
 import { STATISTICS_NOTE } from './summary.ts';
 import { settingsTable } from './settings-table.ts';
+import { renderRobustnessHtml, robustnessSection } from './robustness.ts';
 
 export interface GalleryItem {
   imageId: number;
@@ -152,6 +153,7 @@ input ${info.input ? `${info.input.layout} ${info.input.width}x${info.input.heig
 <div class="cards">${findings}</div>${analysis.notes.map((n) => `<p class="muted">${esc(n)}</p>`).join('')}
 <h2>Measured pros and cons</h2><p class="muted">Each with its mean, 95% bootstrap interval and n over this selection's images. Seconds are wall-clock on the machine that made the maps.</p>${profilesTable(analysis)}
 ${analysis.conventions.map((c) => `<p class="muted">${esc(c)}</p>`).join('')}
+${renderRobustnessHtml(robustnessSection(data))}
 <h2>Agreement between methods</h2><div class="charts"><figure>${heatmap(agreement.methods, agreement.matrix, 'mean Spearman rank correlation')}</figure></div>
 ${analysis.disagreements.length ? `<p>Images where the single methods disagree most: ${analysis.disagreements.map((d) => `${esc(d.relPath)} (${fmt(d.meanAgreement, 2)})`).join(', ')}.</p>` : ''}
 <h2>Human ratings</h2>${ratings}

@@ -14,6 +14,7 @@ import { collectReport, type ReportData, type ReportSelection } from './collect.
 import { analyse, type Analysis } from './analysis.ts';
 import { agreementOf, type AgreementResult } from './agreement.ts';
 import { renderHtml, type GalleryItem } from './html.ts';
+import { robustnessSection } from './robustness.ts';
 import { metricsCsv, pairsCsv, summaryCsv } from './tables.ts';
 import { measureMaps } from './profile.ts';
 import { type ConceptOptions, conceptsCsv, conceptsSection, type ConceptsSection } from './concepts.ts';
@@ -121,7 +122,8 @@ export async function makeReport(store: Store, selection: ReportSelection, opts:
   }
   if (formats.includes('json')) {
     files.json = `${base}.json`;
-    await writeFile(files.json, JSON.stringify({ ...data, analysis, agreement, ...(concepts ? { concepts } : {}) }, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2));
+    const robustness = robustnessSection(data);
+    await writeFile(files.json, JSON.stringify({ ...data, analysis, agreement, ...(concepts ? { concepts } : {}), ...(robustness ? { robustness } : {}) }, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2));
   }
   store.transaction(() => {
     for (const [kind, file] of Object.entries(files)) store.reports.add({ kind, path: path.resolve(file!), madeFrom });
