@@ -396,7 +396,7 @@ describe('explain and report arguments (issue 16 #11)', () => {
 
 
 describe.skipIf(!HAS_DATA)('two runs on one library at once', () => {
-  it('the second is refused while the first runs (no item computed twice), and runs after it', async () => {
+  it('the second joins the first job while it runs (no item computed twice), and a later run makes a new job', async () => {
     const dir = tempDir();
     const lib = path.join(dir, 'lib');
     mkdirSync(lib);
@@ -410,10 +410,13 @@ describe.skipIf(!HAS_DATA)('two runs on one library at once', () => {
     });
     expect(first.code, first.stderr).toBe(0);
     const r = await second!;
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/library 1: job 1 \(gradcam, rise\) is being run by process \d+; a second run would compute the same items/);
-    // Once it is done, a new run is taken.
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/job 1 is being run by process \d+: joining it, items are claimed one image at a time/);
+    const done = (out: string) => Number(/process \d+: (\d+) items done here/.exec(out)![1]);
+    expect(done(first.stdout) + done(r.stdout)).toBe(12); // every item once, between the two
+    // Once it is done, a new run is a new job.
     const after = await runCli(args);
     expect(after.code, after.stderr).toBe(0);
+    expect(after.stdout).toMatch(/^job 2: 12 items/m);
   });
 });

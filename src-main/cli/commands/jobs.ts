@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
 import { openStore } from '../../engine/store/store.ts';
 import type { JobRecord } from '../../engine/store/jobs-repo.ts';
-import { requestStop, resumableJobs } from '../../engine/jobs/runner.ts';
+import { processAlive, requestStop, resumableJobs } from '../../engine/jobs/runner.ts';
 import { runInForeground } from './run.ts';
 import { runFleetInForeground } from '../fleet-foreground.ts';
 import { SaliencyError } from '../../engine/types.ts';
@@ -18,7 +18,10 @@ const USAGE = `Usage:
   saliency jobs cancel <id> [--db FILE]
   saliency jobs errors <id> [--db FILE]
 
-A job killed or crashed shows as "running (process gone)"; resume finishes exactly its missing items.`;
+A job killed or crashed shows as "running (process gone)"; resume finishes exactly its missing items.
+A running job ends its line with the processes running it: "pid 1234" or, when a second run joined it,
+"pid 1234+5678" (the job's own pid first, then the others claiming its images). Resuming a job that another
+process is running joins it (each claims one image at a time).`;
 
 export function reportJob(j: JobRecord): void {
   console.log(`job ${j.id} ${j.status}: ${j.counts.done}/${j.counts.total} done, ${j.counts.error} errors, ${j.counts.pending} pending${j.error ? ` (${j.error})` : ''}`);
@@ -53,7 +56,8 @@ export const jobsCommand: Command = {
         if (jobs.length === 0) console.log('no jobs');
         for (const j of jobs) {
           const status = crashed.has(j.id) ? 'running (process gone)' : j.status;
-          console.log(`${String(j.id).padStart(4)}  ${status.padEnd(22)} ${j.counts.done}/${j.counts.total} done, ${j.counts.error} errors  ${describeParams(j)}  ${j.modelPath}`);
+          const pids = store.jobs.runnerPids(j, processAlive);
+          console.log(`${String(j.id).padStart(4)}  ${status.padEnd(22)} ${j.counts.done}/${j.counts.total} done, ${j.counts.error} errors  ${describeParams(j)}  ${j.modelPath}${pids.length ? `  pid ${pids.join('+')}` : ''}`);
         }
         return 0;
       }
@@ -63,7 +67,11 @@ export const jobsCommand: Command = {
         const workers = values.workers !== undefined ? Number(values.workers) : undefined;
         let code = 0;
         for (const id of ids) {
-          const queue = values.local ? undefined : values.queue ?? store.jobs.find(id).params.queue;
+          const job = store.jobs.find(id);
+          const queue = values.local ? undefined : values.queue ?? job.params.queue;
+          if (values.local && job.params.queue && job.status === 'running' && job.pid !== null && processAlive(job.pid)) {
+            throw new SaliencyError(`job ${id} runs on the fleet queue ${job.params.queue} (process ${job.pid}): --local cannot join it; pause it first (saliency jobs pause ${id})`, 'JOB_BUSY');
+          }
           if (values.local) store.jobs.setQueue(id, null);
           code = Math.max(code, queue
             ? await runFleetInForeground(store, id, { queue, retryErrors: values['retry-errors'] })

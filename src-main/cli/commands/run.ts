@@ -11,6 +11,7 @@ import { reportJob } from './jobs.ts';
 import { runFleetInForeground } from '../fleet-foreground.ts';
 import { checkQueue } from '../../engine/fleet/queue.ts';
 import { SaliencyError, type ScoreKind } from '../../engine/types.ts';
+import type { JobRecord } from '../../engine/store/jobs-repo.ts';
 import { parseSettings } from './explain.ts';
 import { intOption, resolveModel } from '../common.ts';
 import { ensembleSpecs, loadWeights } from '../../engine/ensemble/weights/load.ts';
@@ -27,8 +28,9 @@ metrics on the target's probability with their random-map control). --ensemble: 
 method ensemble:<combiner>) and measured too; --weights: the weight set of weighted ensembles (a JSON
 file from saliency ensemble-weights, {"gradcam": 2, ...}, or the name of a set saved in the database). --set lime.samples=300, --set deletion.steps=20 or
 --set mean.<option>=... sets a method's, a metric's or an ensemble's setting; --seed seeds explainers and metrics. A folder that is not a library yet is added; a library is rescanned first.
-Ctrl-C pauses after the images in flight; a killed run loses nothing committed: finish it with
-saliency jobs resume. Exit code 0: all done; 1: some items failed (saliency jobs errors <id>).
+Ctrl-C pauses at the next batch (the items in flight stay pending); a killed run loses nothing committed:
+finish it with saliency jobs resume. A second run with the same work while the first runs joins its job
+(each process claims one image at a time; each prints how many items it did); other work runs as its own job. Exit code 0: all done; 1: some items failed (saliency jobs errors <id>).
 --queue: the images go to a Redis queue served by \`saliency worker\` processes on any machines (BullMQ);
 this process stores their results (see docs/fleet.md). --shared-paths: send file paths, not the images'
 bytes, when every worker reads the library at the same path.`;
@@ -77,13 +79,14 @@ export const runCommand: Command = {
         const scan = await scanLibrary(store, libraryId);
         if (scan.added + scan.changed + scan.removed > 0) console.log(`library ${libraryId}: ${scan.added} new, ${scan.changed} changed, ${scan.removed} removed files`);
       }
-      refuseConcurrentRun(store, libraryId, methods);
       const pick = (names: string[]) => Object.fromEntries(Object.entries(custom).filter(([k]) => names.includes(k)));
-      const job = await createExplainJob(store, {
+      const made = await createExplainJob(store, {
         libraryId, modelPath: await resolveModel(values.model), methods, score: values.score as ScoreKind | undefined, seed,
         settings: pick(methodNames), metrics, metricSettings: pick(metrics),
         ensembles: ensembleSpecs(ensembles, values.weights ? await loadWeights(values.weights, store.weightSets) : undefined, custom),
       });
+      const { job, found } = store.jobs.sameWorkLive(made.id, process.pid, processAlive);
+      if (found) return await joinLiveJob(store, job, { workers, queue: values.queue });
       const perImage = job.params.methods.length + ensembles.length;
       const what = [...job.params.methods, ...ensembles.map((e) => `ensemble:${e}`)].join(', ');
       console.log(`job ${job.id}: ${job.counts.total} items (${job.counts.total / perImage} images x ${what})${metrics.length ? `, metrics ${metrics.join(', ')}` : ''}`);
@@ -96,18 +99,20 @@ export const runCommand: Command = {
 };
 
 /**
- * Two runs on one library at once would compute every item twice: a run is refused while another live process
- * runs (or has just made) a job with any of the same methods on the library, and told which job to follow.
+ * A second run with the same work (library, model, methods, settings, metrics, ensembles, seed and images) as a
+ * job a live process is running joins that job: both claim its images one at a time, so nothing is computed
+ * twice and either may stop or be killed without losing the other's work. Different work on the same library
+ * (other methods or settings) runs as its own job, so each job keeps its own progress, pause and resume; items
+ * the two jobs share (same method, settings and image) are then computed by each (their stores are upserts:
+ * no duplicate rows). A fleet job (its items are in Redis) is never joined, nor joined from the fleet path: one line.
  */
-function refuseConcurrentRun(store: ReturnType<typeof openStore>, libraryId: number, methods: string[]): void {
-  const recent = Date.now() - 120_000;
-  const live = store.jobs.list({ status: ['running', 'queued'] }).find((j) => j.libraryId === libraryId
-    && j.params.methods.some((m) => methods.includes(m))
-    && (j.status === 'running' ? j.pid !== null && j.pid !== process.pid && processAlive(j.pid) : Date.parse(j.createdAt) > recent));
-  if (live) {
-    throw new SaliencyError(`library ${libraryId}: job ${live.id} (${live.params.methods.join(', ')}) is being run${live.pid ? ` by process ${live.pid}` : ''}; ` +
-      `a second run would compute the same items: wait for it (saliency jobs list shows its progress)`, 'JOB_BUSY');
+async function joinLiveJob(store: ReturnType<typeof openStore>, job: JobRecord, opts: { workers?: number; queue?: string }): Promise<number> {
+  if (job.params.queue || opts.queue) {
+    throw new SaliencyError(`job ${job.id} with the same work is being run by process ${job.pid}${job.params.queue ? ` on the fleet queue ${job.params.queue}` : ' locally'}: ` +
+      `${job.params.queue ? 'add capacity with saliency worker' : 'run without --queue to join it'}, or wait for it (saliency jobs list)`, 'JOB_BUSY');
   }
+  console.log(`job ${job.id} is being run by process ${job.pid}: joining it, items are claimed one image at a time`);
+  return runInForeground(store, job.id, opts);
 }
 
 /** Runs a job here with a progress bar; Ctrl-C pauses it (a second Ctrl-C quits at once). */
@@ -124,13 +129,19 @@ export async function runInForeground(store: ReturnType<typeof openStore>, jobId
   let interrupts = 0;
   const onSigint = () => {
     if (++interrupts > 1) process.exit(130);
-    console.error(`\npausing job ${jobId} after the images in flight (Ctrl-C again to quit now)`);
+    console.error(`\npausing job ${jobId} at the next batch (Ctrl-C again to quit now)`);
     runner.pause();
   };
   process.on('SIGINT', onSigint);
   try {
     const job = await runner.run();
     bar?.done();
+    // This process's share: with several processes on one job each did some of its items.
+    console.log(`process ${process.pid}: ${runner.share.done} items done here, ${runner.share.error} failed`);
+    if (runner.leftTo.length) {
+      console.log(`job ${jobId}: nothing left to claim; its last images are being done by process ${runner.leftTo.join(', ')}`);
+      return runner.share.error > 0 ? 1 : 0;
+    }
     reportJob(job);
     if (job.status !== 'done') return 1;
     return job.counts.error > 0 ? 1 : 0;

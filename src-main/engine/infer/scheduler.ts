@@ -152,6 +152,11 @@ export class InferenceScheduler {
     });
   }
 
+  /** Resolves once no batch runs or waits (an aborted caller's batch in flight still completes: this waits for it). */
+  async whenIdle(): Promise<void> {
+    while (this.pumping || this.queue.length > 0) await new Promise<void>((r) => setTimeout(r, 5));
+  }
+
   /** A caller gave up on a job: if nobody else waits and it has not started, drop it from the queue. */
   private detach(job: Job, waiter: (r: Row | Error) => void): void {
     job.waiters.delete(waiter);

@@ -49,11 +49,18 @@ export interface ItemResult {
 
 export interface JudgeResult { type: 'judged'; taskId: number; itemId: number; metrics: MetricsOutcome; millis: number }
 
-export type ToWorker = ImageTask | { type: 'stop' };
+/** 'abort': stop the task's model evaluations at the next batch (pause, cancel); its unfinished items come back as
+ *  'item-aborted'. 'stop': finish, dispose the session and exit. */
+export type ToWorker = ImageTask | { type: 'abort'; taskId: number } | { type: 'stop' };
 export type FromWorker =
   | { type: 'ready'; info: ModelInfo }
   | ItemResult
   | JudgeResult
   | { type: 'item-error'; taskId: number; itemId: number; message: string; code: string }
+  /** An item's method reports progress; evaluations: the worker's model evaluations so far (scheduler stats). */
+  | { type: 'item-progress'; taskId: number; itemId: number; fraction: number; evaluations: number }
+  /** An item stopped by an abort (not stored); evaluations: the worker's so far, evaluationsAfterAbort: those made
+   *  after the abort arrived (the batch that was running), both counted once no batch runs any more. */
+  | { type: 'item-aborted'; taskId: number; itemId: number; evaluations: number; evaluationsAfterAbort: number }
   | { type: 'task-done'; taskId: number }
   | { type: 'fatal'; message: string; code: string };

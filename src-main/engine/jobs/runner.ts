@@ -2,19 +2,24 @@
 // time to each worker and is the only writer: each item's result (map, metric rows) is stored together
 // with the item's status in one transaction. An image's ensemble items come after its methods: the main
 // thread builds them from the stored maps, the same worker computes their metrics, and each is saved with
-// its metrics and status in one transaction too (saves are upserts, so redoing an item never duplicates). Killing the process loses at most the items in flight, which are still
-// 'pending', so running the job again does exactly the missing ones. Pause and cancel take effect between
-// images, whether asked in this process (pause(), cancel()) or by another (`saliency jobs cancel`, seen by
-// polling the job's status).
+// its metrics and status in one transaction too (saves are upserts, so redoing an item never duplicates).
+// Images are handed out by claiming them in the store (jobs-repo claimImage), not from a list made at the
+// start: several processes may run one job together (a second `saliency run` with the same work joins the
+// first) and each claims the next free image, so nothing is computed twice; the claims of a killed process are
+// taken over. Killing the process loses at most the items in flight, which are still 'pending', so running the
+// job again (or the other process) does exactly the missing ones. Pause and cancel, asked in this process
+// (pause(), cancel()) or by another (`saliency jobs pause`, seen by polling the job's status), abort the model
+// evaluations in flight at the next batch: the aborted items stay 'pending' (never stored half-done) and their
+// claims are given back, so a resume redoes them.
 import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { Store } from '../store/store.ts';
-import type { JobCounts, JobItem, JobRecord, JobStatus } from '../store/jobs-repo.ts';
+import { claimToken, type JobCounts, type JobItem, type JobRecord, type JobStatus } from '../store/jobs-repo.ts';
 import type { RunRecord } from '../store/results-repo.ts';
 import type { BuiltEnsemble } from '../pipeline/ensemble-stored.ts';
 import { SaliencyError } from '../types.ts';
 import { isEnsembleItem, parseMethodSpec } from './methods.ts';
-import type { FromWorker, ImageTask, ItemResult, JudgeResult, MetricsOutcome, WorkerInit } from './protocol.ts';
+import type { FromWorker, ImageTask, ItemResult, JudgeResult, MetricsOutcome, ToWorker, WorkerInit } from './protocol.ts';
 import { startTsWorker } from './ts-worker.ts';
 import { stopWorkers } from './stop-workers.ts';
 import { buildEnsembleItems, finishJob, JobTally, saveExplained, saveItemError, saveJudged } from './commit.ts';
@@ -23,6 +28,11 @@ export type JobEvent =
   | { type: 'started'; job: JobRecord; pending: number; workers: number }
   | { type: 'progress'; counts: JobCounts; itemId: number; ok: boolean }
   | { type: 'item-error'; itemId: number; imageId: number; method: string; error: string }
+  /** Within an item: the fraction its method reports and the worker's model evaluations so far (all items). */
+  | { type: 'item-progress'; itemId: number; fraction: number; evaluations: number }
+  /** An item stopped by pause or cancel: left pending; the model evaluations its worker made after the abort arrived. */
+  | { type: 'item-aborted'; itemId: number; evaluations: number; evaluationsAfterAbort: number }
+  /** status 'running': this process found nothing more to claim and left the job to the others running it. */
   | { type: 'finished'; status: JobStatus; counts: JobCounts };
 
 export interface RunJobOptions {
@@ -48,9 +58,12 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** How often a runner refreshes its claims (they are taken over after CLAIM_STALE_MS without one). */
+const REFRESH_MS = 5_000;
+
 interface Slot { worker: Worker; ready: boolean; task: Task | null }
 
-/** Jobs being run in this process (database file + job id): the pid check cannot tell two runners here apart. */
+/** Jobs being run in this process (database file + job id): claims are per process, so one runner per job here. */
 const ACTIVE = new Set<string>();
 interface Task {
   id: number; imageId: number; items: JobItem[]; open: Set<number>; predictionSaved: boolean;
@@ -66,26 +79,35 @@ export class JobRunner {
   private modelId = 0;
   private job!: JobRecord;
   private runIds?: number[];
+  private runs = new Map<number, RunRecord>();
+  private readonly token = claimToken();
+  /** Items this process stored (done) or recorded as failed: its share of a job run by several. */
+  readonly share = { done: 0, error: 0 };
+  /** Other processes this one left the job to when it found nothing more to claim (empty otherwise). */
+  leftTo: number[] = [];
 
   constructor(private store: Store, readonly jobId: number, private opts: RunJobOptions = {}) {}
 
-  /** Asks the job to stop after the images in flight; it stays resumable. */
-  pause(): void { this.stopping ??= 'pause'; }
+  /** Stops the job at the next batch of model evaluations; the items in flight stay pending (resumable). */
+  pause(): void { this.stopping ??= 'pause'; this.abortInFlight?.(); }
   /** Stops now (in-flight items are dropped and stay pending). */
-  cancel(): void { this.stopping = 'cancel'; this.cancelNow?.(); }
+  cancel(): void { this.stopping = 'cancel'; this.abortInFlight?.(); this.cancelNow?.(); }
   private cancelNow?: () => void;
+  private abortInFlight?: () => void;
 
-  /** Runs the job's pending items; resolves with the job when it is done, paused or cancelled. */
+  /** Runs the job's pending items (beside any other live process running it); resolves with the job when it
+   *  is done, paused or cancelled, or (status 'running') when the rest is being done by another process. */
   async run(): Promise<JobRecord> {
     const { store, jobId } = this;
     const key = `${store.path}#${jobId}`;
     if (ACTIVE.has(key)) throw new SaliencyError(`job ${jobId} is already running in this process`, 'JOB_BUSY');
-    const job = store.jobs.claim(jobId, process.pid, processAlive, { retryErrors: this.opts.retryErrors });
+    const job = store.jobs.claim(jobId, process.pid, processAlive, { retryErrors: this.opts.retryErrors, join: true });
     ACTIVE.add(key);
     try {
       return await this.runClaimed(job);
     } finally {
       ACTIVE.delete(key);
+      try { store.jobs.releaseClaims(jobId, this.token); } catch { /* the store failed: the claims die with this process */ }
     }
   }
 
@@ -93,30 +115,36 @@ export class JobRunner {
     const { store, jobId } = this;
     this.modelId = job.modelId;
     this.job = job;
-    const runs = new Map<number, RunRecord>();
-    const pending = store.jobs.pendingItems(jobId, { retryErrors: this.opts.retryErrors });
-    for (const it of pending) if (it.runId !== null && !runs.has(it.runId)) runs.set(it.runId, store.runs.get(it.runId)!);
-    this.tally = new JobTally({ ...job.counts, pending: pending.length, error: job.counts.error - (this.opts.retryErrors ? pending.filter((p) => p.status === 'error').length : 0) }, (e) => this.emit(e));
-    const tasks: Task[] = [];
-    for (const it of pending) {
-      const last = tasks[tasks.length - 1];
-      if (last && last.imageId === it.imageId) { last.items.push(it); last.open.add(it.id); }
-      else tasks.push({ id: tasks.length + 1, imageId: it.imageId, items: [it], open: new Set([it.id]), predictionSaved: false, phase: 'explain', built: new Map() });
-    }
-    const nWorkers = Math.max(1, Math.min(this.opts.workers ?? Math.max(1, Math.floor(os.cpus().length / 2)), tasks.length || 1));
+    // Counts in events are the job's as stored (other processes may be storing items too).
+    this.tally = new JobTally({ ...job.counts }, (e) => {
+      if (e.type === 'progress') {
+        if (e.ok) this.share.done++; else this.share.error++;
+        e = { ...e, counts: store.jobs.find(jobId).counts };
+      }
+      this.emit(e);
+    });
+    const pending = job.status === 'done' ? 0 : job.counts.pending;
+    const nWorkers = Math.max(1, Math.min(this.opts.workers ?? Math.max(1, Math.floor(os.cpus().length / 2)), pending || 1));
     const threads = this.opts.threadsPerWorker ?? Math.max(1, Math.floor(os.cpus().length / nWorkers));
-    this.emit({ type: 'started', job, pending: pending.length, workers: nWorkers });
-    if (tasks.length === 0) return this.finish('done');
+    this.emit({ type: 'started', job, pending, workers: nWorkers });
+    if (pending === 0) return this.finish('done');
 
     return new Promise<JobRecord>((resolve, reject) => {
       const slots: Slot[] = [];
-      let nextTask = 0;
+      let taskIds = 0;
+      let exhausted = false;
       let settled = false;
       let restarts = 0;
+      let refreshed = Date.now();
       const poll = setInterval(() => {
-        const s = store.jobs.status(jobId);
-        if (s === 'paused') this.pause();
-        else if (s === 'cancelled') this.cancel();
+        try {
+          const now = store.jobs.find(jobId);
+          if (now.status === 'paused') this.pause();
+          else if (now.status === 'cancelled') this.cancel();
+          // the process named as the job's runner was killed while this one goes on: this one is named instead
+          else if (now.status === 'running' && now.pid !== process.pid && (now.pid === null || !processAlive(now.pid))) store.jobs.handOver(jobId, now.pid, process.pid);
+          if (Date.now() - refreshed > REFRESH_MS) { store.jobs.refreshClaims(jobId, this.token); refreshed = Date.now(); }
+        } catch { /* a busy or failing store: the next poll tries again, and the commits report real failures */ }
       }, this.opts.pollMs ?? 300);
 
       const end = (status: JobStatus | Error) => {
@@ -139,6 +167,9 @@ export class JobRunner {
         else void stopped.then(settle);
       };
       this.cancelNow = () => end('cancelled');
+      this.abortInFlight = () => {
+        for (const s of slots) if (s.task) s.worker.postMessage({ type: 'abort', taskId: s.task.id } satisfies ToWorker);
+      };
 
       /** The task's methods, or (once they are stored) its ensembles' metrics; null when nothing is left for a worker. */
       const messageFor = (task: Task): ImageTask | null => {
@@ -148,7 +179,7 @@ export class JobRunner {
             type: 'task', taskId: task.id, path: task.items[0].path, topK: this.opts.topK ?? 5,
             items: methods.map((it) => {
               const m = parseMethodSpec(it.method, job.params.score);
-              const run = runs.get(it.runId!)!;
+              const run = this.runOf(it.runId!);
               return { kind: 'explain', itemId: it.id, method: m.name, score: m.score, settings: run.settings, seed: run.seed };
             }),
           };
@@ -168,15 +199,17 @@ export class JobRunner {
       const dispatch = (slot: Slot) => {
         if (settled || !slot.ready || slot.task) return;
         if (this.stopping === 'cancel') return end('cancelled');
-        while (this.stopping === null && nextTask < tasks.length) {
-          const task = tasks[nextTask++];
+        while (this.stopping === null && !exhausted) {
+          const items = store.jobs.claimImage(jobId, this.token, processAlive);
+          if (items.length === 0) { exhausted = true; break; }
+          const task: Task = { id: ++taskIds, imageId: items[0].imageId, items, open: new Set(items.map((i) => i.id)), predictionSaved: false, phase: 'explain', built: new Map() };
           const msg = messageFor(task);
           if (!msg) continue; // its ensembles were stored here (no metrics to compute)
           slot.task = task;
           slot.worker.postMessage(msg);
           return;
         }
-        if (slots.every((s) => !s.task)) end(this.stopping === 'pause' ? 'paused' : nextTask >= tasks.length ? 'done' : 'paused');
+        if (slots.every((s) => !s.task)) end(this.stopping === 'pause' ? 'paused' : 'done');
       };
 
       const onMessage = (slot: Slot, m: FromWorker) => {
@@ -194,10 +227,16 @@ export class JobRunner {
             return this.commitJudged(slot.task!, m);
           case 'item-error':
             return this.commitError(slot.task!, m.itemId, m.message, m.code);
+          case 'item-progress':
+            return this.emit({ type: 'item-progress', itemId: m.itemId, fraction: m.fraction, evaluations: m.evaluations });
+          case 'item-aborted':
+            // left pending, not stored: its claim is given back when this run ends
+            slot.task?.open.delete(m.itemId);
+            return this.emit({ type: 'item-aborted', itemId: m.itemId, evaluations: m.evaluations, evaluationsAfterAbort: m.evaluationsAfterAbort });
           case 'task-done': {
             // the same worker goes on with the image's ensembles (it still has the image decoded)
             const task = slot.task!;
-            const next = task.phase === 'explain' && this.stopping !== 'cancel' ? messageFor(task) : null;
+            const next = task.phase === 'explain' && this.stopping === null ? messageFor(task) : null;
             if (next) { slot.worker.postMessage(next); return; }
             slot.task = null;
             return dispatch(slot);
@@ -234,6 +273,12 @@ export class JobRunner {
     });
   }
 
+  private runOf(runId: number): RunRecord {
+    let run = this.runs.get(runId);
+    if (!run) this.runs.set(runId, (run = this.store.runs.get(runId)!));
+    return run;
+  }
+
   private commitResult(task: Task, m: ItemResult): void {
     if (!task.open.has(m.itemId)) return;
     const item = task.items.find((i) => i.id === m.itemId)!;
@@ -265,7 +310,7 @@ export class JobRunner {
     for (const f of failed) this.commitError(task, f.itemId, f.message, f.code);
     // without metrics there is nothing for a worker to do: each ensemble is saved with its status right away
     if (!this.job.params.metrics?.length) {
-      for (const [itemId, built] of [...task.built]) this.commitJudged(task, { type: 'judged', taskId: task.id, itemId, metrics: { rows: [], errors: [] }, millis: 0 });
+      for (const [itemId] of [...task.built]) this.commitJudged(task, { type: 'judged', taskId: task.id, itemId, metrics: { rows: [], errors: [] }, millis: 0 });
     }
   }
 
@@ -277,8 +322,28 @@ export class JobRunner {
     this.tally.failed(item, message);
   }
 
+  /**
+   * How this run ends. Its claims are given back first. When other live processes still hold images of the
+   * job and the job is still 'running' (nothing more to claim, or a pause asked in this process only, e.g.
+   * Ctrl-C), the job is left running for them (named by one of their pids) and this run resolves with status
+   * 'running'; the last runner records 'done' (only when no item is pending) or 'paused'.
+   */
   private finish(status: JobStatus): JobRecord {
-    return finishJob(this.store, this.jobId, status, (e) => this.emit(e));
+    const { store, jobId } = this;
+    store.jobs.releaseClaims(jobId, this.token);
+    const now = store.jobs.find(jobId);
+    if (status !== 'cancelled' && now.status === 'running' && now.counts.pending > 0) {
+      const others = store.jobs.otherHolders(jobId, this.token, processAlive);
+      const lead = now.pid !== null && now.pid !== process.pid && processAlive(now.pid) ? now.pid : null;
+      if (others.length > 0 || lead !== null) {
+        this.leftTo = lead !== null ? [lead, ...others.filter((p) => p !== lead)] : others;
+        if (lead === null) store.jobs.handOver(jobId, now.pid, others[0]);
+        const job = store.jobs.find(jobId);
+        this.emit({ type: 'finished', status: job.status, counts: job.counts });
+        return job;
+      }
+    }
+    return finishJob(store, jobId, status, (e) => this.emit(e));
   }
 
   private emit(e: JobEvent): void {

@@ -232,6 +232,14 @@ CREATE TABLE model_costs (
   PRIMARY KEY (model_id, machine, batch_size)
 );`,
   },
+  {
+    version: 6,
+    name: 'job_items: claims, so several processes running one job split its images (jobs-repo.ts claimImage)',
+    sql: `
+ALTER TABLE job_items ADD COLUMN claimed_by TEXT; -- '<pid>@<host>' of the runner doing (or that did) the item; NULL: free
+ALTER TABLE job_items ADD COLUMN claimed_at TEXT; -- refreshed by the holder while it works; an old one is taken over
+CREATE INDEX job_items_claims ON job_items(job_id, status, claimed_by);`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
