@@ -99,13 +99,20 @@ describe.skipIf(!HAS_DATA)('two saliency run processes on one library (real Sque
     const first = start(args);
     await until(() => /items to do/.test(first.out), exited(first));
     const second = start(args);
+    // while both run, `jobs list` names both processes (the job's own pid first)
+    const both = new RegExp(`^\\s+1\\s+running .* pid ${first.child.pid}\\+${second.child.pid}$`, 'm');
+    let listed = '';
+    const listing = (async () => {
+      while (!both.test(listed) && first.child.exitCode === null && second.child.exitCode === null) listed = (await runCli(['jobs', 'list', '--db', db])).stdout;
+    })();
     // other methods on the same library: a job of its own, not joined
     const other = await runCli(['run', '--library', lib, '--model', model(MODELS.squeezenet), '--method', 'gradcam:probability', '--workers', '1', '--db', db]);
     expect(other.code, other.stderr).toBe(0);
     const otherId = Number(/^job (\d+): 12 items \(12 images x gradcam:probability\)/m.exec(other.stdout)?.[1]);
     expect(otherId).toBeGreaterThan(1);
     expect(other.stdout).not.toMatch(/joining/);
-    const [a, b] = await Promise.all([first.closed, second.closed]);
+    const [a, b] = await Promise.all([first.closed, second.closed, listing]);
+    expect(listed).toMatch(both);
     expect(a.code, first.err).toBe(0);
     expect(b.code, second.err).toBe(0);
     expect(second.out).toMatch(new RegExp(`job 1 is being run by process ${first.child.pid}: joining it, items are claimed one image at a time`));
