@@ -1,5 +1,6 @@
 // The backward graph cached on disk: a second process loads it instead of compiling; a corrupt or truncated file
-// is rebuilt with one warning line, never a crash; the gradient is the same either way.
+// is rebuilt with one warning line, never a crash; the gradient is the same either way; files of other compiler
+// code are removed when a graph is written.
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,10 +23,11 @@ describe('backward graphs cached on disk', () => {
   it('a second process loads the graph; corrupt and truncated files are rebuilt with one warning line', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'saliency-bwcache-'));
     try {
+      writeFileSync(path.join(dir, '0000000000000000-of-older-code.onnxbw'), 'a graph of other compiler code');
       const first = await child(dir);
       expect(first).toMatchObject({ compiled: 1, loaded: 0 });
       const files = readdirSync(dir);
-      expect(files).toHaveLength(1);
+      expect(files).toHaveLength(1); // the other code's file removed
       expect(files[0]).toMatch(/\.onnxbw$/); // no temp file left behind
       const file = path.join(dir, files[0]);
 

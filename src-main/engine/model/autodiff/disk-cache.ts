@@ -1,9 +1,10 @@
 // Compiled backward graphs on disk, so a new process skips the compile (decode, opset upgrade, a shape-probing
 // forward run, emit): one file per model sha256 + input + output + differentiated tensors + compiler version and
-// code hash, in
-// the store's cache folder (backward-graphs/ beside the thumbnails) or $SALIENCY_GRADIENT_CACHE ('off' disables).
+// code hash, in the store's cache folder (backward-graphs/ beside the thumbnails) or $SALIENCY_GRADIENT_CACHE
+// ('off' disables).
 // Written atomically (temp file + rename); a file that is corrupt, truncated or from another key/version is
-// rebuilt with one line of warning, never a crash. File: 4-byte little-endian header length, JSON header, ONNX bytes.
+// rebuilt with one line of warning, never a crash; files of other compiler code are removed when a graph is written.
+// File: <code hash>-<key hash>.onnxbw = 4-byte little-endian header length, JSON header, ONNX bytes.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createHash, randomBytes } from 'node:crypto';
@@ -55,7 +56,7 @@ export class BackwardGraphCache {
 
   constructor(readonly dir: string, key: BackwardKey, private readonly warn: (line: string) => void = (l) => console.warn(l)) {
     this.keyText = JSON.stringify({ ...key, version: BACKWARD_COMPILER_VERSION, code: compilerFingerprint() });
-    this.file = path.join(dir, `${sha256(this.keyText).slice(0, 32)}.onnxbw`);
+    this.file = path.join(dir, `${compilerFingerprint()}-${sha256(this.keyText).slice(0, 32)}.onnxbw`);
   }
 
   /** The cached graph, or null (absent: silently; unreadable, corrupt or stale: one warning line). */
@@ -96,6 +97,9 @@ export class BackwardGraphCache {
       mkdirSync(this.dir, { recursive: true });
       writeFileSync(tmp, Buffer.concat([length, header, c.bytes]));
       renameSync(tmp, this.file);
+      // Graphs of other compiler code can never be used by this one: removed so the folder does not grow per change.
+      const mine = `${compilerFingerprint()}-`;
+      for (const f of readdirSync(this.dir)) if (f.endsWith('.onnxbw') && !f.startsWith(mine)) rmSync(path.join(this.dir, f), { force: true });
     } catch (e) {
       rmSync(tmp, { force: true });
       this.warn(`backward-graph cache: could not write ${this.file} (${(e as Error).message.split('\n')[0]}); the graph is compiled again next time`);
