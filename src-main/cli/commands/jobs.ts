@@ -14,7 +14,7 @@ const USAGE = `Usage:
                                   --retry-errors also redoes the failed items of a done job;
                                   a fleet job resumes on its queue: --queue URL gives it again, with
                                   credentials; --local runs it here instead)
-  saliency jobs pause <id> [--db FILE]      (a job running in another process stops after its images in flight)
+  saliency jobs pause <id> [--db FILE]      (a local job stops at its next model batch, a fleet job after its tasks being done)
   saliency jobs cancel <id> [--db FILE]
   saliency jobs errors <id> [--db FILE]
 
