@@ -12,6 +12,7 @@ import { getExplainer } from '../../src-main/engine/explain/registry.ts';
 import { parseSettings } from '../../src-main/cli/commands/explain.ts';
 import { resolveSettings } from '../../src-main/engine/explain/check-settings.ts';
 import { HAS_DATA, MODELS, model, sample } from '../helpers/data.ts';
+import { withRealLibrary } from './real-library.ts';
 
 const FILES = ['n01440764_tench.JPEG', 'n01443537_goldfish.JPEG', 'n01491361_tiger_shark.JPEG'];
 
@@ -70,15 +71,8 @@ describe.skipIf(!HAS_DATA)('settings panel, study metrics on annotations and san
   }, 600_000);
 
   it('study: pointing game on the Annotate data, model-randomisation sanity check; weights with n and intervals', async () => {
-    const root = mkdtempSync(path.join(os.tmpdir(), 'saliency-studymetrics-'));
-    const lib = path.join(root, 'lib');
-    mkdirSync(lib);
-    for (const f of FILES) copyFileSync(sample(f), path.join(lib, f));
-    const api = new ApiService({ dataDir: root, model: model(MODELS.squeezenet) });
-    try {
-      await api.init();
-      const library = await api.call('library.open', { path: lib });
-      await api.jobs.idle();
+    await withRealLibrary(FILES, async (api, libraryId) => {
+      const library = { id: libraryId };
       const images = (await api.call('images.list', { libraryId: library.id, filter: {} })).items;
       // boxes on two of the three images (the whole image on one: a sure hit; a small central box); none on the third
       await api.call('annotations.save', { imageId: images[0].id, boxes: [{ x: 0, y: 0, w: 1, h: 1, label: 'all' }], mask: null, caption: '', concepts: [], author: 't' });
@@ -136,9 +130,6 @@ describe.skipIf(!HAS_DATA)('settings panel, study metrics on annotations and san
       const saved = await api.call('ensemble.save', { name: 'rated', weights: likert.weights, source: 'likert', intervals: likert.intervals! });
       const ws = api.store.weightSets.list().find((w) => String(w.id) === saved.id)!;
       expect((ws.provenance as { intervals: unknown }).intervals).toEqual(likert.intervals);
-    } finally {
-      api.close();
-      rmSync(root, { recursive: true, force: true });
-    }
+    });
   }, 1_800_000);
 });

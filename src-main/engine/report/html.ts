@@ -47,22 +47,38 @@ function interp(xs: number[], ys: number[], x: number): number {
 
 const ci = (c: [number, number] | null | undefined) => (c && Number.isFinite(c[0]) ? `[${fmt(c[0])}, ${fmt(c[1])}]` : '[–]');
 
-/** Per series and metric: mean [95% CI] (n), the random control and the paired difference to it. */
+/** Per series and metric: mean [95% CI] and rank, one line per series (class "rows": printed without wrapping,
+ *  so a PDF keeps each series on one line); then one line per series and metric against the random control. */
 function summaryTable(data: ReportData): string {
   const metrics = [...new Set(data.summary.map((s) => s.metric))];
   if (!metrics.length) return '<p class="muted">No metrics stored for this selection.</p>';
-  const head = `<tr><th>series</th>${metrics.map((m) => {
-    const s = data.summary.find((x) => x.metric === m)!;
-    return `<th>${esc(m)} <span class="muted">${s.higherIsBetter ? '↑' : '↓'}</span></th>`;
-  }).join('')}</tr>`;
-  const body = data.series.map((series) => `<tr><td>${esc(series.label)}${series.isEnsemble ? ' <span class="muted">ensemble</span>' : ''}</td>${metrics.map((m) => {
-    const s = data.summary.find((x) => x.metric === m && x.series === series.key);
-    if (!s) return '<td>–</td>';
-    const d = s.vsControl;
-    const ctl = s.controlMean !== null && d ? `<div class="muted">random ${fmt(s.controlMean)}; map − random ${fmt(d.diff)} ${ci(d.ci95)}${d.better === true ? ' ✓' : d.better === false ? ' ✗ worse' : ' (no clear difference)'}; beats it on ${pct(s.beatsControl)} ${ci(s.beatsControlCi95)}</div>` : '';
-    return `<td>${fmt(s.mean)} <span class="muted">${ci(s.ci95)} (n=${s.n}, rank ${s.rank} of the ${s.kind === 'ensemble' ? 'ensembles' : 'single methods'})</span>${ctl}</td>`;
-  }).join('')}</tr>`).join('');
-  return `<table class="num">${head}${body}</table><p class="muted">Mean over images with its 95% bootstrap interval; “random” is the same metric on seeded random maps of the same image (the mean over the metric’s controlSamples maps); map − random is the mean paired difference with its interval (✓ better than chance: the interval excludes zero on the metric’s good side). Ranks order the means and are not claims: see “Which method wins”.</p>`;
+  const row = (series: ReportData['series'][number], m: string) => data.summary.find((x) => x.metric === m && x.series === series.key);
+  const label = (series: ReportData['series'][number]) => `${esc(series.label)}${series.isEnsemble ? ' <span class="muted">ens.</span>' : ''}`;
+  // At most 3 metrics per table: a page is ~140 characters wide at the print size.
+  const groups = Array.from({ length: Math.ceil(metrics.length / 3) }, (_, i) => metrics.slice(3 * i, 3 * i + 3));
+  const tables = groups.map((ms) => {
+    const head = `<tr><th>series</th>${ms.map((m) => {
+      const s = data.summary.find((x) => x.metric === m)!;
+      return `<th>${esc(m)} <span class="muted">${s.higherIsBetter ? '↑' : '↓'}</span></th>`;
+    }).join('')}<th>n</th></tr>`;
+    const body = data.series.map((series) => {
+      const ns = [...new Set(ms.map((m) => row(series, m)?.n).filter((n) => n !== undefined))];
+      return `<tr><td>${label(series)}</td>${ms.map((m) => {
+        const s = row(series, m);
+        return s ? `<td>${fmt(s.mean)} <span class="muted">${ci(s.ci95)} #${s.rank}</span></td>` : '<td>–</td>';
+      }).join('')}<td>${ns.join('/') || '–'}</td></tr>`;
+    }).join('');
+    return `<table class="num rows">${head}${body}</table>`;
+  }).join('');
+  const control = data.series.flatMap((series) => metrics.map((m) => {
+    const s = row(series, m);
+    const d = s?.vsControl;
+    if (!s || s.controlMean === null || !d) return '';
+    const verdict = d.better === true ? '✓ better than chance' : d.better === false ? '✗ worse than chance' : 'no clear difference';
+    return `<tr><td>${label(series)}</td><td>${esc(m)}</td><td>${fmt(s.mean)}</td><td>${fmt(s.controlMean)}</td><td>${fmt(d.diff)} <span class="muted">${ci(d.ci95)}</span></td><td>${verdict}</td><td>${pct(s.beatsControl)} <span class="muted">${ci(s.beatsControlCi95)}</span></td></tr>`;
+  })).join('');
+  return `${tables}<p class="muted">Mean over images with its 95% bootstrap interval and its rank (#) among the ${data.series.some((x) => x.isEnsemble) ? 'single methods or among the ensembles (ranked apart)' : 'single methods'}; n = images. Ranks order the means and are not claims: see “Which method wins”.</p>`
+    + (control ? `<h3>Against the random control</h3><table class="num rows"><tr><th>series</th><th>metric</th><th>map</th><th>random</th><th>map − random</th><th>verdict</th><th>beats it on</th></tr>${control}</table><p class="muted">“random” is the same metric on seeded random maps of the same image (the mean over the metric’s controlSamples maps); map − random is the mean paired difference with its 95% interval (✓ better than chance: the interval excludes zero on the metric’s good side; signs as measured, so for metrics where lower is better a negative difference is the good side); “beats it on” is the share of images where the map beats its control, with its interval.</p>` : '');
 }
 
 /** "Which method wins": only the paired comparisons whose interval excludes zero (Holm), per metric; single
@@ -138,6 +154,8 @@ table.num td{text-align:right}table.num td:first-child{text-align:left}.best{bac
 .charts{display:flex;flex-wrap:wrap;gap:8px}figure{margin:0;break-inside:avoid}.row{display:flex;flex-wrap:wrap;gap:6px;margin:8px 0;break-inside:avoid}
 table.kv{margin:0;font-size:10px}table.kv th{font-weight:normal;color:#555}.cbar{display:block}
 .row img{width:150px;height:auto;display:block}.row figcaption{font-size:10px;max-width:150px;word-break:break-all}code{font-size:10px;word-break:break-all}
+table.rows td,table.rows th{white-space:nowrap}
+@media print{body{margin:0;max-width:none}table.rows{font-size:9px}table.rows td,table.rows th{padding:2px 4px}}
 </style></head><body>
 <h1>${esc(data.title)}</h1>
 <p>Made ${esc(data.createdAt)} by Saliency Studio ${esc(data.appVersion)} (Node ${esc(data.versions.node)}, ONNX Runtime ${esc(data.versions.onnxruntime)}).
