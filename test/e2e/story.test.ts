@@ -101,8 +101,20 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_DATA)('story: a study from an open folder 
     const checked = panel.locator('input[type="checkbox"]:checked');
     while (await checked.count()) await checked.first().uncheck();
     for (const m of METHODS) await panel.locator(`input[value="${m}"]`).check();
-    // Occlusion with 56-px patches keeps the study cheap; the settings are validated as the CLI does.
-    await page.getByTestId('settings-occlusion').fill('window=56, stride=56');
+    // Occlusion with 56-px patches keeps the study cheap. The settings form shows each default; a bad value gets
+    // the CLI's one line next to its field and blocks the study until it is fixed.
+    await page.locator('[data-testid="settings-occlusion"] > summary').click();
+    const windowField = page.getByTestId('setting-occlusion-window');
+    expect(await windowField.getAttribute('placeholder')).toBe('32'); // the explainer's default
+    await windowField.fill('0');
+    await poll(() => panel.getByTestId('setting-error').first().textContent().catch(() => '')).toBe('occlusion: window must be a whole number of at least 1 (got 0)');
+    expect(await page.getByTestId('estimate-study').isDisabled()).toBe(true);
+    await page.getByTestId('settings-blocked').waitFor();
+    await shot('3a-study-settings-refused');
+    await windowField.fill('56');
+    await page.getByTestId('setting-occlusion-stride').fill('56');
+    await poll(() => panel.getByTestId('setting-error').count()).toBe(0);
+    await poll(() => page.getByTestId('estimate-study').isDisabled()).toBe(false);
     await panel.locator('input[value="mean"]').check();
     for (const m of METRICS) await panel.locator(`input[value="${m}"]`).check();
     await page.getByTestId('metric-steps').fill('10');
@@ -271,6 +283,11 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_DATA)('story: a study from an open folder 
     const ns = await page.getByTestId('weight-n').allTextContents();
     expect(ns.length).toBeGreaterThan(0);
     expect(ns.every((n) => /^n = \d+$/.test(n))).toBe(true);
+    // Each weight with its 95% bootstrap interval over the ratings (none where a method has fewer than 2).
+    const cis = await page.getByTestId('weight-interval').allTextContents();
+    expect(cis.length).toBe(ns.length);
+    expect(cis.every((c) => /^\[\d\.\d\d, \d\.\d\d\]$|^no interval \(n < 2\)$/.test(c))).toBe(true);
+    console.log(`Likert weights: ${(await page.locator('.weight').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim()).join('; ')}`);
     // 5 ratings over 3+ methods: every method has fewer than 5, so the app warns.
     await page.getByTestId('weights-warning').waitFor();
     for (const w of await page.locator('.weight span:first-child').allTextContents()) expect(w.startsWith('ensemble')).toBe(false);
