@@ -5,6 +5,7 @@ import type { Handlers } from '../context.ts';
 import { planMetrics } from '../../engine/pipeline/evaluate-stored.ts';
 import { ModelCostsRepo, planJob } from '../../engine/jobs/plan.ts';
 import { plan } from './study.ts';
+import { isFollowUp } from './study-followup.ts';
 
 export function planHandlers(s: ApiService): Handlers<'plan.study'> {
   return {
@@ -17,7 +18,8 @@ export function planHandlers(s: ApiService): Handlers<'plan.study'> {
       const modelId = s.store.models.ensure(m.classifier.info).id;
       const p = await planJob(m.classifier, loaded.prepared, target, {
         methods: methods.map((name) => ({ name, settings: spec.methodSettings[name] ?? {} })),
-        metrics: planMetrics(spec.metrics, spec.metricSettings), ensembles: ensembles.length, images: images.length, seed: spec.seed,
+        // Annotation and re-run metrics run after the batch (study-followup.ts); the probe has no annotation or explainer for them.
+        metrics: planMetrics(spec.metrics.filter((x) => !isFollowUp(x)), spec.metricSettings), ensembles: ensembles.length, images: images.length, seed: spec.seed,
       }, { stored: { repo: new ModelCostsRepo(s.store.db), modelId } });
       const { probe: _probe, ...rest } = p;
       return { ...rest, probe: probe.relPath };
