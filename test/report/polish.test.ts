@@ -2,12 +2,11 @@
 // many of the selection's images it shows, settings/selection/provenance are tables (no raw JSON), and every
 // gallery map carries a colour bar with its value range and names the class it explains.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { HAS_DATA, MODELS, model, sample } from '../helpers/data.ts';
-import { tempDir } from '../helpers/files.ts';
-import { openStore, type Store } from '../../src-main/engine/store/store.ts';
-import { importFolder } from '../../src-main/engine/library/scan.ts';
+import { tempLibrary } from '../helpers/library.ts';
+import type { Store } from '../../src-main/engine/store/store.ts';
 import { createExplainJob } from '../../src-main/engine/jobs/create-job.ts';
 import { runJob } from '../../src-main/engine/jobs/runner.ts';
 import { makeReport, type ReportResult } from '../../src-main/engine/report/make-report.ts';
@@ -47,12 +46,9 @@ describe.skipIf(!HAS_DATA)('report polish on real SqueezeNet maps', () => {
   const libName = 'cats-and-fruit';
 
   beforeAll(async () => {
-    const dir = tempDir();
-    const folder = path.join(dir, libName);
-    mkdirSync(folder);
-    for (const f of IMAGES) copyFileSync(sample(`${f}.JPEG`), path.join(folder, `${f}.JPEG`));
-    store = openStore(path.join(dir, 'studio.db'));
-    const libraryId = (await importFolder(store, folder)).library.id;
+    const lib = await tempLibrary(IMAGES.map((f) => sample(`${f}.JPEG`)), libName);
+    const { dir, libraryId } = lib;
+    store = lib.store;
     const job = await createExplainJob(store, { libraryId, modelPath: model(MODELS.squeezenet), methods: ['gradcam'], seed: 1 });
     await runJob(store, job.id, { workers: 1 });
     result = await makeReport(store, { libraryId }, { outDir: path.join(dir, 'report'), formats: ['html'], maxImages: 2 });

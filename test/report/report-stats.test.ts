@@ -4,12 +4,11 @@
 // with the best single one; no per-class claim rests on fewer than 5 images; no "worst on many images" flag
 // fires at chance level; every series has measured pros and cons, LIME with seed-to-seed agreement.
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { HAS_DATA, MODELS, model, sample } from '../helpers/data.ts';
-import { tempDir } from '../helpers/files.ts';
-import { openStore, type Store } from '../../src-main/engine/store/store.ts';
-import { importFolder } from '../../src-main/engine/library/scan.ts';
+import { tempLibrary } from '../helpers/library.ts';
+import type { Store } from '../../src-main/engine/store/store.ts';
 import { createExplainJob } from '../../src-main/engine/jobs/create-job.ts';
 import { runJob } from '../../src-main/engine/jobs/runner.ts';
 import { ensembleStored } from '../../src-main/engine/pipeline/ensemble-stored.ts';
@@ -24,12 +23,9 @@ describe.skipIf(!HAS_DATA)('report statistics on a small sample', () => {
   let result: ReportResult;
 
   beforeAll(async () => {
-    const dir = tempDir();
-    const folder = path.join(dir, 'images');
-    mkdirSync(folder);
-    for (const f of IMAGES) copyFileSync(sample(`${f}.JPEG`), path.join(folder, `${f}.JPEG`));
-    store = openStore(path.join(dir, 'studio.db'));
-    const libraryId = (await importFolder(store, folder)).library.id;
+    const lib = await tempLibrary(IMAGES.map((f) => sample(`${f}.JPEG`)));
+    const { dir, libraryId } = lib;
+    store = lib.store;
     // LIME twice with different seeds: the report measures seed-to-seed agreement from the earlier run.
     for (const [methods, seed] of [[['lime'], 1], [['gradcam', 'lime'], 2]] as const) {
       const job = await createExplainJob(store, { libraryId, modelPath: model(MODELS.squeezenet), methods: [...methods], settings: { lime: { samples: 60 } }, seed });

@@ -2,14 +2,14 @@
 // controls, ratings from two raters. The HTML opens in Chromium with no external request, the PDF renders
 // (pages checked as images), and the CSV rows equal the database.
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
-import { copyFileSync, existsSync, readFileSync, readdirSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, mkdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import sharp from 'sharp';
 import { HAS_DATA, MODELS, model, sample } from '../helpers/data.ts';
 import { tempDir } from '../helpers/files.ts';
-import { openStore, type Store } from '../../src-main/engine/store/store.ts';
-import { importFolder } from '../../src-main/engine/library/scan.ts';
+import { tempLibrary } from '../helpers/library.ts';
+import type { Store } from '../../src-main/engine/store/store.ts';
 import { createExplainJob } from '../../src-main/engine/jobs/create-job.ts';
 import { runJob } from '../../src-main/engine/jobs/runner.ts';
 import { ensembleStored } from '../../src-main/engine/pipeline/ensemble-stored.ts';
@@ -30,13 +30,9 @@ describe.skipIf(!HAS_DATA)('comparison reports', () => {
   let dbFile: string;
 
   beforeAll(async () => {
-    const dir = tempDir();
-    const folder = path.join(dir, 'images');
-    mkdirSync(folder);
-    for (const f of IMAGES) copyFileSync(sample(`${f}.JPEG`), path.join(folder, `${f}.JPEG`));
-    dbFile = path.join(dir, 'studio.db');
-    store = openStore(dbFile);
-    libraryId = (await importFolder(store, folder)).library.id;
+    const lib = await tempLibrary(IMAGES.map((f) => sample(`${f}.JPEG`)));
+    const { dir } = lib;
+    ({ store, dbFile, libraryId } = lib);
     const job = await createExplainJob(store, {
       libraryId, modelPath: model(MODELS.squeezenet), methods: ['gradcam', 'lime', 'rise'],
       settings: { lime: { samples: 150 }, rise: { masks: 300 } }, seed: 7,

@@ -2,12 +2,11 @@
 // Saliency): adversarial-fragility at two epsilons and adversarial-topk at one, each settings group its own row
 // with n and a 95% interval; the random control; the targeted attack against the untargeted one, paired.
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { tempDir } from '../helpers/files.ts';
+import { tempLibrary } from '../helpers/library.ts';
 import { NO_CLOCK } from '../helpers/demo-image.ts';
-import { openStore, type Store } from '../../src-main/engine/store/store.ts';
-import { importFolder } from '../../src-main/engine/library/scan.ts';
+import type { Store } from '../../src-main/engine/store/store.ts';
 import { createExplainJob } from '../../src-main/engine/jobs/create-job.ts';
 import { runJob } from '../../src-main/engine/jobs/runner.ts';
 import { evaluateStored } from '../../src-main/engine/pipeline/evaluate-stored.ts';
@@ -24,13 +23,10 @@ describe('report: robustness section', () => {
   let result: ReportResult;
 
   beforeAll(async () => {
-    const dir = tempDir();
-    const folder = path.join(dir, 'images');
-    mkdirSync(folder);
     const samples = builtinSamplesDir('demo');
-    for (const f of readdirSync(samples).sort().slice(0, IMAGES)) copyFileSync(path.join(samples, f), path.join(folder, f));
-    store = openStore(path.join(dir, 'studio.db'));
-    const libraryId = (await importFolder(store, folder)).library.id;
+    const lib = await tempLibrary(readdirSync(samples).sort().slice(0, IMAGES).map((f) => path.join(samples, f)));
+    const { dir, libraryId } = lib;
+    store = lib.store;
     const modelPath = resolveModelSpec('builtin:demo');
     const job = await createExplainJob(store, { libraryId, modelPath, methods: ['gradcam', 'saliency'], seed: 1 });
     await runJob(store, job.id, { workers: 1 });
