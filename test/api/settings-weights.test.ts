@@ -43,6 +43,12 @@ describe.skipIf(!HAS_DATA)('settings panel, study metrics on annotations and san
       const bad = await api.call('methods.check', { method: 'rise', values: { masks: '0', p: '1.5', cells: '7' } });
       expect(bad.errors).toEqual({ masks: 'rise: masks must be a whole number between 1 and 100000 (got 0)', p: 'rise: p must be a number in (0, 1) (got 1.5)' });
       expect(bad.resolved).toBeNull();
+      // fields are checked together: stride 56 with window 56 is fine; stride 56 under the default window is refused
+      // on the field that breaks the rule
+      expect((await api.call('methods.check', { method: 'occlusion', values: { window: '56', stride: '56' } })).errors).toEqual({});
+      const stride = await api.call('methods.check', { method: 'occlusion', values: { window: '', stride: '56' } });
+      expect(Object.keys(stride.errors)).toEqual(['stride']);
+      expect(stride.errors.stride).toMatch(/occlusion: stride \(56\) must not exceed window \(32\)/);
       // a rule between fields (rise refuses the segment-mean baseline) is reported for the form
       const between = await api.call('methods.check', { method: 'rise', values: { baseline: 'segment-mean' } });
       expect(Object.values(between.errors).join() + (between.error ?? '')).toMatch(/segment-mean baseline needs superpixels/);

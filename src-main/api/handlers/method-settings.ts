@@ -98,22 +98,28 @@ export function methodSettingsHandlers(_s: ApiService): Handlers<'methods.settin
     'methods.check': async ({ method, values }) => {
       const e = getExplainer(method);
       const errors: Record<string, string> = {};
-      const settings: Record<string, unknown> = {};
-      // Field by field first, so each refusal lands next to its field; then together (rules between fields).
+      const typed: Record<string, Record<string, unknown>> = {};
       for (const [key, text] of Object.entries(values)) {
-        try {
-          const one = settingsFromText(method, { [key]: text });
-          resolveSettings(e, one);
-          Object.assign(settings, one);
-        } catch (err) {
-          errors[key] = (err as Error).message;
-        }
+        try { typed[key] = settingsFromText(method, { [key]: text }); } catch (err) { errors[key] = (err as Error).message; }
       }
+      const refusal = (keys: string[]): string | null => {
+        try { resolveSettings(e, Object.assign({}, ...keys.map((k) => typed[k]))); return null; } catch (err) { return (err as Error).message; }
+      };
+      const settings: Record<string, unknown> = Object.assign({}, ...Object.values(typed));
+      // The fields together first (window 56 with stride 56 is fine even though stride 56 alone exceeds the default
+      // window); if refused, each field refused alone gets its line, else each field without which the rest passes.
+      const keys = Object.keys(typed);
+      const together = refusal(keys);
       let error: string | null = null;
-      let resolved: Record<string, unknown> | null = null;
-      if (!Object.keys(errors).length) {
-        try { resolved = resolveSettings(e, settings); } catch (err) { error = (err as Error).message; }
+      if (together !== null) {
+        for (const k of keys) {
+          const alone = refusal([k]);
+          if (alone !== null) errors[k] = alone;
+          else if (refusal(keys.filter((x) => x !== k)) === null) errors[k] = together;
+        }
+        if (!Object.keys(errors).length) error = together;
       }
+      const resolved = Object.keys(errors).length || error ? null : resolveSettings(e, settings);
       return { settings, resolved, errors, error };
     },
   };
