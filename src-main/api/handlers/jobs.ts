@@ -8,6 +8,7 @@ import type { ApiService } from '../service.ts';
 import { asId, type Handlers } from '../context.ts';
 import { isEnsemble, referenceScore } from '../../engine/protocol.ts';
 import { checkMethodSettings } from './method-settings.ts';
+import { canonicalJson } from '../../engine/store/json.ts';
 
 export function jobHandlers(s: ApiService): Handlers<'jobs.start' | 'jobs.list' | 'jobs.pause' | 'jobs.resume' | 'jobs.cancel'> {
   return {
@@ -25,11 +26,18 @@ export function jobHandlers(s: ApiService): Handlers<'jobs.start' | 'jobs.list' 
       const recs = libraryId
         ? s.store.images.allOf(asId('library', libraryId)).filter((r) => !r.error && !r.missing)
         : imageIds!.map((id) => s.image(id));
-      // A library job skips maps that already exist (same method, target class and score kind: by default the top-1
-      // class on the method's reference score); a job on chosen images re-runs them.
+      // A library job skips maps that already exist (same method, settings, seed, target class and score kind: by
+      // default the top-1 class on the method's reference score); a job on chosen images re-runs them. Maps made
+      // with other settings (e.g. fewer LIME samples) are not "the same map": the new settings are computed.
+      const wanted = new Map(methods.map((m) => [m, canonicalJson(getExplainer(m).settings(settings?.[m] ?? {}))]));
+      const sameRun = (method: string, runId: number) => {
+        if (isEnsemble(method)) return true;
+        const run = s.store.runs.get(runId);
+        return run !== undefined && run.seed === (seed ?? 0) && canonicalJson(run.settings) === wanted.get(method);
+      };
       const exists = (rec: ImageRecord, method: string) => Boolean(libraryId) && s.explanationsOf(rec.id).some((e) => e.method === method
         && e.targetClass === (target ? target.classIndex : s.prediction(rec.id)?.[0]?.classIndex)
-        && (isEnsemble(method) || e.scoreKind === (target?.score ?? referenceScore(method))));
+        && (isEnsemble(method) || e.scoreKind === (target?.score ?? referenceScore(method))) && sameRun(method, e.runId));
       const what = libraryId ? `library ${s.libraryInfo(Number(libraryId)).name}` : recs.length === 1 ? recs[0].relPath : `${recs.length} images`;
       if (libraryId && !target) {
         // A library batch: the engine's job runner (worker threads; resumable after a crash or a kill).
