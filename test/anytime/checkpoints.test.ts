@@ -10,6 +10,7 @@ import { SEGMENT_FIRST_PARTIAL, nextCheckpoint } from '../../src-main/engine/exp
 import type { Explanation, PreparedImage } from '../../src-main/engine/explain/types.ts';
 import type { PlanarImage, Target } from '../../src-main/engine/types.ts';
 import { evidenceModelBytes, texturedImage, type Square } from '../explain-core/evidence-model.ts';
+import { identityTransform } from '../helpers/prepared.ts';
 
 const schedule = (first: number, every: number, upTo: number) => {
   const out: number[] = [];
@@ -33,7 +34,7 @@ describe('early partial maps, unchanged final maps', () => {
   const SQ: Square = { x0: 40, y0: 8, x1: 56, y1: 24 };
   let m: Classifier;
   const input: PlanarImage = texturedImage(SIZE, 1);
-  const image: PreparedImage = { id: 'checkpoints', input, transform: { originalWidth: SIZE, originalHeight: SIZE, crop: { x: 0, y: 0, width: SIZE, height: SIZE }, inputWidth: SIZE, inputHeight: SIZE } };
+  const image: PreparedImage = { id: 'checkpoints', input, transform: identityTransform(SIZE) };
   const target: Target = { classIndex: 0, score: 'logit' };
   beforeAll(async () => { m = await Classifier.load({ bytes: evidenceModelBytes(SIZE, SQ), name: 'evidence' }); });
   afterAll(async () => m?.dispose());

@@ -15,6 +15,7 @@ import { nextCheckpoint } from '../../src-main/engine/explain/perturb/checkpoint
 import type { PreparedImage } from '../../src-main/engine/explain/types.ts';
 import type { PlanarImage, Target } from '../../src-main/engine/types.ts';
 import { evidenceModelBytes, texturedImage, type Square } from '../explain-core/evidence-model.ts';
+import { identityTransform } from '../helpers/prepared.ts';
 
 const sd = (xs: number[]) => { const m = xs.reduce((a, b) => a + b, 0) / xs.length; return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)); };
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -83,7 +84,7 @@ describe('auto budgets on a model whose evidence is known', () => {
   const SQ: Square = { x0: 40, y0: 8, x1: 56, y1: 24 };
   let m: Classifier;
   const input: PlanarImage = texturedImage(SIZE, 1);
-  const image: PreparedImage = { id: 'anytime', input, transform: { originalWidth: SIZE, originalHeight: SIZE, crop: { x: 0, y: 0, width: SIZE, height: SIZE }, inputWidth: SIZE, inputHeight: SIZE } };
+  const image: PreparedImage = { id: 'anytime', input, transform: identityTransform(SIZE) };
   const target: Target = { classIndex: 0, score: 'logit' };
   beforeAll(async () => { m = await Classifier.load({ bytes: evidenceModelBytes(SIZE, SQ), name: 'evidence' }); });
   afterAll(async () => m?.dispose());

@@ -16,13 +16,14 @@ import type { PreparedImage } from '../../src-main/engine/explain/types.ts';
 import type { Target } from '../../src-main/engine/types.ts';
 import { evidenceModelBytes, texturedImage, type Square } from '../explain-core/evidence-model.ts';
 import { HAS_DATA, MODELS, model as modelFile, sample } from '../helpers/data.ts';
+import { identityTransform } from '../helpers/prepared.ts';
 
 const SIZE = 64;
 const SQ: Square = { x0: 40, y0: 8, x1: 56, y1: 24 };
 const MS_PER_INPUT = 6;
 const prepared = (seed: number): PreparedImage => ({
   id: `img${seed}`, input: texturedImage(SIZE, seed),
-  transform: { originalWidth: SIZE, originalHeight: SIZE, crop: { x: 0, y: 0, width: SIZE, height: SIZE }, inputWidth: SIZE, inputHeight: SIZE },
+  transform: identityTransform(SIZE),
 });
 
 /** The real model, each predict() taking a fixed extra time per input: a controlled cost per evaluation. */

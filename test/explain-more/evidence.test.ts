@@ -7,12 +7,13 @@ import type { PreparedImage } from '../../src-main/engine/explain/types.ts';
 import type { ScoreKind } from '../../src-main/engine/types.ts';
 import { topK } from '../../src-main/engine/util/math.ts';
 import { gapEvidenceModelBytes, twoSquaresImage, RED, GREEN, SIZE, inBox } from './gap-evidence-model.ts';
+import { identityTransform } from '../helpers/prepared.ts';
 
 let model: Classifier;
 const image: PreparedImage = {
   id: 'two-squares',
   input: twoSquaresImage(),
-  transform: { originalWidth: SIZE, originalHeight: SIZE, crop: { x: 0, y: 0, width: SIZE, height: SIZE }, inputWidth: SIZE, inputHeight: SIZE },
+  transform: identityTransform(SIZE),
 };
 
 beforeAll(async () => {

@@ -8,12 +8,13 @@ import { getExplainer } from '../../src-main/engine/explain/registry.ts';
 import type { PreparedImage } from '../../src-main/engine/explain/types.ts';
 import { makeBaseline } from '../../src-main/engine/explain/perturb/masking.ts';
 import { gapEvidenceModelBytes, twoSquaresImage, SIZE } from './gap-evidence-model.ts';
+import { identityTransform } from '../helpers/prepared.ts';
 
 let model: Classifier;
 const input = twoSquaresImage();
 const image: PreparedImage = {
   id: 'two-squares', input,
-  transform: { originalWidth: SIZE, originalHeight: SIZE, crop: { x: 0, y: 0, width: SIZE, height: SIZE }, inputWidth: SIZE, inputHeight: SIZE },
+  transform: identityTransform(SIZE),
 };
 
 beforeAll(async () => {

@@ -6,11 +6,12 @@ import { ScoreCam, upsampleAlignCorners } from '../../src-main/engine/explain/ca
 import type { PreparedImage } from '../../src-main/engine/explain/types.ts';
 import type { TensorData } from '../../src-main/engine/types.ts';
 import { gapEvidenceModelBytes, twoSquaresImage, SIZE } from './gap-evidence-model.ts';
+import { identityTransform } from '../helpers/prepared.ts';
 
 let model: Classifier;
 const image: PreparedImage = {
   id: 'two-squares-scorecam', input: twoSquaresImage(),
-  transform: { originalWidth: SIZE, originalHeight: SIZE, crop: { x: 0, y: 0, width: SIZE, height: SIZE }, inputWidth: SIZE, inputHeight: SIZE },
+  transform: identityTransform(SIZE),
 };
 beforeAll(async () => { model = await Classifier.load({ bytes: gapEvidenceModelBytes(), name: 'gap-evidence' }, { batchSize: 4 }); });
 afterAll(async () => { await model?.dispose(); });

@@ -5,12 +5,13 @@ import { getExplainer } from '../../src-main/engine/explain/registry.ts';
 import type { PreparedImage } from '../../src-main/engine/explain/types.ts';
 import { SaliencyError } from '../../src-main/engine/types.ts';
 import { gapEvidenceModelBytes, twoSquaresImage, SIZE } from './gap-evidence-model.ts';
+import { identityTransform } from '../helpers/prepared.ts';
 
 let model: Classifier;
 const image: PreparedImage = {
   id: 'two-squares',
   input: twoSquaresImage(),
-  transform: { originalWidth: SIZE, originalHeight: SIZE, crop: { x: 0, y: 0, width: SIZE, height: SIZE }, inputWidth: SIZE, inputHeight: SIZE },
+  transform: identityTransform(SIZE),
 };
 const target = { classIndex: 0, score: 'logit' as const };
 

@@ -8,6 +8,7 @@ import { DataType, encodeModel, type OnnxModel } from '../../src-main/engine/mod
 import type { PreparedImage } from '../../src-main/engine/explain/types.ts';
 import type { Map2D, PlanarImage } from '../../src-main/engine/types.ts';
 import { Random } from '../../src-main/engine/util/random.ts';
+import { identityTransform } from '../helpers/prepared.ts';
 
 export const SIZE = 32;
 /** [x0, y0, x1, y1) */
@@ -64,7 +65,7 @@ export function knownEvidenceImage(seed: number): PreparedImage {
   const input: PlanarImage = { width: SIZE, height: SIZE, data };
   return {
     id: `known-evidence-${seed}`, input,
-    transform: { originalWidth: SIZE, originalHeight: SIZE, crop: { x: 0, y: 0, width: SIZE, height: SIZE }, inputWidth: SIZE, inputHeight: SIZE },
+    transform: identityTransform(SIZE),
   };
 }
 
