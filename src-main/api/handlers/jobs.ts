@@ -30,10 +30,14 @@ export function jobHandlers(s: ApiService): Handlers<'jobs.start' | 'jobs.list' 
       // default the top-1 class on the method's reference score); a job on chosen images re-runs them. Maps made
       // with other settings (e.g. fewer LIME samples) are not "the same map": the new settings are computed.
       const wanted = new Map(methods.map((m) => [m, canonicalJson(getExplainer(m).settings(settings?.[m] ?? {}))]));
+      const matches = new Map<number, boolean>(); // per run id: every image's maps share a few runs
       const sameRun = (method: string, runId: number) => {
         if (isEnsemble(method)) return true;
-        const run = s.store.runs.get(runId);
-        return run !== undefined && run.seed === (seed ?? 0) && canonicalJson(run.settings) === wanted.get(method);
+        if (!matches.has(runId)) {
+          const run = s.store.runs.get(runId);
+          matches.set(runId, run !== undefined && run.seed === (seed ?? 0) && canonicalJson(run.settings) === wanted.get(run.method));
+        }
+        return matches.get(runId)!;
       };
       const exists = (rec: ImageRecord, method: string) => Boolean(libraryId) && s.explanationsOf(rec.id).some((e) => e.method === method
         && e.targetClass === (target ? target.classIndex : s.prediction(rec.id)?.[0]?.classIndex)
