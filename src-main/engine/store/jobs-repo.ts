@@ -190,9 +190,7 @@ export class JobsRepo {
    */
   claimImage(jobId: number, token: string, isAlive: (pid: number) => boolean): JobItem[] {
     return this.db.transaction(() => {
-      const holders = this.db.prepare(`SELECT claimed_by AS token, MAX(claimed_at) AS at FROM job_items
-          WHERE job_id = ? AND status = 'pending' AND claimed_by IS NOT NULL AND claimed_by <> ? GROUP BY claimed_by`).all(jobId, token) as { token: string; at: string | null }[];
-      const dead = JSON.stringify(holders.filter((h) => claimIsDead(h.token, h.at, isAlive)).map((h) => h.token));
+      const dead = JSON.stringify(this.claimHolders(jobId, token).filter((h) => claimIsDead(h.token, h.at, isAlive)).map((h) => h.token));
       const free = `job_id = @jobId AND status = 'pending' AND (claimed_by IS NULL OR claimed_by IN (SELECT value FROM json_each(@dead)))`;
       const ids = (this.db.prepare(`UPDATE job_items SET claimed_by = @token, claimed_at = ${NOW}
           WHERE ${free} AND image_id = (SELECT image_id FROM job_items WHERE ${free} ORDER BY image_id LIMIT 1) RETURNING id`)
@@ -212,11 +210,15 @@ export class JobsRepo {
     this.db.prepare(`UPDATE job_items SET claimed_by = NULL, claimed_at = NULL WHERE job_id = ? AND status = 'pending' AND claimed_by = ?`).run(jobId, token);
   }
 
+  /** The holders other than `token` of claims on the job's pending items, each with its latest claim time. */
+  private claimHolders(jobId: number, token: string): { token: string; at: string | null }[] {
+    return this.db.prepare(`SELECT claimed_by AS token, MAX(claimed_at) AS at FROM job_items
+        WHERE job_id = ? AND status = 'pending' AND claimed_by IS NOT NULL AND claimed_by <> ? GROUP BY claimed_by`).all(jobId, token) as { token: string; at: string | null }[];
+  }
+
   /** Pids of the live processes other than `token` holding claims on the job's pending items. */
   otherHolders(jobId: number, token: string, isAlive: (pid: number) => boolean): number[] {
-    const rows = this.db.prepare(`SELECT claimed_by AS token, MAX(claimed_at) AS at FROM job_items
-        WHERE job_id = ? AND status = 'pending' AND claimed_by IS NOT NULL AND claimed_by <> ? GROUP BY claimed_by`).all(jobId, token) as { token: string; at: string | null }[];
-    return rows.filter((r) => !claimIsDead(r.token, r.at, isAlive)).map((r) => Number(r.token.split('@')[0]));
+    return this.claimHolders(jobId, token).filter((r) => !claimIsDead(r.token, r.at, isAlive)).map((r) => Number(r.token.split('@')[0]));
   }
 
   /** Every process at work on a running job: its pid first, then the other live claim holders. */
