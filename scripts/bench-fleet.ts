@@ -18,6 +18,7 @@ import { runJob } from '../src-main/engine/jobs/runner.ts';
 import { runFleetJob } from '../src-main/engine/fleet/coordinator.ts';
 import { HAS_DATA, MODELS, REPO, manifest, model, sample } from '../test/helpers/data.ts';
 import { startRedis } from '../test/fleet/redis-server.ts';
+import { meanCI } from './bench-util.ts';
 
 const { values } = parseArgs({ options: { images: { type: 'string', default: '24' }, repeats: { type: 'string', default: '3' } } });
 const IMAGES = Number(values.images);
@@ -74,17 +75,6 @@ async function once(label: string, workers: number): Promise<{ wall: number; cpu
     await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)))));
     store.close();
   }
-}
-
-// two-sided 95% Student t quantiles by degrees of freedom (n - 1)
-const T95 = [NaN, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228];
-function meanCI(xs: number[]): string {
-  const n = xs.length;
-  const mean = xs.reduce((a, b) => a + b, 0) / n;
-  if (n < 2) return `${mean.toFixed(2)} (n = 1)`;
-  const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
-  const h = (T95[n - 1] ?? 1.96) * sd / Math.sqrt(n);
-  return `${mean.toFixed(2)} [${(mean - h).toFixed(2)}, ${(mean + h).toFixed(2)}]`;
 }
 
 const setups = [['local', 0], ['fleet-1', 1], ['fleet-2', 2], ['fleet-3', 3]] as const;

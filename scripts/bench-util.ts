@@ -1,4 +1,5 @@
-// Deterministic synthetic images for benchmarks (smooth colour fields with noise), no files needed.
+// Benchmark helpers: deterministic synthetic images (smooth colour fields with noise, no files needed) and a
+// mean with its 95% t-interval over repeats.
 import type { PlanarImage } from '../src-main/engine/types.ts';
 
 export function mulberryImage(width: number, height: number, seed: number): PlanarImage {
@@ -19,4 +20,15 @@ export function mulberryImage(width: number, height: number, seed: number): Plan
     data[c * plane + p] = Math.max(0, Math.min(255, 128 + 80 * Math.sin(f[c] * x + c) * Math.cos(f[(c + 1) % 3] * y) + 30 * (rnd() - 0.5)));
   }
   return { width, height, data };
+}
+
+// two-sided 95% Student t quantiles by degrees of freedom (n - 1)
+const T95 = [NaN, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228];
+export function meanCI(xs: number[]): string {
+  const n = xs.length;
+  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  if (n < 2) return `${mean.toFixed(2)} (n = 1)`;
+  const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+  const h = (T95[n - 1] ?? 1.96) * sd / Math.sqrt(n);
+  return `${mean.toFixed(2)} [${(mean - h).toFixed(2)}, ${(mean + h).toFixed(2)}]`;
 }
