@@ -23,7 +23,7 @@ describe.skipIf(!HAS_DATA)('saliency run --metric --ensemble --set (CLI, real Sq
 
   it('stores maps, ensembles and metric rows with the settings given by --set, and lists them', async () => {
     const r = await cli(['run', '--library', lib, '--model', model(MODELS.squeezenet), '--method', 'gradcam,ablationcam', '--metric', 'insertion,sparseness',
-      '--ensemble', 'mean,borda', '--set', 'insertion.steps=3', '--set', 'ablationcam.relu=false', '--seed', '5', '--workers', '1', '--db', db]);
+      '--ensemble', 'mean,borda', '--set', 'insertion.steps=3', '--set', 'ablationcam.relu=false', '--seed', '5', '--workers', '1', '--threads', '1', '--db', db]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/job 1: 8 items \(2 images x gradcam, ablationcam, ensemble:mean, ensemble:borda\), metrics insertion, sparseness/);
     expect(r.stdout).toMatch(/job 1 done: 8\/8 done, 0 errors, 0 pending/);
@@ -49,6 +49,9 @@ describe.skipIf(!HAS_DATA)('saliency run --metric --ensemble --set (CLI, real Sq
     const one = await cli(['run', '--library', lib, '--model', model(MODELS.squeezenet), '--method', 'gradcam', '--ensemble', 'mean', '--db', db]);
     expect(one.code).not.toBe(0);
     expect(one.stderr).toMatch(/ensembles combine methods: give at least two distinct methods/);
+    const threads = await cli(['run', '--library', lib, '--model', model(MODELS.squeezenet), '--method', 'gradcam', '--threads', '0', '--db', db]);
+    expect(threads.code).toBe(2);
+    expect(threads.stderr).toMatch(/--threads must be a positive integer/);
     const list = await cli(['jobs', 'list', '--db', db]);
     expect(list.stdout.trim().split('\n')).toHaveLength(1);
   });

@@ -18,7 +18,7 @@ import { ensembleSpecs, loadWeights } from '../../engine/ensemble/weights/load.t
 
 const USAGE = `Usage: saliency run --library <id|folder> --model <file.onnx> --method gradcam[,ablationcam:probability,...]
                     [--metric deletion,insertion,...] [--ensemble mean,weighted,...] [--weights <file|saved-name>] [--set name.key=value ...]
-                    [--score logit|probability] [--seed N] [--workers N] [--db FILE]
+                    [--score logit|probability] [--seed N] [--workers N] [--threads N] [--db FILE]
                     [--queue redis://[user:pass@]host:port[/db] [--shared-paths]]
 
 Explains every readable image of the library with each method (target: the model's top-1 class, on the
@@ -30,7 +30,9 @@ file from saliency ensemble-weights, {"gradcam": 2, ...}, or the name of a set s
 --set mean.<option>=... sets a method's, a metric's or an ensemble's setting; --seed seeds explainers and metrics. A folder that is not a library yet is added; a library is rescanned first.
 Ctrl-C pauses at the next batch (the items in flight stay pending); a killed run loses nothing committed:
 finish it with saliency jobs resume. A second run with the same work while the first runs joins its job
-(each process claims one image at a time; each prints how many items it did); other work runs as its own job. Exit code 0: all done; 1: some items failed (saliency jobs errors <id>).
+(each process claims one image at a time; each prints how many items it did); other work runs as its own job.
+--workers: worker threads, each with its own model session (default 1 per 2 cores); --threads: ONNX Runtime
+threads per worker (default cores / workers). Exit code 0: all done; 1: some items failed (saliency jobs errors <id>).
 --queue: the images go to a Redis queue served by \`saliency worker\` processes on any machines (BullMQ);
 this process stores their results (see docs/fleet.md). --shared-paths: send file paths, not the images'
 bytes, when every worker reads the library at the same path.`;
@@ -44,7 +46,7 @@ export const runCommand: Command = {
       args: argv,
       options: {
         library: { type: 'string' }, model: { type: 'string' }, method: { type: 'string' }, score: { type: 'string' },
-        seed: { type: 'string' }, workers: { type: 'string' }, db: { type: 'string' },
+        seed: { type: 'string' }, workers: { type: 'string' }, threads: { type: 'string' }, db: { type: 'string' },
         metric: { type: 'string' }, ensemble: { type: 'string' }, set: { type: 'string', multiple: true },
         queue: { type: 'string' }, 'shared-paths': { type: 'boolean' }, weights: { type: 'string' },
       },
@@ -53,6 +55,8 @@ export const runCommand: Command = {
     if (values.score && values.score !== 'logit' && values.score !== 'probability') throw new SaliencyError('--score must be "logit" or "probability"', 'BAD_USAGE');
     const workers = values.workers !== undefined ? Number(values.workers) : undefined;
     if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) throw new SaliencyError(`--workers must be a positive integer`, 'BAD_USAGE');
+    const threadsPerWorker = values.threads !== undefined ? Number(values.threads) : undefined;
+    if (threadsPerWorker !== undefined && !(Number.isInteger(threadsPerWorker) && threadsPerWorker >= 1)) throw new SaliencyError(`--threads must be a positive integer`, 'BAD_USAGE');
     const list = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
     const methods = list(values.method);
     const metrics = list(values.metric);
@@ -86,12 +90,12 @@ export const runCommand: Command = {
         ensembles: ensembleSpecs(ensembles, values.weights ? await loadWeights(values.weights, store.weightSets) : undefined, custom),
       });
       const { job, found } = store.jobs.sameWorkLive(made.id, process.pid, processAlive);
-      if (found) return await joinLiveJob(store, job, { workers, queue: values.queue });
+      if (found) return await joinLiveJob(store, job, { workers, threadsPerWorker, queue: values.queue });
       const perImage = job.params.methods.length + ensembles.length;
       const what = [...job.params.methods, ...ensembles.map((e) => `ensemble:${e}`)].join(', ');
       console.log(`job ${job.id}: ${job.counts.total} items (${job.counts.total / perImage} images x ${what})${metrics.length ? `, metrics ${metrics.join(', ')}` : ''}`);
       if (values.queue) return await runFleetInForeground(store, job.id, { queue: values.queue, sharedPaths: values['shared-paths'] });
-      return await runInForeground(store, job.id, { workers });
+      return await runInForeground(store, job.id, { workers, threadsPerWorker });
     } finally {
       store.close();
     }
@@ -106,7 +110,7 @@ export const runCommand: Command = {
  * the two jobs share (same method, settings and image) are then computed by each (their stores are upserts:
  * no duplicate rows). A fleet job (its items are in Redis) is never joined, nor joined from the fleet path: one line.
  */
-async function joinLiveJob(store: ReturnType<typeof openStore>, job: JobRecord, opts: { workers?: number; queue?: string }): Promise<number> {
+async function joinLiveJob(store: ReturnType<typeof openStore>, job: JobRecord, opts: { workers?: number; threadsPerWorker?: number; queue?: string }): Promise<number> {
   if (job.params.queue || opts.queue) {
     throw new SaliencyError(`job ${job.id} with the same work is being run by process ${job.pid}${job.params.queue ? ` on the fleet queue ${job.params.queue}` : ' locally'}: ` +
       `${job.params.queue ? 'add capacity with saliency worker' : 'run without --queue to join it'}, or wait for it (saliency jobs list)`, 'JOB_BUSY');
@@ -116,7 +120,7 @@ async function joinLiveJob(store: ReturnType<typeof openStore>, job: JobRecord, 
 }
 
 /** Runs a job here with a progress bar; Ctrl-C pauses it (a second Ctrl-C quits at once). */
-export async function runInForeground(store: ReturnType<typeof openStore>, jobId: number, opts: { workers?: number; retryErrors?: boolean }): Promise<number> {
+export async function runInForeground(store: ReturnType<typeof openStore>, jobId: number, opts: { workers?: number; threadsPerWorker?: number; retryErrors?: boolean }): Promise<number> {
   let bar: ReturnType<typeof progressBar> | undefined;
   const runner = new JobRunner(store, jobId, {
     ...opts,
