@@ -5,6 +5,7 @@
 import type { Job } from './contract.ts';
 import { SaliencyError } from '../engine/types.ts';
 import { Eta } from '../engine/jobs/eta.ts';
+import { setMaxListeners } from 'node:events';
 
 export interface JobItem {
   label: string;
@@ -57,7 +58,9 @@ export class JobQueue {
       id, label, state: opts.state ?? 'queued', done: opts.done ?? 0, total, failed: opts.failed ?? 0, etaSeconds: null,
       startedAt: null, finishedAt: null, current: null, errors: [],
     };
-    this.jobs.set(id, { job, items, runner, controller: new AbortController(), itemMillis: 0, resumeWaiters: [] });
+    const controller = new AbortController();
+    setMaxListeners(0, controller.signal); // one listener per scheduler call in flight (not a leak)
+    this.jobs.set(id, { job, items, runner, controller, itemMillis: 0, resumeWaiters: [] });
     this.order.unshift(id);
     this.emit(job);
     void this.pump();

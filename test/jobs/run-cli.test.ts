@@ -42,6 +42,13 @@ describe.skipIf(!HAS_DATA)('saliency run --metric --ensemble --set (CLI, real Sq
     expect(list.stdout).toMatch(/1 +done +8\/8 done, 0 errors +gradcam,ablationcam,ensemble:mean,ensemble:borda \(metrics insertion,sparseness\)/);
   });
 
+  it('a map with the default deletion metric (50 steps, 4 controls in flight at once) warns of no listener leak', async () => {
+    const r = await cli(['run', '--library', lib, '--model', model(MODELS.squeezenet), '--method', 'gradcam', '--metric', 'deletion', '--seed', '6', '--db', path.join(dir, 'listeners.db')]);
+    expect(r.code, r.stderr).toBe(0);
+    // many scheduler calls listen on the item's AbortSignal at once: expected, so Node's warning must not print
+    expect(r.stderr).not.toMatch(/MaxListenersExceededWarning/);
+  });
+
   it('names a --set that fits nothing, and an ensemble of one method, before running anything', async () => {
     const bad = await cli(['run', '--library', lib, '--model', model(MODELS.squeezenet), '--method', 'gradcam', '--metric', 'deletion', '--set', 'lime.samples=300', '--db', db]);
     expect(bad.code).not.toBe(0);
