@@ -75,6 +75,34 @@ describe('input-gradient methods on builtin:demo', () => {
     expect(partials[partials.length - 1]).toBe(1);
   });
 
+  it('SmoothGrad reports convergence; samples=auto stops at the precision, equal to the fixed budget it used', async () => {
+    const { model, image, target } = demo;
+    const full = await explain(model, image, target, 'smoothgrad', { samples: 64 }, 2);
+    const conv = full.extras.convergence as { samples: number; relativeSE: number; spearman: number | null }[];
+    expect(conv.at(-1)!.samples).toBe(64);
+    expect(conv[0].spearman).toBeNull();
+    expect(conv.at(-1)!.spearman).toBeGreaterThan(0);
+    // Monte Carlo noise falls with the samples
+    expect(conv.at(-1)!.relativeSE).toBeLessThan(conv[0].relativeSE);
+    const loose = await explain(model, image, target, 'smoothgrad', { samples: 'auto', precision: 100 }, 2);
+    const auto = loose.extras.auto as { evaluations: number; cap: number; stoppedEarly: boolean; finalRelativeSE: number; rule: string };
+    expect(auto.stoppedEarly).toBe(true);
+    expect(auto.cap).toBe(50);
+    expect(auto.evaluations).toBeGreaterThanOrEqual(10);
+    expect(auto.evaluations).toBeLessThan(50);
+    expect(loose.evaluations).toBe(auto.evaluations);
+    expect(auto.rule).toMatch(/attribution <= 100/);
+    // the stopped map is the fixed-budget map of the samples it used (same seed: the same noise, in order)
+    const fixed = await explain(model, image, target, 'smoothgrad', { samples: auto.evaluations }, 2);
+    expect(Array.from(loose.map.data)).toEqual(Array.from(fixed.map.data));
+    const strict = await explain(model, image, target, 'smoothgrad', { samples: 24, auto: true, precision: 1e-9, type: 'smoothgrad_sq' }, 2);
+    expect((strict.extras.auto as { evaluations: number; stoppedEarly: boolean }).stoppedEarly).toBe(false);
+    expect(strict.evaluations).toBe(24);
+    expect((strict.extras.convergence as { relativeSE: number }[]).at(-1)!.relativeSE).toBeGreaterThan(0);
+    expect(() => getExplainer('smoothgrad').settings({ samples: 'auto', type: 'vargrad' })).toThrow(/samples=auto needs type smoothgrad or smoothgrad_sq/);
+    expect(() => getExplainer('smoothgrad').settings({ precision: 0.2 })).toThrow(/precision applies only with samples=auto/);
+  });
+
   it('IG reports completeness; bad settings and cancellation fail clearly', async () => {
     const { model, image, target } = demo;
     const ig = await explain(model, image, target, 'integratedgradients', { steps: 16, baseline: 'black' });

@@ -44,21 +44,33 @@ export function reduceChannels(model: Classifier, attr: ArrayLike<number>, mode:
   return { width, height, data: out };
 }
 
+/** What `consume` may return: nothing, the partial map to show, or that map with a note and whether to stop. */
+export type ConsumeResult = Map2D | void | { partial: Map2D; note?: string; stop: boolean };
+
+/** The images to differentiate: a list, or `total` images made in order chunk by chunk (noise drawn lazily). */
+export type GradientInputs = PlanarImage[] | { total: number; take: (start: number, end: number) => PlanarImage[] };
+
 /**
- * Input gradients of the target score for `images`, handed to `consume` chunk by chunk (so callers accumulate
+ * Input gradients of the target score for `inputs`, handed to `consume` chunk by chunk (so callers accumulate
  * without holding every gradient); progress (with the partial map `consume` may return) and cancellation
- * between chunks.
+ * between chunks; `consume` may stop early (anytime budgets). Returns how many images were differentiated.
  */
 export async function inputGradients(
-  model: Classifier, images: PlanarImage[], target: Target, ctx: ExplainContext,
-  consume: (start: number, results: GradientResult[]) => Map2D | void, note = 'gradients',
-): Promise<void> {
+  model: Classifier, inputs: GradientInputs, target: Target, ctx: ExplainContext,
+  consume: (start: number, results: GradientResult[]) => ConsumeResult, note = 'gradients',
+): Promise<number> {
   const sched = await GradientScheduler.for(model, [INPUT]);
   const chunk = Math.max(1, sched.batchSize);
-  for (let start = 0; start < images.length; start += chunk) {
-    const results = await sched.evaluate(images.slice(start, start + chunk).map((image) => ({ image, target })), { signal: ctx.signal });
-    const partial = consume(start, results) ?? undefined;
-    const done = Math.min(images.length, start + chunk);
-    ctx.onProgress?.({ fraction: done / images.length, partial, note: `${done}/${images.length} ${note}` });
+  const total = Array.isArray(inputs) ? inputs.length : inputs.total;
+  const take = Array.isArray(inputs) ? (a: number, b: number) => inputs.slice(a, b) : inputs.take;
+  for (let start = 0; start < total; start += chunk) {
+    const done = Math.min(total, start + chunk);
+    const results = await sched.evaluate(take(start, done).map((image) => ({ image, target })), { signal: ctx.signal });
+    const r = consume(start, results);
+    const withStop = r && 'stop' in r ? r : null;
+    const partial = withStop ? withStop.partial : (r as Map2D | void) ?? undefined;
+    ctx.onProgress?.({ fraction: done / total, partial, note: `${done}/${total} ${note}${withStop?.note ? `; ${withStop.note}` : ''}` });
+    if (withStop?.stop) return done;
   }
+  return total;
 }
