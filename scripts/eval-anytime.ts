@@ -1,4 +1,4 @@
-// Auto budgets (samples=auto / masks=auto) vs the default budgets for LIME, KernelSHAP and RISE on real models
+// Auto budgets (samples=auto / masks=auto) vs the default budgets for LIME, KernelSHAP, RISE and SmoothGrad on real models
 // and sample images: evaluations used, insertion - deletion (probability protocol, random-map control) per
 // image, and seed-to-seed Spearman (seeds 0 and 1) of each configuration.
 //   --tune: on the tuning images (--offset, disjoint from the evaluation images) only the default runs of
@@ -8,7 +8,7 @@
 // Writes one JSON line per image and method to --out (appending), and prints the table from that file
 // (--table FILE) with paired 95% bootstrap intervals (engine/stats).
 // Usage: node --import tsx scripts/eval-anytime.ts --images 6 [--offset 0] [--models squeezenet,mobilenet]
-//          [--methods lime,kernelshap,rise] [--steps 20] [--controls 1] [--out file.jsonl] [--tune]
+//          [--methods lime,kernelshap,rise,smoothgrad (float models only)] [--steps 20] [--controls 1] [--out file.jsonl] [--tune]
 //        node --import tsx scripts/eval-anytime.ts --table file.jsonl
 import { appendFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -21,9 +21,12 @@ import { argmax } from '../src-main/engine/util/math.ts';
 import { spearman } from '../src-main/engine/metrics/rank.ts';
 import { bootstrapMeanCI, pairedBootstrapCI } from '../src-main/engine/stats/index.ts';
 import type { Map2D } from '../src-main/engine/types.ts';
+import { SMOOTHGRAD_AUTO_MINIMUM } from '../src-main/engine/explain/gradient/smoothgrad.ts';
 
 const MODEL_FILES: Record<string, string> = { squeezenet: 'squeezenet1.1-fp32.onnx', mobilenet: 'mobilenetv2-12-int8.onnx' };
-const BUDGET: Record<string, string> = { lime: 'samples', kernelshap: 'samples', rise: 'masks' };
+const BUDGET: Record<string, string> = { lime: 'samples', kernelshap: 'samples', rise: 'masks', smoothgrad: 'samples' };
+/** Fewest evaluations before a method's auto rule may stop, and whether the chunk in flight is scored anyway. */
+const STOP: Record<string, { minimum: number; inFlight: number }> = { lime: { minimum: 200, inFlight: 1 }, kernelshap: { minimum: 200, inFlight: 1 }, rise: { minimum: 500, inFlight: 1 }, smoothgrad: { minimum: SMOOTHGRAD_AUTO_MINIMUM, inFlight: 0 } };
 
 interface Line {
   model: string; image: string; method: string; tune?: boolean;
@@ -105,16 +108,16 @@ function printTable(file: string): void {
     console.log(`tuning (${new Set(tune.map((l) => l.image)).size} images): precision -> mean stop / full budget, mean seed-to-seed Spearman at the stop / at full budget`);
     for (const method of [...new Set(tune.map((l) => l.method))]) {
       const rows = tune.filter((l) => l.method === method);
-      for (const p of [0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0]) {
+      for (const p of [0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0]) {
         let stop = 0, full = 0, rs = 0, rf = 0;
         for (const l of rows) {
           const tr = l.trace!;
-          const minimum = method === 'rise' ? 500 : 200;
+          const { minimum, inFlight } = STOP[method];
           const k = tr.findIndex((c) => c.evaluations >= minimum && c.relativeSE !== null && c.relativeSE <= p);
-          const at = k < 0 ? tr.length - 1 : Math.min(k + 1, tr.length - 1); // the auto fit includes the chunk in flight
+          const at = k < 0 ? tr.length - 1 : Math.min(k + inFlight, tr.length - 1); // LIME, KernelSHAP and RISE also score the chunk in flight
           stop += tr[at].evaluations; full += tr.at(-1)!.evaluations; rs += tr[at].seedSpearman; rf += tr.at(-1)!.seedSpearman;
         }
-        console.log(`  ${method.padEnd(10)} precision ${p.toFixed(1)}: ${(stop / full).toFixed(2)} of the budget, Spearman ${(rs / rows.length).toFixed(3)} vs ${(rf / rows.length).toFixed(3)} (ratio ${(rs / rf).toFixed(3)})`);
+        console.log(`  ${method.padEnd(10)} precision ${p.toFixed(2)}: ${(stop / full).toFixed(2)} of the budget, Spearman ${(rs / rows.length).toFixed(3)} vs ${(rf / rows.length).toFixed(3)} (ratio ${(rs / rf).toFixed(3)})`);
       }
     }
   }

@@ -23,7 +23,7 @@ export type SmoothGradType = typeof SMOOTHGRAD_TYPES[number];
 export type SmoothGradSettings = { samples: number; noise: number; type: SmoothGradType; channels: ChannelReduce } & AnytimeSettings & Record<string, unknown>;
 
 /** Default precision of samples=auto (relative SE of the estimate), chosen on tuning images (README). */
-export const SMOOTHGRAD_AUTO_PRECISION = 0.3;
+export const SMOOTHGRAD_AUTO_PRECISION = 0.5;
 /** samples=auto never stops before this many samples. */
 export const SMOOTHGRAD_AUTO_MINIMUM = 10;
 
