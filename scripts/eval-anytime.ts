@@ -9,6 +9,7 @@
 // (--table FILE) with paired 95% bootstrap intervals (engine/stats).
 // Usage: node --import tsx scripts/eval-anytime.ts --images 6 [--offset 0] [--models squeezenet,mobilenet]
 //          [--methods lime,kernelshap,rise,smoothgrad (float models only)] [--steps 20] [--controls 1] [--out file.jsonl] [--tune]
+//          [--from i --to j: only images i..j-1 of that list, to split one run over processes] [--threads T (ORT; 0 = one per core)]
 //        node --import tsx scripts/eval-anytime.ts --table file.jsonl
 import { appendFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -22,11 +23,23 @@ import { spearman } from '../src-main/engine/metrics/rank.ts';
 import { bootstrapMeanCI, pairedBootstrapCI } from '../src-main/engine/stats/index.ts';
 import type { Map2D } from '../src-main/engine/types.ts';
 import { SMOOTHGRAD_AUTO_MINIMUM } from '../src-main/engine/explain/gradient/smoothgrad.ts';
+import { autoMinimum } from '../src-main/engine/explain/perturb/anytime-segments.ts';
+import { riseAutoMinimum, type RiseSettings } from '../src-main/engine/explain/perturb/rise.ts';
+import type { SegmentSamplingSettings } from '../src-main/engine/explain/perturb/segment-sampling.ts';
 
 const MODEL_FILES: Record<string, string> = { squeezenet: 'squeezenet1.1-fp32.onnx', mobilenet: 'mobilenetv2-12-int8.onnx' };
 const BUDGET: Record<string, string> = { lime: 'samples', kernelshap: 'samples', rise: 'masks', smoothgrad: 'samples' };
-/** Fewest evaluations before a method's auto rule may stop, and whether the chunk in flight is scored anyway. */
-const STOP: Record<string, { minimum: number; inFlight: number }> = { lime: { minimum: 200, inFlight: 1 }, kernelshap: { minimum: 200, inFlight: 1 }, rise: { minimum: 500, inFlight: 1 }, smoothgrad: { minimum: SMOOTHGRAD_AUTO_MINIMUM, inFlight: 0 } };
+/** Where a method's auto rule (at its default settings) may stop: from `minimum` evaluations, at multiples of
+ *  `every`; and how many checks in flight are scored anyway (LIME, KernelSHAP and RISE score the chunk in flight). */
+function stopRule(method: string): { minimum: number; every: number; inFlight: number } {
+  if (method === 'smoothgrad') return { minimum: SMOOTHGRAD_AUTO_MINIMUM, every: 1, inFlight: 0 };
+  if (method === 'rise') {
+    const s = getExplainer('rise').settings({}) as RiseSettings;
+    return { minimum: riseAutoMinimum(s.masks, s.progressEvery), every: s.progressEvery, inFlight: 1 };
+  }
+  const s = getExplainer(method).settings({}) as SegmentSamplingSettings;
+  return { minimum: autoMinimum(s.segments), every: s.progressEvery, inFlight: 1 };
+}
 
 interface Line {
   model: string; image: string; method: string; tune?: boolean;
@@ -41,20 +54,23 @@ async function main(): Promise<void> {
       images: { type: 'string', default: '6' }, offset: { type: 'string', default: '0' }, models: { type: 'string', default: 'squeezenet' },
       methods: { type: 'string', default: 'lime,kernelshap,rise' }, steps: { type: 'string', default: '20' }, controls: { type: 'string', default: '1' },
       out: { type: 'string', default: 'anytime.jsonl' }, tune: { type: 'boolean' }, table: { type: 'string' },
+      from: { type: 'string', default: '0' }, to: { type: 'string' }, threads: { type: 'string', default: '0' },
     },
   });
   if (values.table) return printTable(values.table);
   const data = process.env.SALIENCY_DATA ?? path.resolve(import.meta.dirname, '../../shared/data');
   const manifest = readFileSync(path.join(data, 'imagenet-samples/manifest.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]);
   const count = Number(values.images);
-  const files = Array.from({ length: count }, (_, i) => manifest[(Math.floor((i * manifest.length) / count) + Number(values.offset)) % manifest.length]);
+  // --from/--to take a slice of the same image list, so one evaluation can be split over processes.
+  const files = Array.from({ length: count }, (_, i) => manifest[(Math.floor((i * manifest.length) / count) + Number(values.offset)) % manifest.length])
+    .slice(Number(values.from), values.to === undefined ? count : Number(values.to));
   const deletion = getMetric('deletion');
   const insertion = getMetric('insertion');
   const mS = { steps: Number(values.steps), controlSamples: Number(values.controls) };
   const dS = deletion.settings(mS);
   const iS = insertion.settings(mS);
   for (const name of values.models!.split(',')) {
-    const model = await Classifier.load(path.join(data, 'models', MODEL_FILES[name] ?? name), { batchSize: 8 });
+    const model = await Classifier.load(path.join(data, 'models', MODEL_FILES[name] ?? name), { batchSize: 8, threads: Number(values.threads) });
     for (const img of files) {
       const { prepared: image } = await prepareImageFile(path.join(data, 'imagenet-samples', img), model);
       const pred = await model.predict([image.input]);
@@ -112,8 +128,8 @@ function printTable(file: string): void {
         let stop = 0, full = 0, rs = 0, rf = 0;
         for (const l of rows) {
           const tr = l.trace!;
-          const { minimum, inFlight } = STOP[method];
-          const k = tr.findIndex((c) => c.evaluations >= minimum && c.relativeSE !== null && c.relativeSE <= p);
+          const { minimum, every, inFlight } = stopRule(method);
+          const k = tr.findIndex((c) => c.evaluations >= minimum && c.evaluations % every === 0 && c.relativeSE !== null && c.relativeSE <= p);
           const at = k < 0 ? tr.length - 1 : Math.min(k + inFlight, tr.length - 1); // LIME, KernelSHAP and RISE also score the chunk in flight
           stop += tr[at].evaluations; full += tr.at(-1)!.evaluations; rs += tr[at].seedSpearman; rf += tr.at(-1)!.seedSpearman;
         }

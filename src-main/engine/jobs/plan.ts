@@ -11,7 +11,7 @@ import type Database from 'better-sqlite3';
 import type { Classifier } from '../model/classifier.ts';
 import type { PreparedImage } from '../explain/types.ts';
 import type { Target } from '../types.ts';
-import { estimateCost, msPerEvaluation, type CostEstimate, type ProbeSpec } from './cost.ts';
+import { estimateCost, msPerEvaluation, type Clock, type CostEstimate, type ProbeSpec } from './cost.ts';
 
 /** What a per-evaluation time was measured on: CPU model x logical cores and the execution provider. */
 export function machineKey(model: Classifier): string {
@@ -46,13 +46,13 @@ export interface PerEvaluationCost {
 
 /** This model's time per evaluation on this machine: stored, or measured now (and stored). */
 export async function perEvaluationCost(
-  model: Classifier, probe: PreparedImage, stored?: { repo: ModelCostsRepo; modelId: number }, remeasure = false,
+  model: Classifier, probe: PreparedImage, stored?: { repo: ModelCostsRepo; modelId: number }, remeasure = false, clock?: Clock,
 ): Promise<PerEvaluationCost> {
   const machine = machineKey(model);
   const batch = model.info.batch.size;
   const hit = !remeasure ? stored?.repo.get(stored.modelId, machine, batch) : undefined;
   if (hit) return { ms: hit.msPerEvaluation, source: 'stored', machine, measuredAt: hit.measuredAt };
-  const ms = await msPerEvaluation(model, probe, Math.max(2, batch) * 2);
+  const ms = await msPerEvaluation(model, probe, Math.max(2, batch) * 2, clock);
   stored?.repo.put(stored.modelId, machine, batch, ms);
   return { ms, source: 'measured', machine, measuredAt: null };
 }
@@ -60,7 +60,7 @@ export async function perEvaluationCost(
 export interface PlanLine {
   name: string;
   kind: 'method' | 'metric';
-  /** Per image for a method; per map for a metric. */
+  /** Per image for a method; per map for a metric (the mean over an image's maps, which share controls). */
   evaluations: number;
   /** How many times it runs in the job (images, or images x maps for a metric). */
   runs: number;
@@ -88,7 +88,7 @@ export async function planJob(
   model: Classifier, probe: PreparedImage, target: Target, spec: ProbeSpec,
   opts: { stored?: { repo: ModelCostsRepo; modelId: number }; remeasure?: boolean } = {},
 ): Promise<JobPlan> {
-  const perEvaluation = await perEvaluationCost(model, probe, opts.stored, opts.remeasure);
+  const perEvaluation = await perEvaluationCost(model, probe, opts.stored, opts.remeasure, spec.clock);
   // Twice: the first run pays the cold start (compilation, first ORT calls, caches of segmentations and
   // masks) that a job pays once, not per image; the second, warm, run is the one timed.
   await estimateCost(model, probe, target, spec);
@@ -104,15 +104,16 @@ export async function planJob(
     }),
     ...est.metrics.map((m) => ({
       name: m.name, kind: 'metric' as const, evaluations: m.evaluations, runs: spec.images * est.mapsPerImage,
-      totalEvaluations: m.evaluations * spec.images * est.mapsPerImage, seconds: 0,
+      totalEvaluations: Math.round(m.evaluations * spec.images * est.mapsPerImage), seconds: 0,
     })),
   ];
   // Time = evaluations x the model's stored time per evaluation + each run's non-model work (masking,
   // segmentation, fits, per-call overheads), measured on the probe as its wall time minus its evaluations'
   // model time. Without the second term a 20-image job of small methods was underestimated by 38%.
-  const probeMillis = new Map([...est.methods, ...est.metrics].map((c) => [c.name, c.millis]));
+  const probed = new Map([...est.methods, ...est.metrics].map((c) => [c.name, c]));
   for (const l of lines) {
-    const overhead = Math.max(0, (probeMillis.get(l.name) ?? 0) - l.evaluations * ms);
+    const c = probed.get(l.name);
+    const overhead = c ? Math.max(0, c.millis - (c.timedEvaluations ?? c.evaluations) * ms) : 0;
     l.overheadMs = overhead;
     l.seconds = (l.totalEvaluations * ms + l.runs * overhead) / 1000;
   }
@@ -144,7 +145,7 @@ export function formatPlan(p: JobPlan, title: string): string {
     '  what                 evaluations each      x runs        evaluations        time',
   ];
   for (const l of p.lines) {
-    const each = `${l.evaluations}${l.kind === 'metric' ? ' per map' : ' per image'}${l.cap !== undefined ? ` (auto, cap ${l.cap})` : ''}`;
+    const each = `${Number.isInteger(l.evaluations) ? l.evaluations : l.evaluations.toFixed(1)}${l.kind === 'metric' ? ' per map' : ' per image'}${l.cap !== undefined ? ` (auto, cap ${l.cap})` : ''}`;
     out.push(`  ${`${l.kind} ${l.name}`.padEnd(20)} ${each.padEnd(22)} ${String(l.runs).padStart(6)}   ${String(l.totalEvaluations).padStart(14)}   ${fmt(l.seconds).padStart(9)}`);
   }
   out.push(`  total${' '.repeat(47)}${String(p.evaluations).padStart(14)}   ${fmt(p.seconds).padStart(9)}`);

@@ -25,6 +25,11 @@ export const RISE_AUTO_PRECISION = 0.6;
 /** masks=auto never stops before this many masks. */
 export const RISE_AUTO_MINIMUM = 250;
 
+/** First mask count at which masks=auto may stop: the minimum, but not before the first regular check. */
+export function riseAutoMinimum(masks: number, progressEvery: number): number {
+  return Math.min(masks, Math.max(RISE_AUTO_MINIMUM, progressEvery));
+}
+
 export type RiseSettings = {
   masks: number;
   /** Grid cells per side (s). */
@@ -148,7 +153,7 @@ export class Rise implements Explainer<RiseSettings> {
       return rel;
     };
     const auto = settings.auto === true;
-    const minimum = Math.min(N, Math.max(RISE_AUTO_MINIMUM, progressEvery));
+    const minimum = riseAutoMinimum(N, progressEvery);
     // The first partial map after one model batch (its own small first chunk), so a long run shows a map within
     // about a batch's time; then at doubling counts. Chunking does not change the final map (masks in order).
     const first = schedulerFor(ctx.model).batchSize;
