@@ -5,7 +5,6 @@
 import type { Job } from './contract.ts';
 import { SaliencyError } from '../engine/types.ts';
 import { Eta } from '../engine/jobs/eta.ts';
-import { setMaxListeners } from 'node:events';
 
 export interface JobItem {
   label: string;
@@ -59,7 +58,6 @@ export class JobQueue {
       startedAt: null, finishedAt: null, current: null, errors: [],
     };
     const controller = new AbortController();
-    setMaxListeners(0, controller.signal); // one listener per scheduler call in flight (not a leak)
     this.jobs.set(id, { job, items, runner, controller, itemMillis: 0, resumeWaiters: [] });
     this.order.unshift(id);
     this.emit(job);

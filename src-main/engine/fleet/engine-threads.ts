@@ -6,6 +6,7 @@ import type { Worker } from 'node:worker_threads';
 import { startTsWorker } from '../jobs/ts-worker.ts';
 import { canonicalJson } from '../store/json.ts';
 import { SaliencyError } from '../types.ts';
+import { whenAborted } from '../util/abort.ts';
 import type { FromWorker, ImageTask, WorkerInit } from '../jobs/protocol.ts';
 
 interface Thread { worker: Worker; key: string; ready: Promise<void>; busy: boolean; fail: (e: Error) => void }
@@ -29,10 +30,10 @@ export class EngineThreads {
           if (m.type === 'task-done') { done(); resolve(out); } else out.push(m);
         };
         const onAbort = () => { done(); this.drop(t); reject(new SaliencyError('task returned to the queue', 'ABORTED')); };
-        const done = () => { t.worker.off('message', onMessage); signal?.removeEventListener('abort', onAbort); t.fail = () => {}; };
+        const done = () => { t.worker.off('message', onMessage); stopWatching(); t.fail = () => {}; };
         t.fail = (e) => { done(); reject(e); };
         t.worker.on('message', onMessage);
-        signal?.addEventListener('abort', onAbort);
+        const stopWatching = whenAborted(signal, onAbort);
         if (signal?.aborted) return onAbort(); // asked while the thread was starting
         t.worker.postMessage({ ...task, taskId });
       });

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { Classifier } from '../model/classifier.ts';
 import type { PlanarImage, Target } from '../types.ts';
 import { SaliencyError } from '../types.ts';
+import { whenAborted } from '../util/abort.ts';
 
 export interface ScoreRows {
   n: number; numClasses: number; logits: Float32Array; probabilities: Float32Array; // n x K each
@@ -92,10 +93,9 @@ export class InferenceScheduler {
         if (finished) return;
         finished = true;
         for (const { job, waiter } of mine) this.detach(job, waiter);
-        signal?.removeEventListener('abort', onAbort);
+        stopWatching();
         reject(e);
       };
-      const onAbort = () => fail(cancelledError());
       const place = (i: number, row: Row) => {
         out.logits.set(row.logits, i * K);
         out.probabilities.set(row.probabilities, i * K);
@@ -103,11 +103,11 @@ export class InferenceScheduler {
         onProgress?.(done, n);
         if (done === n && !finished) {
           finished = true;
-          signal?.removeEventListener('abort', onAbort);
+          stopWatching();
           resolve(out);
         }
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const stopWatching = whenAborted(signal, () => fail(cancelledError()));
 
       const pending: number[][] = [];
       const keys = new Map<string, number>();

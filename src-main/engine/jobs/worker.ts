@@ -4,7 +4,6 @@
 // scheduler drops the queued batches at once, the batch running completes, and the unfinished items are
 // reported as aborted (never as results or errors), so the runner leaves them pending.
 import { parentPort, workerData } from 'node:worker_threads';
-import { setMaxListeners } from 'node:events';
 import { Classifier } from '../model/classifier.ts';
 import { prepareImageFile, type LoadedImage } from '../image/prepare.ts';
 import type { PreparedImage } from '../explain/types.ts';
@@ -48,9 +47,6 @@ let current: { taskId: number; controller: AbortController; evaluatedAtAbort: nu
 async function handle(model: Classifier, task: ImageTask): Promise<void> {
   const controller = new AbortController();
   const signal = controller.signal;
-  // Every scheduler call in flight listens on it (a map's metric steps and controls run concurrently: more
-  // than Node's default 10 is expected, not a leak; each call removes its listener when it settles).
-  setMaxListeners(0, signal);
   current = { taskId: task.taskId, controller, evaluatedAtAbort: 0 };
   const scheduler = schedulerFor(model);
   /** The items not finished when the abort came: reported once the batch in flight has completed. */

@@ -9,6 +9,7 @@ import type { PlanarImage, Target } from '../../types.ts';
 import { SaliencyError } from '../../types.ts';
 import { toModelTensor } from '../presets.ts';
 import { softmaxRow } from '../../util/math.ts';
+import { whenAborted } from '../../util/abort.ts';
 import { cancelledError, imageKey } from '../../infer/scheduler.ts';
 import { GradientGraph } from './gradient-graph.ts';
 import { BackwardGraphCache, backwardCacheDir } from './disk-cache.ts';
@@ -145,7 +146,7 @@ export class GradientScheduler {
       const finish = (e?: Error) => {
         if (finished) return;
         finished = true;
-        signal?.removeEventListener('abort', onAbort);
+        stopWatching();
         if (e) {
           for (const [job, w] of mine) this.detach(job, w);
           reject(e);
@@ -153,8 +154,7 @@ export class GradientScheduler {
           resolve(out);
         }
       };
-      const onAbort = () => finish(cancelledError());
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const stopWatching = whenAborted(signal, () => finish(cancelledError()));
       const place = (i: number, r: GradientResult) => {
         out[i] = r;
         done++;
