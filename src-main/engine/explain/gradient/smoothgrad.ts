@@ -10,7 +10,7 @@
 // samples=auto stops at the first batch (from SMOOTHGRAD_AUTO_MINIMUM samples) where relative SE <= precision;
 // the hard cap is `samples`. VarGrad reports rank stability only (its SE is not estimated) and refuses auto.
 import type { Explainer, Explanation, ExplainContext, PreparedImage } from '../types.ts';
-import type { Target } from '../../types.ts';
+import type { Map2D, Target } from '../../types.ts';
 import { SaliencyError } from '../../types.ts';
 import { checkTarget } from '../cam/base-cam.ts';
 import { intSetting, numberSetting } from '../check-settings.ts';
@@ -74,12 +74,14 @@ export class SmoothGrad implements Explainer<SmoothGradSettings> {
     const auto = settings.auto === true;
     const convergence: (ConvergenceCheck & { samples: number })[] = [];
     let previous: Float32Array | null = null;
+    let latest: { map: Map2D; samples: number } | null = null; // the last check's map: the final one when nothing followed it
     let every = 0; // samples per check: the gradient batch
     const check = (est: Float64Array) => {
       const map = reduceChannels(ctx.model, est, settings.channels);
       const rel = relSE(est);
       convergence.push({ samples: n, relativeSE: rel, ...stability(previous, map.data) });
       previous = map.data;
+      latest = { map, samples: n };
       return { map, rel };
     };
     const done = await inputGradients(ctx.model, { total: N, take }, target, ctx, (_, results) => {
@@ -97,13 +99,15 @@ export class SmoothGrad implements Explainer<SmoothGradSettings> {
       const note = `relative SE ${rel === null ? '–' : rel.toFixed(3)}${c.spearman === null ? '' : `, Spearman ${c.spearman.toFixed(3)}, top-10% IoU ${c.topKIoU!.toFixed(2)} vs the previous map`}`;
       return { partial: map, note, stop: auto && n >= SMOOTHGRAD_AUTO_MINIMUM && n < N && rel !== null && rel <= settings.precision! };
     }, 'noisy samples');
-    const attr = Float64Array.from(sum!, (_, i) => value(i));
+    // Every batch ends in a check and nothing is scored after the last one, so its map is the final map.
+    const final = latest as { map: Map2D; samples: number } | null;
+    const map = final && final.samples === n ? final.map : reduceChannels(ctx.model, Float64Array.from(sum!, (_, i) => value(i)), settings.channels);
     const finalRelativeSE = convergence.at(-1)?.relativeSE ?? null;
     const outcome: AutoOutcome | null = auto
       ? { rule: stopRuleText('attribution', settings.precision!, N, every, SMOOTHGRAD_AUTO_MINIMUM), precision: settings.precision!, cap: N, evaluations: done, finalRelativeSE, stoppedEarly: done < N }
       : null;
     return {
-      method: this.name, target, map: reduceChannels(ctx.model, attr, settings.channels), evaluations: done, settings, seed,
+      method: this.name, target, map, evaluations: done, settings, seed,
       extras: { sigma, backward: true, convergence, finalRelativeSE, ...(outcome ? { auto: outcome } : {}) },
       millis: performance.now() - t0,
     };
