@@ -58,7 +58,7 @@ describe.skipIf(!HAS_DATA)('saliency run --metric --ensemble --set (CLI, real Sq
     expect(one.stderr).toMatch(/ensembles combine methods: give at least two distinct methods/);
     const threads = await cli(['run', '--library', lib, '--model', model(MODELS.squeezenet), '--method', 'gradcam', '--threads', '0', '--db', db]);
     expect(threads.code).toBe(2);
-    expect(threads.stderr).toMatch(/--threads must be a positive integer/);
+    expect(threads.stderr).toMatch(/--threads must be an integer >= 1 \(got "0"\)/);
     const list = await cli(['jobs', 'list', '--db', db]);
     expect(list.stdout.trim().split('\n')).toHaveLength(1);
   });

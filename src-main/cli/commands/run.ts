@@ -53,10 +53,8 @@ export const runCommand: Command = {
     });
     if (!values.library || !values.model || !values.method) throw new SaliencyError(`--library, --model and --method are required\n\n${USAGE}`, 'BAD_USAGE');
     if (values.score && values.score !== 'logit' && values.score !== 'probability') throw new SaliencyError('--score must be "logit" or "probability"', 'BAD_USAGE');
-    const workers = values.workers !== undefined ? Number(values.workers) : undefined;
-    if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) throw new SaliencyError(`--workers must be a positive integer`, 'BAD_USAGE');
-    const threadsPerWorker = values.threads !== undefined ? Number(values.threads) : undefined;
-    if (threadsPerWorker !== undefined && !(Number.isInteger(threadsPerWorker) && threadsPerWorker >= 1)) throw new SaliencyError(`--threads must be a positive integer`, 'BAD_USAGE');
+    const workers = intOption(values.workers, 'workers');
+    const threadsPerWorker = intOption(values.threads, 'threads');
     const list = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
     const methods = list(values.method);
     const metrics = list(values.metric);
