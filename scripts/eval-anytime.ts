@@ -10,6 +10,9 @@
 // Usage: node --import tsx scripts/eval-anytime.ts --images 6 [--offset 0] [--models squeezenet,mobilenet]
 //          [--methods lime,kernelshap,rise,smoothgrad (float models only)] [--steps 20] [--controls 1] [--out file.jsonl] [--tune]
 //          [--from i --to j: only images i..j-1 of that list, to split one run over processes] [--threads T (ORT; 0 = one per core)]
+//          [--precisions 0.4,0.6,...: auto runs at each (default: the method's default precision); they reuse the
+//           default runs' evaluations through the scheduler's cache (a seed's auto run samples a prefix of its
+//           fixed-budget run), so extra precisions cost little more than their metrics]
 //        node --import tsx scripts/eval-anytime.ts --table file.jsonl
 import { appendFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -42,7 +45,8 @@ function stopRule(method: string): { minimum: number; every: number; inFlight: n
 }
 
 interface Line {
-  model: string; image: string; method: string; tune?: boolean;
+  /** The auto run's precision (absent: the method's default precision). */
+  model: string; image: string; method: string; tune?: boolean; precision?: number;
   default?: { evaluations: number; seedSpearman: number; insMinusDel: number; insMinusDelControl: number };
   auto?: { evaluations: number; seedSpearman: number; insMinusDel: number; insMinusDelControl: number; finalRelativeSE: number | null };
   trace?: { evaluations: number; relativeSE: number | null; seedSpearman: number }[];
@@ -55,6 +59,7 @@ async function main(): Promise<void> {
       methods: { type: 'string', default: 'lime,kernelshap,rise' }, steps: { type: 'string', default: '20' }, controls: { type: 'string', default: '1' },
       out: { type: 'string', default: 'anytime.jsonl' }, tune: { type: 'boolean' }, table: { type: 'string' },
       from: { type: 'string', default: '0' }, to: { type: 'string' }, threads: { type: 'string', default: '0' },
+      precisions: { type: 'string' },
     },
   });
   if (values.table) return printTable(values.table);
@@ -97,17 +102,23 @@ async function main(): Promise<void> {
         } else {
           const d0 = await run({}, 0);
           const d1 = await run({}, 1);
-          const a0 = await run({ [BUDGET[method]]: 'auto' }, 0);
-          const a1 = await run({ [BUDGET[method]]: 'auto' }, 1);
           const fd = await faith(d0.map);
-          const fa = await faith(a0.map);
-          line.default = { evaluations: d0.evaluations, seedSpearman: spearman(d0.map, d1.map), insMinusDel: fd.value, insMinusDelControl: fd.control };
-          line.auto = {
-            evaluations: (a0.evaluations + a1.evaluations) / 2, seedSpearman: spearman(a0.map, a1.map), insMinusDel: fa.value, insMinusDelControl: fa.control,
-            finalRelativeSE: (a0.extras.auto as { finalRelativeSE: number | null }).finalRelativeSE,
-          };
+          const dflt = { evaluations: d0.evaluations, seedSpearman: spearman(d0.map, d1.map), insMinusDel: fd.value, insMinusDelControl: fd.control };
+          // ascending: a tighter precision's auto run touches the longest prefix first, so the cache still holds the rest
+          for (const precision of values.precisions ? values.precisions.split(',').map(Number).sort((a, b) => a - b) : [undefined]) {
+            const auto = { [BUDGET[method]]: 'auto', ...(precision === undefined ? {} : { precision }) };
+            const a0 = await run(auto, 0);
+            const a1 = await run(auto, 1);
+            const fa = await faith(a0.map);
+            const out: Line = { ...line, ...(precision === undefined ? {} : { precision }), default: dflt };
+            out.auto = {
+              evaluations: (a0.evaluations + a1.evaluations) / 2, seedSpearman: spearman(a0.map, a1.map), insMinusDel: fa.value, insMinusDelControl: fa.control,
+              finalRelativeSE: (a0.extras.auto as { finalRelativeSE: number | null }).finalRelativeSE,
+            };
+            appendFileSync(values.out!, `${JSON.stringify(out)}\n`);
+          }
         }
-        appendFileSync(values.out!, `${JSON.stringify(line)}\n`);
+        if (line.tune) appendFileSync(values.out!, `${JSON.stringify(line)}\n`);
         process.stderr.write(`${name} ${img} ${method} done\n`);
       }
     }
@@ -144,19 +155,27 @@ function printTable(file: string): void {
     console.log(`\n${model}: ${n} images`);
     console.log('| method | evals default | evals auto | ins-del default (ctrl) | ins-del auto (ctrl) | auto - default [95% CI] | seed Spearman default | auto | ratio |');
     console.log('|---|---|---|---|---|---|---|---|---|');
-    let ed = 0, ea = 0;
+    // One table row per method and auto precision; the together line per precision (the methods' defaults: '-').
+    const together = new Map<string, { ed: number; ea: number; methods: string[] }>();
     for (const method of [...new Set(rows.map((l) => l.method))]) {
-      const r = rows.filter((l) => l.method === method);
-      const d = r.map((l) => l.default!);
-      const a = r.map((l) => l.auto!);
-      const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-      const diff = pairedBootstrapCI(a.map((x) => x.insMinusDel), d.map((x) => x.insMinusDel), { seed: 0 });
-      const sd = bootstrapMeanCI(d.map((x) => x.seedSpearman), { seed: 0 });
-      const sa = bootstrapMeanCI(a.map((x) => x.seedSpearman), { seed: 0 });
-      ed += mean(d.map((x) => x.evaluations)); ea += mean(a.map((x) => x.evaluations));
-      console.log(`| ${method} | ${mean(d.map((x) => x.evaluations)).toFixed(0)} | ${mean(a.map((x) => x.evaluations)).toFixed(0)} | ${mean(d.map((x) => x.insMinusDel)).toFixed(3)} (${mean(d.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${mean(a.map((x) => x.insMinusDel)).toFixed(3)} (${mean(a.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${diff.mean.toFixed(3)} [${diff.lo.toFixed(3)}, ${diff.hi.toFixed(3)}] | ${sd.mean.toFixed(3)} [${sd.lo.toFixed(2)}, ${sd.hi.toFixed(2)}] | ${sa.mean.toFixed(3)} [${sa.lo.toFixed(2)}, ${sa.hi.toFixed(2)}] | ${(sa.mean / sd.mean).toFixed(3)} |`);
+      for (const precision of [...new Set(rows.filter((l) => l.method === method).map((l) => l.precision))]) {
+        const r = rows.filter((l) => l.method === method && l.precision === precision);
+        const d = r.map((l) => l.default!);
+        const a = r.map((l) => l.auto!);
+        const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+        const diff = pairedBootstrapCI(a.map((x) => x.insMinusDel), d.map((x) => x.insMinusDel), { seed: 0 });
+        const sd = bootstrapMeanCI(d.map((x) => x.seedSpearman), { seed: 0 });
+        const sa = bootstrapMeanCI(a.map((x) => x.seedSpearman), { seed: 0 });
+        const key = precision === undefined ? '-' : String(precision);
+        const t = together.get(key) ?? { ed: 0, ea: 0, methods: [] };
+        t.ed += mean(d.map((x) => x.evaluations)); t.ea += mean(a.map((x) => x.evaluations)); t.methods.push(method);
+        together.set(key, t);
+        console.log(`| ${method}${precision === undefined ? '' : ` (precision ${precision})`} | ${mean(d.map((x) => x.evaluations)).toFixed(0)} | ${mean(a.map((x) => x.evaluations)).toFixed(0)} | ${mean(d.map((x) => x.insMinusDel)).toFixed(3)} (${mean(d.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${mean(a.map((x) => x.insMinusDel)).toFixed(3)} (${mean(a.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${diff.mean.toFixed(3)} [${diff.lo.toFixed(3)}, ${diff.hi.toFixed(3)}] | ${sd.mean.toFixed(3)} [${sd.lo.toFixed(2)}, ${sd.hi.toFixed(2)}] | ${sa.mean.toFixed(3)} [${sa.lo.toFixed(2)}, ${sa.hi.toFixed(2)}] | ${(sa.mean / sd.mean).toFixed(3)} |`);
+      }
     }
-    console.log(`auto / default evaluations, ${[...new Set(rows.map((l) => l.method))].join(' + ')} together: ${(ea / ed).toFixed(3)} (${ea.toFixed(0)} / ${ed.toFixed(0)} per image)`);
+    for (const [key, t] of together) {
+      console.log(`auto / default evaluations, ${t.methods.join(' + ')} together${key === '-' ? '' : ` at precision ${key}`}: ${(t.ea / t.ed).toFixed(3)} (${t.ea.toFixed(0)} / ${t.ed.toFixed(0)} per image)`);
+    }
   }
 }
 

@@ -7,6 +7,7 @@ import { Classifier } from '../../src-main/engine/model/classifier.ts';
 import { getExplainer } from '../../src-main/engine/explain/registry.ts';
 import type { PreparedImage } from '../../src-main/engine/explain/types.ts';
 import { makeBaseline } from '../../src-main/engine/explain/perturb/masking.ts';
+import type { PartitionCheck } from '../../src-main/engine/explain/perturb/partition-shap.ts';
 import { gapEvidenceModelBytes, twoSquaresImage, SIZE } from './gap-evidence-model.ts';
 import { identityTransform } from '../helpers/prepared.ts';
 
@@ -47,6 +48,26 @@ describe('Partition SHAP on an additive model', () => {
         expect(Math.abs(own4(out.logits, classIndex, out.numClasses))).toBeGreaterThan(0.5); // the check is not trivially 0 = 0
       }
     }
+  });
+  it('reports the remaining unexplained mass, which falls as the budget grows, and rank stability between partial maps', async () => {
+    const e = getExplainer('partitionshap');
+    const masses: number[] = [];
+    for (const maxEvals of [20, 200, 1000]) {
+      const notes: string[] = [];
+      const r = await e.explain(image, { classIndex: 0, score: 'logit' }, e.settings({ maxEvals, progressEvery: 50 }), 1, { model, onProgress: (p) => { if (p.note) notes.push(p.note); } });
+      const conv = r.extras.convergence as PartitionCheck[];
+      expect(conv.at(-1)!.evaluations).toBe(r.evaluations);
+      expect(r.extras.unexplainedMass).toBe(conv.at(-1)!.unexplainedMass);
+      masses.push(conv.at(-1)!.unexplainedMass);
+      if (maxEvals === 1000) {
+        expect(conv.length).toBeGreaterThan(5);
+        expect(notes.some((n) => /unexplained mass \d\.\d{3}, Spearman -?\d\.\d{3}, top-10% IoU/.test(n))).toBe(true);
+        expect(conv.at(-1)!.spearman!).toBeGreaterThan(conv[1].spearman!);
+      }
+    }
+    console.log(`Partition SHAP unexplained mass at 20 / 200 / 1000 evaluations: ${masses.map((m) => m.toFixed(3)).join(' / ')}`);
+    expect(masses[1]).toBeLessThan(masses[0]);
+    expect(masses[2]).toBeLessThan(masses[1]);
   });
 });
 

@@ -7,6 +7,11 @@
 // "others on" contexts with half the weight. When the budget runs out, each queued item's (f11 - f00) * weight
 // stays on its node. A node's value is spread evenly over its pixels (shap's lower_credit), so the map sums
 // exactly to f(x) - f(baseline) (efficiency; reported). The random tie-break of equal priorities is seeded.
+// Convergence (every partial map and the final one, extras.convergence): the remaining unexplained mass, i.e.
+// the largest credit still spread evenly over a region that is not yet split, |f11 - f00| x weight of the
+// queue's biggest multi-pixel item, relative to |f(x) - f(baseline)| (what the next evaluations would
+// redistribute within one region); and Spearman / top-10% IoU against the previous partial map. (The sum over
+// all queued items is no measure: expanding an item never lowers it, by the triangle inequality.)
 import type { Explainer, Explanation, ExplainContext, PreparedImage } from '../types.ts';
 import type { Map2D, PlanarImage, Target } from '../../types.ts';
 import { SaliencyError } from '../../types.ts';
@@ -15,6 +20,10 @@ import { checkTarget } from '../cam/base-cam.ts';
 import { schedulerFor, targetScore } from '../../infer/scheduler.ts';
 import { checkBaselineKind, makeModelBaseline, type BaselineKind } from './masking.ts';
 import { SETTING_LIMITS, intSetting, numberSetting } from '../check-settings.ts';
+import { stability } from './convergence.ts';
+
+/** One convergence check of Partition SHAP (see the header). */
+export interface PartitionCheck { evaluations: number; unexplainedMass: number; spearman: number | null; topKIoU: number | null }
 
 export type PartitionShapSettings = {
   maxEvals: number;
@@ -176,6 +185,18 @@ export class PartitionShap implements Explainer<PartitionShapSettings> {
     const push = (node: PartNode, on: OnSet, lo: number, hi: number, weight: number) =>
       queue.push(-Math.abs(hi - lo) * weight, rng.normal(), { on, f00: lo, f11: hi, node, weight });
 
+    const convergence: PartitionCheck[] = [];
+    let previous: Float32Array | null = null;
+    const scale = Math.max(Math.abs(f11 - f00), 1e-12);
+    const check = (map: Float32Array) => {
+      let largest = 0;
+      for (const it of queue.items()) if (it.node.area > 1) largest = Math.max(largest, Math.abs(it.f11 - it.f00) * it.weight);
+      const c: PartitionCheck = { evaluations: evals, unexplainedMass: largest / scale, ...stability(previous, map) };
+      convergence.push(c);
+      previous = map;
+      return c;
+    };
+
     while (queue.size > 0) {
       if (evals + 2 > maxEvals) break;
       const round: { it: Item; left: PartNode; right: PartNode; m10: OnSet; m01: OnSet }[] = [];
@@ -206,10 +227,14 @@ export class PartitionShap implements Explainer<PartitionShapSettings> {
       });
       if (evals >= nextProgress && evals < maxEvals) {
         nextProgress += progressEvery;
-        ctx.onProgress?.({ fraction: evals / maxEvals, partial: { width, height, data: paint(width, height, nodes, queue.items()) }, note: `${evals}/${maxEvals} evaluations` });
+        const data = paint(width, height, nodes, queue.items());
+        const c = check(data);
+        const stable = c.spearman === null ? '' : `, Spearman ${c.spearman.toFixed(3)}, top-10% IoU ${c.topKIoU!.toFixed(2)} vs the previous map`;
+        ctx.onProgress?.({ fraction: evals / maxEvals, partial: { width, height, data }, note: `${evals}/${maxEvals} evaluations; unexplained mass ${c.unexplainedMass.toFixed(3)}${stable}` });
       }
     }
     const data = paint(width, height, nodes, queue.items());
+    const final = check(data);
     const map: Map2D = { width, height, data };
     let total = 0;
     for (const n of nodes) total += n.d;
@@ -225,6 +250,7 @@ export class PartitionShap implements Explainer<PartitionShapSettings> {
         fx: f11, fBaseline: f00,
         efficiency: { sum: total, expected, relativeError: Math.abs(total - expected) / Math.max(Math.abs(expected), 1e-12) },
         expandedNodes: expanded, finestLevel, freshEvaluations: fresh, smallestRegion: Math.round(root.area / 2 ** finestLevel),
+        convergence, unexplainedMass: final.unexplainedMass,
       },
       millis: performance.now() - t0,
     };
