@@ -5,7 +5,8 @@
 // actually made, scheduler cache hits (inputs shared between methods and metrics of one image: the all-on /
 // all-off coalitions, the controls' random maps, identical deletion/insertion steps) and seconds per image.
 // Usage: node --import tsx scripts/bench-ensemble.ts [--images 2] [--model inception_v3-random.onnx]
-//          [--methods gradcam,lime,...] [--steps 50] [--controls 4] [--configs default,auto]
+//          [--methods gradcam,lime,...] [--steps 50] [--controls 4] [--configs default,auto] [--threads T (ORT; 0 = one per core)]
+import os from 'node:os';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -23,13 +24,14 @@ const { values } = parseArgs({
     images: { type: 'string', default: '2' }, model: { type: 'string', default: 'inception_v3-random.onnx' },
     methods: { type: 'string', default: 'gradcam,lime,kernelshap,partitionshap,rise,occlusion,scorecam' },
     steps: { type: 'string', default: '50' }, controls: { type: 'string', default: '4' }, configs: { type: 'string', default: 'default,auto' },
+    threads: { type: 'string', default: '0' },
   },
 });
 const data = process.env.SALIENCY_DATA ?? path.resolve(import.meta.dirname, '../../shared/data');
 const manifest = readFileSync(path.join(data, 'imagenet-samples/manifest.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]);
 const count = Number(values.images);
 const files = Array.from({ length: count }, (_, i) => manifest[Math.floor((i * manifest.length) / count)]);
-const model = await Classifier.load(path.join(data, 'models', values.model!), {});
+const model = await Classifier.load(path.join(data, 'models', values.model!), { threads: Number(values.threads) });
 const scheduler = schedulerFor(model);
 const metrics = ['deletion', 'insertion'].map((n) => {
   const m = getMetric(n);
@@ -65,6 +67,8 @@ for (const config of values.configs!.split(',')) {
     process.stderr.write(`${config}: ${file} done\n`);
   }
   const per = (x: number) => (x / count).toFixed(0);
+  // Seconds are wall time: on a shared machine they mean something only next to the load they ran under.
+  console.log(`${config}: load average ${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} cores at the end`);
   console.log(`${config}: per image ${per(asked)} evaluations asked, ${per(made)} made by the model, ${per(hits)} cache hits, ${(seconds / count).toFixed(1)} s`);
   console.log(`  method evaluations per image: ${[...perMethod].map(([k, v]) => `${k} ${per(v)}`).join(', ')}`);
 }
