@@ -14,7 +14,7 @@
 //           default runs' evaluations through the scheduler's cache (a seed's auto run samples a prefix of its
 //           fixed-budget run), so extra precisions cost little more than their metrics]
 //        node --import tsx scripts/eval-anytime.ts --table file.jsonl
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Classifier } from '../src-main/engine/model/classifier.ts';
@@ -74,6 +74,11 @@ async function main(): Promise<void> {
   const mS = { steps: Number(values.steps), controlSamples: Number(values.controls) };
   const dS = deletion.settings(mS);
   const iS = insertion.settings(mS);
+  // Lines already in --out (a resumed run): an image and method whose every auto precision is there is skipped.
+  const have = new Set(existsSync(values.out!) ? readFileSync(values.out!, 'utf8').trim().split('\n').filter(Boolean).map((l) => {
+    const x = JSON.parse(l) as Line;
+    return `${x.model}|${x.image}|${x.method}|${x.tune ? 'tune' : x.precision}`;
+  }) : []);
   for (const name of values.models!.split(',')) {
     const model = await Classifier.load(path.join(data, 'models', MODEL_FILES[name] ?? name), { batchSize: 8, threads: Number(values.threads) });
     for (const img of files) {
@@ -90,6 +95,9 @@ async function main(): Promise<void> {
         const run = async (settings: Record<string, unknown>, seed: number, partials?: Map2D[]) =>
           ex.explain(image, target, ex.settings(settings), seed, { model, onProgress: (p) => { if (p.partial && partials) partials.push(p.partial); } });
         const line: Line = { model: name, image: img, method };
+        // 'default' = the method's current default precision; every line records the precision it ran at.
+        const precisions = (values.precisions ?? 'default').split(',').map((p) => (p === 'default' ? defaultPrecision(method) : Number(p))).sort((a, b) => a - b);
+        if (values.tune ? have.has(`${name}|${img}|${method}|tune`) : precisions.every((p) => have.has(`${name}|${img}|${method}|${p}`))) continue;
         if (values.tune) {
           const p0: Map2D[] = [];
           const p1: Map2D[] = [];
@@ -105,12 +113,13 @@ async function main(): Promise<void> {
           const fd = await faith(d0.map);
           const dflt = { evaluations: d0.evaluations, seedSpearman: spearman(d0.map, d1.map), insMinusDel: fd.value, insMinusDelControl: fd.control };
           // ascending: a tighter precision's auto run touches the longest prefix first, so the cache still holds the rest
-          for (const precision of values.precisions ? values.precisions.split(',').map(Number).sort((a, b) => a - b) : [undefined]) {
-            const auto = { [BUDGET[method]]: 'auto', ...(precision === undefined ? {} : { precision }) };
+          for (const precision of precisions) {
+            if (have.has(`${name}|${img}|${method}|${precision}`)) continue;
+            const auto = { [BUDGET[method]]: 'auto', precision };
             const a0 = await run(auto, 0);
             const a1 = await run(auto, 1);
             const fa = await faith(a0.map);
-            const out: Line = { ...line, ...(precision === undefined ? {} : { precision }), default: dflt };
+            const out: Line = { ...line, precision, default: dflt };
             out.auto = {
               evaluations: (a0.evaluations + a1.evaluations) / 2, seedSpearman: spearman(a0.map, a1.map), insMinusDel: fa.value, insMinusDelControl: fa.control,
               finalRelativeSE: (a0.extras.auto as { finalRelativeSE: number | null }).finalRelativeSE,
@@ -125,6 +134,11 @@ async function main(): Promise<void> {
     await model.dispose();
   }
   printTable(values.out!);
+}
+
+/** The method's default precision for its auto budget. */
+function defaultPrecision(method: string): number {
+  return (getExplainer(method).settings({ [BUDGET[method]]: 'auto' }) as { precision: number }).precision;
 }
 
 function printTable(file: string): void {
@@ -155,7 +169,8 @@ function printTable(file: string): void {
     console.log(`\n${model}: ${n} images`);
     console.log('| method | evals default | evals auto | ins-del default (ctrl) | ins-del auto (ctrl) | auto - default [95% CI] | seed Spearman default | auto | ratio |');
     console.log('|---|---|---|---|---|---|---|---|---|');
-    // One table row per method and auto precision; the together line per precision (the methods' defaults: '-').
+    // One table row per method and auto precision; the together lines: at each method's default precision, and at
+    // each precision applied to all methods.
     const together = new Map<string, { ed: number; ea: number; methods: string[] }>();
     for (const method of [...new Set(rows.map((l) => l.method))]) {
       for (const precision of [...new Set(rows.filter((l) => l.method === method).map((l) => l.precision))]) {
@@ -166,15 +181,17 @@ function printTable(file: string): void {
         const diff = pairedBootstrapCI(a.map((x) => x.insMinusDel), d.map((x) => x.insMinusDel), { seed: 0 });
         const sd = bootstrapMeanCI(d.map((x) => x.seedSpearman), { seed: 0 });
         const sa = bootstrapMeanCI(a.map((x) => x.seedSpearman), { seed: 0 });
-        const key = precision === undefined ? '-' : String(precision);
-        const t = together.get(key) ?? { ed: 0, ea: 0, methods: [] };
-        t.ed += mean(d.map((x) => x.evaluations)); t.ea += mean(a.map((x) => x.evaluations)); t.methods.push(method);
-        together.set(key, t);
-        console.log(`| ${method}${precision === undefined ? '' : ` (precision ${precision})`} | ${mean(d.map((x) => x.evaluations)).toFixed(0)} | ${mean(a.map((x) => x.evaluations)).toFixed(0)} | ${mean(d.map((x) => x.insMinusDel)).toFixed(3)} (${mean(d.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${mean(a.map((x) => x.insMinusDel)).toFixed(3)} (${mean(a.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${diff.mean.toFixed(3)} [${diff.lo.toFixed(3)}, ${diff.hi.toFixed(3)}] | ${sd.mean.toFixed(3)} [${sd.lo.toFixed(2)}, ${sd.hi.toFixed(2)}] | ${sa.mean.toFixed(3)} [${sa.lo.toFixed(2)}, ${sa.hi.toFixed(2)}] | ${(sa.mean / sd.mean).toFixed(3)} |`);
+        const isDefault = precision === undefined || precision === defaultPrecision(method);
+        for (const key of [...(isDefault ? ['default'] : []), ...(precision === undefined ? [] : [String(precision)])]) {
+          const t = together.get(key) ?? { ed: 0, ea: 0, methods: [] };
+          t.ed += mean(d.map((x) => x.evaluations)); t.ea += mean(a.map((x) => x.evaluations)); t.methods.push(method);
+          together.set(key, t);
+        }
+        console.log(`| ${method}${precision === undefined ? '' : ` (precision ${precision}${isDefault ? ', default' : ''})`} | ${mean(d.map((x) => x.evaluations)).toFixed(0)} | ${mean(a.map((x) => x.evaluations)).toFixed(0)} | ${mean(d.map((x) => x.insMinusDel)).toFixed(3)} (${mean(d.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${mean(a.map((x) => x.insMinusDel)).toFixed(3)} (${mean(a.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${diff.mean.toFixed(3)} [${diff.lo.toFixed(3)}, ${diff.hi.toFixed(3)}] | ${sd.mean.toFixed(3)} [${sd.lo.toFixed(2)}, ${sd.hi.toFixed(2)}] | ${sa.mean.toFixed(3)} [${sa.lo.toFixed(2)}, ${sa.hi.toFixed(2)}] | ${(sa.mean / sd.mean).toFixed(3)} |`);
       }
     }
     for (const [key, t] of together) {
-      console.log(`auto / default evaluations, ${t.methods.join(' + ')} together${key === '-' ? '' : ` at precision ${key}`}: ${(t.ea / t.ed).toFixed(3)} (${t.ea.toFixed(0)} / ${t.ed.toFixed(0)} per image)`);
+      console.log(`auto / default evaluations, ${t.methods.join(' + ')} together${key === 'default' ? ' at their default precisions' : ` at precision ${key}`}: ${(t.ea / t.ed).toFixed(3)} (${t.ea.toFixed(0)} / ${t.ed.toFixed(0)} per image)`);
     }
   }
 }

@@ -17,7 +17,7 @@ import { progressiveSegmentFit } from './anytime-segments.ts';
 export type KernelShapSettings = SegmentSamplingSettings & AnytimeSettings;
 
 /** Default precision of samples=auto (relative SE of the values); see LIME_AUTO_PRECISION. */
-export const KERNELSHAP_AUTO_PRECISION = 0.4;
+export const KERNELSHAP_AUTO_PRECISION = 0.8;
 
 export class KernelShap implements Explainer<KernelShapSettings> {
   readonly name = 'kernelshap';

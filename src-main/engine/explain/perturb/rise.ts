@@ -21,7 +21,7 @@ import { pearson } from '../../metrics/rank.ts';
 import { readAnytime, relativeSE, stability, stopRuleText, type AnytimeSettings, type AutoOutcome, type ConvergenceCheck } from './convergence.ts';
 
 /** Default precision of masks=auto (relative SE of the map), chosen on a tuning set (README). */
-export const RISE_AUTO_PRECISION = 0.6;
+export const RISE_AUTO_PRECISION = 0.5;
 /** masks=auto never stops before this many masks. */
 export const RISE_AUTO_MINIMUM = 250;
 
