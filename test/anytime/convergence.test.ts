@@ -10,6 +10,8 @@ import {
   kernelShapStandardErrors, readAnytime, relativeSE, ridgeStandardErrors, topSetIoU,
 } from '../../src-main/engine/explain/perturb/convergence.ts';
 import { getExplainer } from '../../src-main/engine/explain/registry.ts';
+import { LIME_AUTO_PRECISION } from '../../src-main/engine/explain/perturb/lime.ts';
+import { KERNELSHAP_AUTO_PRECISION } from '../../src-main/engine/explain/perturb/kernelshap.ts';
 import { schedulerFor } from '../../src-main/engine/infer/scheduler.ts';
 import { nextCheckpoint } from '../../src-main/engine/explain/perturb/checkpoints.ts';
 import type { PreparedImage } from '../../src-main/engine/explain/types.ts';
@@ -103,7 +105,8 @@ describe('auto budgets on a model whose evidence is known', () => {
       expect(e.evaluations).toBeLessThan(1000);
       expect(e.evaluations).toBeGreaterThanOrEqual(100);
       expect(auto.finalRelativeSE).toBeLessThanOrEqual(auto.precision);
-      expect(auto.rule).toMatch(/RMS standard error \/ SD of the segment weights <= 0\.4 .* at most 1000/);
+      expect(auto.precision).toBe(method === 'lime' ? LIME_AUTO_PRECISION : KERNELSHAP_AUTO_PRECISION);
+      expect(auto.rule).toMatch(new RegExp(`RMS standard error / SD of the segment weights <= ${auto.precision} .* at most 1000`));
       expect(notes.some((n) => /relative SE \d/.test(n))).toBe(true);
       const conv = e.extras.convergence as { samples: number; relativeSE: number | null; spearman: number | null; topKIoU: number | null }[];
       expect(conv.at(-1)!.samples).toBe(e.evaluations);
