@@ -167,8 +167,8 @@ function printTable(file: string): void {
     const rows = ev.filter((l) => l.model === model);
     const n = new Set(rows.map((l) => l.image)).size;
     console.log(`\n${model}: ${n} images`);
-    console.log('| method | evals default | evals auto | ins-del default (ctrl) | ins-del auto (ctrl) | auto - default [95% CI] | seed Spearman default | auto | ratio |');
-    console.log('|---|---|---|---|---|---|---|---|---|');
+    console.log('| method | n | evals default | evals auto | ins-del default (ctrl) | ins-del auto (ctrl) | auto - default [95% CI] | seed Spearman default | auto | ratio |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|');
     // One table row per method and auto precision; the together lines: at each method's default precision, and at
     // each precision applied to all methods.
     const together = new Map<string, { ed: number; ea: number; methods: string[] }>();
@@ -187,7 +187,7 @@ function printTable(file: string): void {
           t.ed += mean(d.map((x) => x.evaluations)); t.ea += mean(a.map((x) => x.evaluations)); t.methods.push(method);
           together.set(key, t);
         }
-        console.log(`| ${method}${precision === undefined ? '' : ` (precision ${precision}${isDefault ? ', default' : ''})`} | ${mean(d.map((x) => x.evaluations)).toFixed(0)} | ${mean(a.map((x) => x.evaluations)).toFixed(0)} | ${mean(d.map((x) => x.insMinusDel)).toFixed(3)} (${mean(d.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${mean(a.map((x) => x.insMinusDel)).toFixed(3)} (${mean(a.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${diff.mean.toFixed(3)} [${diff.lo.toFixed(3)}, ${diff.hi.toFixed(3)}] | ${sd.mean.toFixed(3)} [${sd.lo.toFixed(2)}, ${sd.hi.toFixed(2)}] | ${sa.mean.toFixed(3)} [${sa.lo.toFixed(2)}, ${sa.hi.toFixed(2)}] | ${(sa.mean / sd.mean).toFixed(3)} |`);
+        console.log(`| ${method}${precision === undefined ? '' : ` (precision ${precision}${isDefault ? ', default' : ''})`} | ${r.length} | ${mean(d.map((x) => x.evaluations)).toFixed(0)} | ${mean(a.map((x) => x.evaluations)).toFixed(0)} | ${mean(d.map((x) => x.insMinusDel)).toFixed(3)} (${mean(d.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${mean(a.map((x) => x.insMinusDel)).toFixed(3)} (${mean(a.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${diff.mean.toFixed(3)} [${diff.lo.toFixed(3)}, ${diff.hi.toFixed(3)}] | ${sd.mean.toFixed(3)} [${sd.lo.toFixed(2)}, ${sd.hi.toFixed(2)}] | ${sa.mean.toFixed(3)} [${sa.lo.toFixed(2)}, ${sa.hi.toFixed(2)}] | ${(sa.mean / sd.mean).toFixed(3)} |`);
       }
     }
     for (const [key, t] of together) {
