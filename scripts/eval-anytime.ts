@@ -190,7 +190,9 @@ function printTable(file: string): void {
         console.log(`| ${method}${precision === undefined ? '' : ` (precision ${precision}${isDefault ? ', default' : ''})`} | ${r.length} | ${mean(d.map((x) => x.evaluations)).toFixed(0)} | ${mean(a.map((x) => x.evaluations)).toFixed(0)} | ${mean(d.map((x) => x.insMinusDel)).toFixed(3)} (${mean(d.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${mean(a.map((x) => x.insMinusDel)).toFixed(3)} (${mean(a.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${diff.mean.toFixed(3)} [${diff.lo.toFixed(3)}, ${diff.hi.toFixed(3)}] | ${sd.mean.toFixed(3)} [${sd.lo.toFixed(2)}, ${sd.hi.toFixed(2)}] | ${sa.mean.toFixed(3)} [${sa.lo.toFixed(2)}, ${sa.hi.toFixed(2)}] | ${(sa.mean / sd.mean).toFixed(3)} |`);
       }
     }
+    const methods = new Set(rows.map((l) => l.method)).size;
     for (const [key, t] of together) {
+      if (t.methods.length < methods) continue; // a precision not run for every method
       console.log(`auto / default evaluations, ${t.methods.join(' + ')} together${key === 'default' ? ' at their default precisions' : ` at precision ${key}`}: ${(t.ea / t.ed).toFixed(3)} (${t.ea.toFixed(0)} / ${t.ed.toFixed(0)} per image)`);
     }
   }
