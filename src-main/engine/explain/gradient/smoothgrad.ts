@@ -73,15 +73,13 @@ export class SmoothGrad implements Explainer<SmoothGradSettings> {
     };
     const auto = settings.auto === true;
     const convergence: (ConvergenceCheck & { samples: number })[] = [];
-    let previous: Float32Array | null = null;
-    let latest: { map: Map2D; samples: number } | null = null; // the last check's map: the final one when nothing followed it
+    let previous: Map2D | null = null; // the last check's map (the final map: nothing is scored after the last check)
     let every = 0; // samples per check: the gradient batch
     const check = (est: Float64Array) => {
       const map = reduceChannels(ctx.model, est, settings.channels);
       const rel = relSE(est);
-      convergence.push({ samples: n, relativeSE: rel, ...stability(previous, map.data) });
-      previous = map.data;
-      latest = { map, samples: n };
+      convergence.push({ samples: n, relativeSE: rel, ...stability(previous?.data ?? null, map.data) });
+      previous = map;
       return { map, rel };
     };
     const done = await inputGradients(ctx.model, { total: N, take }, target, ctx, (_, results) => {
@@ -100,8 +98,8 @@ export class SmoothGrad implements Explainer<SmoothGradSettings> {
       return { partial: map, note, stop: auto && n >= SMOOTHGRAD_AUTO_MINIMUM && n < N && rel !== null && rel <= settings.precision! };
     }, 'noisy samples');
     // Every batch ends in a check and nothing is scored after the last one, so its map is the final map.
-    const final = latest as { map: Map2D; samples: number } | null;
-    const map = final && final.samples === n ? final.map : reduceChannels(ctx.model, Float64Array.from(sum!, (_, i) => value(i)), settings.channels);
+    const last = previous as Map2D | null;
+    const map = last && convergence.at(-1)!.samples === n ? last : reduceChannels(ctx.model, Float64Array.from(sum!, (_, i) => value(i)), settings.channels);
     const finalRelativeSE = convergence.at(-1)?.relativeSE ?? null;
     const outcome: AutoOutcome | null = auto
       ? { rule: stopRuleText('attribution', settings.precision!, N, every, SMOOTHGRAD_AUTO_MINIMUM), precision: settings.precision!, cap: N, evaluations: done, finalRelativeSE, stoppedEarly: done < N }
