@@ -29,13 +29,15 @@ import { SMOOTHGRAD_AUTO_MINIMUM } from '../src-main/engine/explain/gradient/smo
 import { autoMinimum } from '../src-main/engine/explain/perturb/anytime-segments.ts';
 import { riseAutoMinimum, type RiseSettings } from '../src-main/engine/explain/perturb/rise.ts';
 import type { SegmentSamplingSettings } from '../src-main/engine/explain/perturb/segment-sampling.ts';
+import { PARTITION_SHAP_AUTO_MINIMUM } from '../src-main/engine/explain/perturb/partition-shap.ts';
 
 const MODEL_FILES: Record<string, string> = { squeezenet: 'squeezenet1.1-fp32.onnx', mobilenet: 'mobilenetv2-12-int8.onnx' };
-const BUDGET: Record<string, string> = { lime: 'samples', kernelshap: 'samples', rise: 'masks', smoothgrad: 'samples' };
+const BUDGET: Record<string, string> = { lime: 'samples', kernelshap: 'samples', rise: 'masks', smoothgrad: 'samples', partitionshap: 'maxEvals' };
 /** Where a method's auto rule (at its default settings) may stop: from `minimum` evaluations, at multiples of
  *  `every`; and how many checks in flight are scored anyway (LIME, KernelSHAP and RISE score the chunk in flight). */
 function stopRule(method: string): { minimum: number; every: number; inFlight: number } {
   if (method === 'smoothgrad') return { minimum: SMOOTHGRAD_AUTO_MINIMUM, every: 1, inFlight: 0 };
+  if (method === 'partitionshap') return { minimum: PARTITION_SHAP_AUTO_MINIMUM, every: 1, inFlight: 0 }; // checks after rounds, not at round numbers
   if (method === 'rise') {
     const s = getExplainer('rise').settings({}) as RiseSettings;
     return { minimum: riseAutoMinimum(s.masks, s.progressEvery), every: s.progressEvery, inFlight: 1 };
@@ -48,8 +50,11 @@ interface Line {
   /** The auto run's precision (absent: the method's default precision). */
   model: string; image: string; method: string; tune?: boolean; precision?: number;
   default?: { evaluations: number; seedSpearman: number; insMinusDel: number; insMinusDelControl: number };
-  auto?: { evaluations: number; seedSpearman: number; insMinusDel: number; insMinusDelControl: number; finalRelativeSE: number | null };
-  trace?: { evaluations: number; relativeSE: number | null; seedSpearman: number }[];
+  /** agreementWithDefault: Spearman between the auto and the default map of seed 0; finalCriterion: the auto
+   *  run's stopping criterion at its end (relative SE; Partition SHAP's unexplained mass). */
+  auto?: { evaluations: number; seedSpearman: number; insMinusDel: number; insMinusDelControl: number; finalRelativeSE?: number | null; finalCriterion?: number | null; agreementWithDefault?: number };
+  /** relativeSE: the criterion at that check (Partition SHAP: unexplained mass); fullSpearman: seed 0's partial map vs its full-budget map. */
+  trace?: { evaluations: number; relativeSE: number | null; seedSpearman: number; fullSpearman?: number }[];
 }
 
 async function main(): Promise<void> {
@@ -103,10 +108,13 @@ async function main(): Promise<void> {
           const p1: Map2D[] = [];
           const a = await run({}, 0, p0);
           const b = await run({}, 1, p1);
-          const conv = a.extras.convergence as { samples?: number; masks?: number; relativeSE: number | null }[];
-          if (p0.length < conv.length) { p0.push(a.map); p1.push(b.map); } // RISE reports no partial for its final map
+          const conv = a.extras.convergence as { samples?: number; masks?: number; evaluations?: number; relativeSE?: number | null; unexplainedMass?: number }[];
+          if (p0.length < conv.length) { p0.push(a.map); p1.push(b.map); } // RISE and Partition SHAP report no partial for their final map
           line.tune = true;
-          line.trace = conv.map((c, k) => ({ evaluations: (c.samples ?? c.masks)!, relativeSE: c.relativeSE, seedSpearman: spearman(p0[k], p1[k]) }));
+          line.trace = conv.map((c, k) => ({
+            evaluations: (c.samples ?? c.masks ?? c.evaluations)!, relativeSE: c.relativeSE ?? c.unexplainedMass ?? null,
+            seedSpearman: spearman(p0[k], p1[k]), fullSpearman: spearman(p0[k], a.map),
+          }));
         } else {
           const d0 = await run({}, 0);
           const d1 = await run({}, 1);
@@ -122,7 +130,7 @@ async function main(): Promise<void> {
             const out: Line = { ...line, precision, default: dflt };
             out.auto = {
               evaluations: (a0.evaluations + a1.evaluations) / 2, seedSpearman: spearman(a0.map, a1.map), insMinusDel: fa.value, insMinusDelControl: fa.control,
-              finalRelativeSE: (a0.extras.auto as { finalRelativeSE: number | null }).finalRelativeSE,
+              finalCriterion: finalCriterion(a0.extras.auto), agreementWithDefault: spearman(a0.map, d0.map),
             };
             appendFileSync(values.out!, `${JSON.stringify(out)}\n`);
           }
@@ -136,6 +144,18 @@ async function main(): Promise<void> {
   printTable(values.out!);
 }
 
+/** Mean Spearman of the auto map to the default map (seed 0) with its interval; lines written before it was recorded lack it. */
+function agreement(xs: (number | undefined)[]): string {
+  if (xs.some((x) => x === undefined)) return '-';
+  const ci = bootstrapMeanCI(xs as number[], { seed: 0 });
+  return `${ci.mean.toFixed(3)} [${ci.lo.toFixed(2)}, ${ci.hi.toFixed(2)}]`;
+}
+
+function finalCriterion(auto: unknown): number | null {
+  const a = auto as { finalRelativeSE?: number | null; finalUnexplainedMass?: number };
+  return a.finalRelativeSE ?? a.finalUnexplainedMass ?? null;
+}
+
 /** The method's default precision for its auto budget. */
 function defaultPrecision(method: string): number {
   return (getExplainer(method).settings({ [BUDGET[method]]: 'auto' }) as { precision: number }).precision;
@@ -146,19 +166,20 @@ function printTable(file: string): void {
   const tune = lines.filter((l) => l.tune);
   if (tune.length) {
     // For each precision: where each tuning run would stop, and the seed-to-seed Spearman there vs at the full budget.
-    console.log(`tuning (${new Set(tune.map((l) => l.image)).size} images): precision -> mean stop / full budget, mean seed-to-seed Spearman at the stop / at full budget`);
+    console.log(`tuning (${new Set(tune.map((l) => l.image)).size} images): precision -> mean stop / full budget, mean seed-to-seed Spearman at the stop / at full budget, mean Spearman of the stopped map (seed 0) to its full budget's map`);
     for (const method of [...new Set(tune.map((l) => l.method))]) {
       const rows = tune.filter((l) => l.method === method);
-      for (const p of [0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0]) {
-        let stop = 0, full = 0, rs = 0, rf = 0;
+      const grid = method === 'partitionshap' ? [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2] : [0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0];
+      for (const p of grid) {
+        let stop = 0, full = 0, rs = 0, rf = 0, toFull = 0;
         for (const l of rows) {
           const tr = l.trace!;
           const { minimum, every, inFlight } = stopRule(method);
           const k = tr.findIndex((c) => c.evaluations >= minimum && c.evaluations % every === 0 && c.relativeSE !== null && c.relativeSE <= p);
           const at = k < 0 ? tr.length - 1 : Math.min(k + inFlight, tr.length - 1); // LIME, KernelSHAP and RISE also score the chunk in flight
-          stop += tr[at].evaluations; full += tr.at(-1)!.evaluations; rs += tr[at].seedSpearman; rf += tr.at(-1)!.seedSpearman;
+          stop += tr[at].evaluations; full += tr.at(-1)!.evaluations; rs += tr[at].seedSpearman; rf += tr.at(-1)!.seedSpearman; toFull += tr[at].fullSpearman ?? NaN;
         }
-        console.log(`  ${method.padEnd(10)} precision ${p.toFixed(2)}: ${(stop / full).toFixed(2)} of the budget, Spearman ${(rs / rows.length).toFixed(3)} vs ${(rf / rows.length).toFixed(3)} (ratio ${(rs / rf).toFixed(3)})`);
+        console.log(`  ${method.padEnd(10)} precision ${String(p).padEnd(5)}: ${(stop / full).toFixed(2)} of the budget, seed-to-seed Spearman ${(rs / rows.length).toFixed(3)} vs ${(rf / rows.length).toFixed(3)} (ratio ${(rs / rf).toFixed(3)}), Spearman to the full budget's map ${(toFull / rows.length).toFixed(3)}`);
       }
     }
   }
@@ -167,8 +188,8 @@ function printTable(file: string): void {
     const rows = ev.filter((l) => l.model === model);
     const n = new Set(rows.map((l) => l.image)).size;
     console.log(`\n${model}: ${n} images`);
-    console.log('| method | n | evals default | evals auto | ins-del default (ctrl) | ins-del auto (ctrl) | auto - default [95% CI] | seed Spearman default | auto | ratio |');
-    console.log('|---|---|---|---|---|---|---|---|---|---|');
+    console.log('| method | n | evals default | evals auto | ins-del default (ctrl) | ins-del auto (ctrl) | auto - default [95% CI] | seed Spearman default | auto | ratio | auto vs default map |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|');
     // One table row per method and auto precision; the together lines: at each method's default precision, and at
     // each precision applied to all methods.
     const together = new Map<string, { ed: number; ea: number; methods: string[] }>();
@@ -187,7 +208,7 @@ function printTable(file: string): void {
           t.ed += mean(d.map((x) => x.evaluations)); t.ea += mean(a.map((x) => x.evaluations)); t.methods.push(method);
           together.set(key, t);
         }
-        console.log(`| ${method}${precision === undefined ? '' : ` (precision ${precision}${isDefault ? ', default' : ''})`} | ${r.length} | ${mean(d.map((x) => x.evaluations)).toFixed(0)} | ${mean(a.map((x) => x.evaluations)).toFixed(0)} | ${mean(d.map((x) => x.insMinusDel)).toFixed(3)} (${mean(d.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${mean(a.map((x) => x.insMinusDel)).toFixed(3)} (${mean(a.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${diff.mean.toFixed(3)} [${diff.lo.toFixed(3)}, ${diff.hi.toFixed(3)}] | ${sd.mean.toFixed(3)} [${sd.lo.toFixed(2)}, ${sd.hi.toFixed(2)}] | ${sa.mean.toFixed(3)} [${sa.lo.toFixed(2)}, ${sa.hi.toFixed(2)}] | ${(sa.mean / sd.mean).toFixed(3)} |`);
+        console.log(`| ${method}${precision === undefined ? '' : ` (precision ${precision}${isDefault ? ', default' : ''})`} | ${r.length} | ${mean(d.map((x) => x.evaluations)).toFixed(0)} | ${mean(a.map((x) => x.evaluations)).toFixed(0)} | ${mean(d.map((x) => x.insMinusDel)).toFixed(3)} (${mean(d.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${mean(a.map((x) => x.insMinusDel)).toFixed(3)} (${mean(a.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${diff.mean.toFixed(3)} [${diff.lo.toFixed(3)}, ${diff.hi.toFixed(3)}] | ${sd.mean.toFixed(3)} [${sd.lo.toFixed(2)}, ${sd.hi.toFixed(2)}] | ${sa.mean.toFixed(3)} [${sa.lo.toFixed(2)}, ${sa.hi.toFixed(2)}] | ${(sa.mean / sd.mean).toFixed(3)} | ${agreement(a.map((x) => x.agreementWithDefault))} |`);
       }
     }
     const methods = new Set(rows.map((l) => l.method)).size;

@@ -7,7 +7,7 @@ import { Classifier } from '../../src-main/engine/model/classifier.ts';
 import { getExplainer } from '../../src-main/engine/explain/registry.ts';
 import type { PreparedImage } from '../../src-main/engine/explain/types.ts';
 import { makeBaseline } from '../../src-main/engine/explain/perturb/masking.ts';
-import type { PartitionCheck } from '../../src-main/engine/explain/perturb/partition-shap.ts';
+import { PARTITION_SHAP_AUTO_MINIMUM, PARTITION_SHAP_AUTO_PRECISION, type PartitionCheck } from '../../src-main/engine/explain/perturb/partition-shap.ts';
 import { gapEvidenceModelBytes, twoSquaresImage, SIZE } from './gap-evidence-model.ts';
 import { identityTransform } from '../helpers/prepared.ts';
 
@@ -69,7 +69,35 @@ describe('Partition SHAP on an additive model', () => {
     expect(masses[1]).toBeLessThan(masses[0]);
     expect(masses[2]).toBeLessThan(masses[1]);
   });
+  it('maxEvals=auto stops at the first check whose unexplained mass reaches the precision, with the cap as the bound', async () => {
+    const e = getExplainer('partitionshap');
+    const run = (s: Record<string, unknown>) => e.explain(image, { classIndex: 0, score: 'logit' }, e.settings({ progressEvery: 50, ...s }), 1, { model });
+    const full = await run({ maxEvals: 1000 });
+    const conv = full.extras.convergence as PartitionCheck[];
+    // The precision that the fixed run first reaches at its third check (>= the auto minimum of 100).
+    const at = conv.findIndex((c, i) => i >= 2 && c.evaluations >= PARTITION_SHAP_AUTO_MINIMUM);
+    const precision = conv[at].unexplainedMass;
+    const firstBelow = conv.findIndex((c) => c.evaluations >= PARTITION_SHAP_AUTO_MINIMUM && c.unexplainedMass <= precision);
+    const r = await run({ maxEvals: 1000, auto: true, precision });
+    const auto = r.extras.auto as { evaluations: number; cap: number; precision: number; finalUnexplainedMass: number; stoppedEarly: boolean; rule: string };
+    expect(auto).toMatchObject({ cap: 1000, precision, stoppedEarly: true, evaluations: conv[firstBelow].evaluations });
+    expect(r.evaluations).toBe(conv[firstBelow].evaluations);
+    expect(auto.finalUnexplainedMass).toBeLessThanOrEqual(precision);
+    expect(auto.rule).toMatch(/unexplained mass .* <= .* at most 1000/);
+    // The stopped map is the fixed run's partial map at that check (same seed, same order of expansion).
+    let atStop: Float32Array | undefined;
+    await e.explain(image, { classIndex: 0, score: 'logit' }, e.settings({ maxEvals: 1000, progressEvery: 50 }), 1, {
+      model, onProgress: (p) => { if (p.partial && p.note?.startsWith(`${auto.evaluations}/`)) atStop = p.partial.data; },
+    });
+    expect(Array.from(r.map.data)).toEqual(Array.from(atStop!));
+    // A precision never reached runs to the cap; the default reads maxEvals=auto alone.
+    const never = await run({ maxEvals: 300, auto: true, precision: 1e-9 });
+    expect(never.extras.auto).toMatchObject({ stoppedEarly: false, evaluations: 300, cap: 300 });
+    expect(e.settings({ maxEvals: 'auto' })).toMatchObject({ auto: true, precision: PARTITION_SHAP_AUTO_PRECISION, maxEvals: 500 });
+    expect(() => e.settings({ precision: 0.1 })).toThrow(/partitionshap: precision applies only with maxEvals=auto/);
+  });
 });
+
 
 /** The largest quadrant effect, so the test fails if every quadrant's effect were zero. */
 function own4(logits: Float32Array, c: number, k: number): number {

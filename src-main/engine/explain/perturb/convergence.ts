@@ -199,11 +199,11 @@ export function stopRuleText(what: string, precision: number, cap: number, every
   return `stop when RMS standard error / SD of the ${what} <= ${precision} (checked every ${every} evaluations from ${minimum}), at most ${cap}`;
 }
 
-export interface AutoOutcome {
+/** What an auto budget did (results extras `auto`): the rule, the evaluations used and the final criterion. */
+export type AutoOutcome = {
   rule: string;
   precision: number;
   cap: number;
   evaluations: number;
-  finalRelativeSE: number | null;
   stoppedEarly: boolean;
-}
+} & ({ finalRelativeSE: number | null } | { finalUnexplainedMass: number });

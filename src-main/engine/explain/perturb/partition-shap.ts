@@ -12,6 +12,9 @@
 // queue's biggest multi-pixel item, relative to |f(x) - f(baseline)| (what the next evaluations would
 // redistribute within one region); and Spearman / top-10% IoU against the previous partial map. (The sum over
 // all queued items is no measure: expanding an item never lowers it, by the triangle inequality.)
+// maxEvals=auto stops at the first progress check (from PARTITION_SHAP_AUTO_MINIMUM evaluations) whose unexplained
+// mass is <= precision; maxEvals is then the cap. The method is deterministic up to seeded tie-breaks, so the
+// default precision was chosen by agreement with the full budget's map, not between seeds (README).
 import type { Explainer, Explanation, ExplainContext, PreparedImage } from '../types.ts';
 import type { Map2D, PlanarImage, Target } from '../../types.ts';
 import { SaliencyError } from '../../types.ts';
@@ -20,7 +23,12 @@ import { checkTarget } from '../cam/base-cam.ts';
 import { schedulerFor, targetScore } from '../../infer/scheduler.ts';
 import { checkBaselineKind, makeModelBaseline, type BaselineKind } from './masking.ts';
 import { SETTING_LIMITS, intSetting, numberSetting } from '../check-settings.ts';
-import { stability } from './convergence.ts';
+import { readAnytime, stability, type AnytimeSettings, type AutoOutcome } from './convergence.ts';
+
+/** Default precision of maxEvals=auto (unexplained mass), chosen on a tuning set (README). */
+export const PARTITION_SHAP_AUTO_PRECISION = 0.01;
+/** maxEvals=auto never stops before this many evaluations. */
+export const PARTITION_SHAP_AUTO_MINIMUM = 100;
 
 /** One convergence check of Partition SHAP (see the header). */
 export interface PartitionCheck { evaluations: number; unexplainedMass: number; spearman: number | null; topKIoU: number | null }
@@ -34,7 +42,7 @@ export type PartitionShapSettings = {
   roundSize: number;
   /** Emit a partial map about every this many evaluations. */
   progressEvery: number;
-} & Record<string, unknown>;
+} & AnytimeSettings & Record<string, unknown>;
 
 /** A rectangle [x0,x1) x [y0,y1) of the partition tree; children are made on first use. */
 class PartNode {
@@ -152,8 +160,10 @@ export class PartitionShap implements Explainer<PartitionShapSettings> {
   settings(partial: Partial<PartitionShapSettings>): PartitionShapSettings {
     const baseline = checkBaselineKind(partial.baseline ?? 'blur', 'partitionshap: baseline');
     if (baseline === 'segment-mean') throw new SaliencyError('partitionshap: the segment-mean baseline needs superpixels; use blur, mean, black or gray', 'BAD_SETTING');
+    const { budget, anytime } = readAnytime('partitionshap', 'maxEvals', partial, PARTITION_SHAP_AUTO_PRECISION);
     return {
-      maxEvals: intSetting('partitionshap', 'maxEvals', partial.maxEvals, 500, 4, SETTING_LIMITS.evaluations),
+      ...anytime,
+      maxEvals: intSetting('partitionshap', 'maxEvals', budget, 500, 4, SETTING_LIMITS.evaluations),
       baseline,
       blurSigma: numberSetting('partitionshap', 'blurSigma', partial.blurSigma, 0, 0, 1e4),
       roundSize: intSetting('partitionshap', 'roundSize', partial.roundSize, 16, 1, SETTING_LIMITS.round),
@@ -197,6 +207,8 @@ export class PartitionShap implements Explainer<PartitionShapSettings> {
       return c;
     };
 
+    const auto = settings.auto === true;
+    let stoppedEarly = false;
     while (queue.size > 0) {
       if (evals + 2 > maxEvals) break;
       const round: { it: Item; left: PartNode; right: PartNode; m10: OnSet; m01: OnSet }[] = [];
@@ -231,16 +243,23 @@ export class PartitionShap implements Explainer<PartitionShapSettings> {
         const c = check(data);
         const stable = c.spearman === null ? '' : `, Spearman ${c.spearman.toFixed(3)}, top-10% IoU ${c.topKIoU!.toFixed(2)} vs the previous map`;
         ctx.onProgress?.({ fraction: evals / maxEvals, partial: { width, height, data }, note: `${evals}/${maxEvals} evaluations; unexplained mass ${c.unexplainedMass.toFixed(3)}${stable}` });
+        if (auto && evals >= PARTITION_SHAP_AUTO_MINIMUM && c.unexplainedMass <= settings.precision!) { stoppedEarly = true; break; }
       }
     }
     const data = paint(width, height, nodes, queue.items());
-    const final = check(data);
+    const final = stoppedEarly ? convergence.at(-1)! : check(data); // a stop just checked this very map
     const map: Map2D = { width, height, data };
     let total = 0;
     for (const n of nodes) total += n.d;
     for (const it of queue.items()) total += (it.f11 - it.f00) * it.weight;
     const expected = f11 - f00;
     ctx.onProgress?.({ fraction: 1 });
+    const outcome: AutoOutcome | null = auto
+      ? {
+        rule: `stop when the unexplained mass (largest |f11 - f00| x weight of a region not yet split / |f(x) - f(baseline)|) <= ${settings.precision} (checked every ${progressEvery} evaluations from ${PARTITION_SHAP_AUTO_MINIMUM}), at most ${maxEvals}`,
+        precision: settings.precision!, cap: maxEvals, evaluations: evals, finalUnexplainedMass: final.unexplainedMass, stoppedEarly,
+      }
+      : null;
     let finestLevel = 0;
     for (const it of queue.items()) finestLevel = Math.max(finestLevel, it.node.level);
     for (const n of nodes) if (n.d !== 0) finestLevel = Math.max(finestLevel, n.level);
@@ -251,6 +270,7 @@ export class PartitionShap implements Explainer<PartitionShapSettings> {
         efficiency: { sum: total, expected, relativeError: Math.abs(total - expected) / Math.max(Math.abs(expected), 1e-12) },
         expandedNodes: expanded, finestLevel, freshEvaluations: fresh, smallestRegion: Math.round(root.area / 2 ** finestLevel),
         convergence, unexplainedMass: final.unexplainedMass,
+        ...(outcome ? { auto: outcome } : {}),
       },
       millis: performance.now() - t0,
     };
