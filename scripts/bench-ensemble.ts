@@ -1,7 +1,7 @@
 // npm run bench:ensemble: the full ensemble per image on the InceptionV3 architecture (random weights: cost
 // only) — Grad-CAM, LIME 1000, KernelSHAP 1000, Partition SHAP 500, RISE 4000, occlusion, Score-CAM, each map
 // with deletion and insertion and their random-map controls — at the default budgets and with auto budgets
-// (lime/kernelshap samples=auto, rise masks=auto), in one run: evaluations asked for, evaluations the model
+// (lime/kernelshap samples=auto, rise masks=auto, partitionshap maxEvals=auto), in one run: evaluations asked for, evaluations the model
 // actually made, scheduler cache hits (inputs shared between methods and metrics of one image: the all-on /
 // all-off coalitions, the controls' random maps, identical deletion/insertion steps) and seconds per image.
 // Usage: node --import tsx scripts/bench-ensemble.ts [--images 2] [--model inception_v3-random.onnx]
@@ -17,7 +17,7 @@ import { getMetric } from '../src-main/engine/metrics/registry.ts';
 import { schedulerFor } from '../src-main/engine/infer/scheduler.ts';
 import { argmax } from '../src-main/engine/util/math.ts';
 
-const AUTO: Record<string, Record<string, unknown>> = { lime: { samples: 'auto' }, kernelshap: { samples: 'auto' }, rise: { masks: 'auto' } };
+const AUTO: Record<string, Record<string, unknown>> = { lime: { samples: 'auto' }, kernelshap: { samples: 'auto' }, rise: { masks: 'auto' }, partitionshap: { maxEvals: 'auto' } };
 
 const { values } = parseArgs({
   options: {

@@ -18,6 +18,8 @@ export interface CostLine {
   millis: number;
   /** Evaluations in that timed run, where they differ from `evaluations` (a metric's first map). */
   timedEvaluations?: number;
+  /** An auto budget's cap (the method's result extras.auto.cap): other images may stop anywhere up to it. */
+  cap?: number;
 }
 export interface CostEstimate {
   images: number;
@@ -91,7 +93,8 @@ export async function estimateCost(model: Classifier, probe: PreparedImage, targ
     const c = counting(model);
     const t0 = clock();
     const e = await explainer.explain(probe, target, explainer.settings(m.settings), seed, { model: c.model, signal: spec.signal });
-    methods.push({ name: m.name, evaluations: Math.max(e.evaluations, c.count()), millis: clock() - t0 });
+    const cap = (e.extras.auto as { cap?: number } | undefined)?.cap;
+    methods.push({ name: m.name, evaluations: Math.max(e.evaluations, c.count()), millis: clock() - t0, ...(cap === undefined ? {} : { cap }) });
     firstMap ??= e.map;
   }
   const mapsPerImage = spec.methods.length + spec.ensembles;

@@ -4,7 +4,7 @@
 // per evaluation is this model's, measured once on this machine (cost.ts msPerEvaluation: a batch of the
 // model's own batch size) and stored with the model in the database (model_costs, migration 5), so later plans
 // reuse it; each method's and metric's non-model work per run (masking, fits, call overheads) is the probe's
-// wall time beyond its evaluations' model time. A method whose budget is auto (samples=auto, masks=auto) is planned at its probe's count and
+// wall time beyond its evaluations' model time. A method whose budget is auto (samples=auto, masks=auto, maxEvals=auto; its probe result's extras.auto) is planned at its probe's count and
 // flagged: other images may stop earlier or later, never beyond the cap (also shown).
 import os from 'node:os';
 import type Database from 'better-sqlite3';
@@ -96,10 +96,8 @@ export async function planJob(
   const ms = perEvaluation.ms;
   const lines: PlanLine[] = [
     ...est.methods.map((m) => {
-      const settings = spec.methods.find((x) => x.name === m.name)?.settings ?? {};
-      const cap = autoCap(m.name, settings);
       const line: PlanLine = { name: m.name, kind: 'method', evaluations: m.evaluations, runs: spec.images, totalEvaluations: m.evaluations * spec.images, seconds: 0 };
-      if (cap !== undefined) line.cap = cap;
+      if (m.cap !== undefined) line.cap = m.cap;
       return line;
     }),
     ...est.metrics.map((m) => ({
@@ -120,19 +118,6 @@ export async function planJob(
   const evaluations = lines.reduce((a, l) => a + l.totalEvaluations, 0);
   const seconds = lines.reduce((a, l) => a + l.seconds, 0);
   return { images: spec.images, mapsPerImage: est.mapsPerImage, perEvaluation, lines, evaluations, seconds, probe: est };
-}
-
-const AUTO_BUDGETS: Record<string, { key: string; fallback: number }> = {
-  lime: { key: 'samples', fallback: 1000 }, kernelshap: { key: 'samples', fallback: 1000 }, rise: { key: 'masks', fallback: 4000 },
-};
-
-/** The per-image cap of an auto budget, or undefined for a fixed budget. */
-function autoCap(method: string, settings: Record<string, unknown>): number | undefined {
-  const b = AUTO_BUDGETS[method];
-  if (!b) return undefined;
-  const v = settings[b.key];
-  if (v === 'auto') return b.fallback;
-  return settings.auto === true && typeof v === 'number' ? v : undefined;
 }
 
 /** The plan as printed by `saliency plan`. */
