@@ -25,7 +25,15 @@ describe.skipIf(!HAS_DATA)('settings panel, study metrics on annotations and san
       const forms = Object.fromEntries((await api.call('methods.settings', {})).map((f) => [f.method, f]));
       const field = (m: string, k: string) => forms[m].fields.find((f) => f.key === k)!;
       // every method, every setting its explainer has, with the explainer's own default
-      for (const [m, f] of Object.entries(forms)) expect(Object.fromEntries(f.fields.map((x) => [x.key, x.default]))).toEqual(getExplainer(m).settings({}));
+      for (const [m, f] of Object.entries(forms)) {
+        const switches = getExplainer(m).switches ?? [];
+        expect(Object.fromEntries(f.fields.filter((x) => !switches.includes(x.key)).map((x) => [x.key, x.default]))).toEqual(getExplainer(m).settings({}));
+        // opt-in switches (auto, RISE's controlVariate) are boolean fields, off by default
+        for (const k of switches) expect(field(m, k)).toMatchObject({ type: 'boolean', default: false });
+      }
+      expect(forms.rise.fields.map((x) => x.key)).toEqual(expect.arrayContaining(['auto', 'controlVariate']));
+      expect((await api.call('methods.check', { method: 'rise', values: { controlVariate: 'true' } })).resolved).toMatchObject({ controlVariate: true });
+      expect((await api.call('methods.check', { method: 'rise', values: { controlVariate: 'false' } })).errors).toEqual({});
       expect(field('lime', 'samples')).toMatchObject({ type: 'integer', default: 1000, min: 3, max: 100000, auto: true });
       expect(field('rise', 'p')).toMatchObject({ type: 'number', min: 0, max: 1, minExclusive: true, maxExclusive: true });
       expect(field('lime', 'segmentation').choices).toEqual(['slic', 'grid', 'felzenszwalb']);

@@ -39,6 +39,8 @@ const DESCRIPTIONS: Record<string, string> = {
   method: 'integration rule',
   noise: 'noise level as a fraction of the input range',
   type: 'SmoothGrad variant',
+  auto: 'stop when the estimate is precise enough (the budget is then the cap); same as budget "auto"',
+  controlVariate: 'RISE: subtract the mean score (a control variate): the same expected map with less noise; not the authors\' estimator',
 };
 
 /** One setting's form field: its default and the bounds or choices named by the refusal of a value that fails every rule. */
@@ -72,7 +74,9 @@ export function settingsForm(method: string): Res<'methods.settings'>[number] {
   let form = forms.get(method);
   if (!form) {
     const e = getExplainer(method);
-    form = { method, description: e.description, fields: Object.entries(e.settings({})).map(([k, v]) => describeField(method, k, v)) };
+    // every setting with its default, then the opt-in switches (off by default: absent from settings({}))
+    const fields = [...Object.entries(e.settings({})), ...(e.switches ?? []).map((k) => [k, false] as const)];
+    form = { method, description: e.description, fields: fields.map(([k, v]) => describeField(method, k, v)) };
     forms.set(method, form);
   }
   return form;

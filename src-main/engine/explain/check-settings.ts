@@ -43,18 +43,20 @@ export function numberSetting(
  * method does not know, or a non-boolean value for a boolean setting (e.g. relu=banana), refused by name.
  */
 export function resolveSettings<S extends Record<string, unknown>>(
-  explainer: { name: string; settings(partial: Partial<S>): S }, partial: Record<string, unknown>,
+  explainer: { name: string; settings(partial: Partial<S>): S; switches?: readonly string[] }, partial: Record<string, unknown>,
 ): S {
   const defaults = explainer.settings({});
+  const switches = explainer.switches ?? [];
   for (const [key, value] of Object.entries(partial)) {
-    if (typeof defaults[key] === 'boolean' && typeof value !== 'boolean') {
+    if ((typeof defaults[key] === 'boolean' || switches.includes(key)) && typeof value !== 'boolean') {
       throw new SaliencyError(`${explainer.name}: ${key} must be true or false (got ${String(value)})`, 'BAD_SETTING');
     }
   }
   const resolved = explainer.settings(partial as Partial<S>);
-  const known = new Set([...Object.keys(defaults), ...Object.keys(resolved).filter((k) => resolved[k] !== undefined)]);
+  const known = new Set([...Object.keys(defaults), ...switches, ...Object.keys(resolved).filter((k) => resolved[k] !== undefined)]);
   for (const key of Object.keys(partial)) {
     if (!known.has(key)) throw new SaliencyError(`${explainer.name}: unknown setting "${key}" (known: ${[...known].join(', ')})`, 'BAD_SETTING');
   }
   return resolved;
 }
+

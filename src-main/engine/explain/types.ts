@@ -40,5 +40,8 @@ export interface Explainer<S extends Record<string, unknown> = Record<string, un
   readonly description: string;
   /** Fills in defaults and validates; throws SaliencyError naming the bad setting. */
   settings(partial: Partial<S>): S;
+  /** Opt-in boolean settings (e.g. auto, controlVariate): in the settings only when true, so runs without them
+   *  keep the stored settings they had before the switch existed; false is accepted and stored as absent. */
+  readonly switches?: readonly string[];
   explain(image: PreparedImage, target: Target, settings: S, seed: number, ctx: ExplainContext): Promise<Explanation>;
 }

@@ -16,7 +16,7 @@ import { checkTarget } from '../cam/base-cam.ts';
 import { intSetting, numberSetting } from '../check-settings.ts';
 import { Random } from '../../util/random.ts';
 import { inputGradients, reduceChannels, reduceSetting, type ChannelReduce } from './input-gradients.ts';
-import { readAnytime, relativeSE, stability, stopRuleText, type AnytimeSettings, type AutoOutcome, type ConvergenceCheck } from '../perturb/convergence.ts';
+import { ANYTIME_SWITCHES, readAnytime, relativeSE, stability, stopRuleText, type AnytimeSettings, type AutoOutcome, type ConvergenceCheck } from '../perturb/convergence.ts';
 
 export const SMOOTHGRAD_TYPES = ['smoothgrad', 'smoothgrad_sq', 'vargrad'] as const;
 export type SmoothGradType = typeof SMOOTHGRAD_TYPES[number];
@@ -29,6 +29,7 @@ export const SMOOTHGRAD_AUTO_MINIMUM = 10;
 
 export class SmoothGrad implements Explainer<SmoothGradSettings> {
   readonly name = 'smoothgrad';
+  readonly switches = ANYTIME_SWITCHES;
   readonly description = 'SmoothGrad (absolute gradients averaged over noisy copies; also squared and VarGrad)';
 
   settings(partial: Partial<SmoothGradSettings>): SmoothGradSettings {

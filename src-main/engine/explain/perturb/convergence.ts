@@ -175,6 +175,8 @@ export type AnytimeSettings = {
   precision?: number;
 };
 export const ANYTIME_KEYS = ['auto', 'precision'];
+/** The opt-in switch of an auto budget (Explainer.switches). */
+export const ANYTIME_SWITCHES = ['auto'] as const;
 
 /**
  * Reads `<budget>=auto` (or auto=true with a numeric budget as the cap): returns the budget value to validate

@@ -11,7 +11,7 @@ import type { Map2D, Target } from '../../types.ts';
 import { readSegmentSamplingSettings, segmentSetup, type SegmentSamplingSettings } from './segment-sampling.ts';
 import { kernelShapCoalitions, prefixWeights, solveKernelShap } from './shapley-sampler.ts';
 import { segmentValuesToMap } from '../segment/segmentation.ts';
-import { ANYTIME_KEYS, kernelShapStandardErrors, readAnytime, type AnytimeSettings } from './convergence.ts';
+import { ANYTIME_KEYS, ANYTIME_SWITCHES, kernelShapStandardErrors, readAnytime, type AnytimeSettings } from './convergence.ts';
 import { progressiveSegmentFit } from './anytime-segments.ts';
 
 export type KernelShapSettings = SegmentSamplingSettings & AnytimeSettings;
@@ -21,6 +21,7 @@ export const KERNELSHAP_AUTO_PRECISION = 0.8;
 
 export class KernelShap implements Explainer<KernelShapSettings> {
   readonly name = 'kernelshap';
+  readonly switches = ANYTIME_SWITCHES;
   readonly description = 'KernelSHAP: Shapley values of superpixels by kernel-weighted regression with exact efficiency';
 
   settings(partial: Partial<KernelShapSettings>): KernelShapSettings {

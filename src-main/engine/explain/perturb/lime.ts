@@ -8,7 +8,7 @@ import type { Map2D, Target } from '../../types.ts';
 import { numberSetting } from '../check-settings.ts';
 import { predictRow, weightedRidge, type RidgeFit } from './regression.ts';
 import { coalitionSetup, readSegmentSamplingSettings, type SegmentSamplingSettings } from './segment-sampling.ts';
-import { ANYTIME_KEYS, readAnytime, ridgeStandardErrors, type AnytimeSettings } from './convergence.ts';
+import { ANYTIME_KEYS, ANYTIME_SWITCHES, readAnytime, ridgeStandardErrors, type AnytimeSettings } from './convergence.ts';
 import { progressiveSegmentFit } from './anytime-segments.ts';
 import { segmentValuesToMap } from '../segment/segmentation.ts';
 
@@ -41,6 +41,7 @@ export function relativeChange(prev: ArrayLike<number> | null, cur: ArrayLike<nu
 
 export class Lime implements Explainer<LimeSettings> {
   readonly name = 'lime';
+  readonly switches = ANYTIME_SWITCHES;
   readonly description = 'LIME: weighted ridge surrogate over superpixels switched on/off';
 
   settings(partial: Partial<LimeSettings>): LimeSettings {

@@ -23,7 +23,7 @@ import { checkTarget } from '../cam/base-cam.ts';
 import { schedulerFor, targetScore } from '../../infer/scheduler.ts';
 import { checkBaselineKind, makeModelBaseline, type BaselineKind } from './masking.ts';
 import { SETTING_LIMITS, intSetting, numberSetting } from '../check-settings.ts';
-import { readAnytime, stability, type AnytimeSettings, type AutoOutcome } from './convergence.ts';
+import { ANYTIME_SWITCHES, readAnytime, stability, type AnytimeSettings, type AutoOutcome } from './convergence.ts';
 
 /** Default precision of maxEvals=auto (unexplained mass), chosen on a tuning set (README). */
 export const PARTITION_SHAP_AUTO_PRECISION = 0.01;
@@ -155,6 +155,7 @@ function paint(width: number, height: number, nodes: PartNode[], pending: Item[]
 
 export class PartitionShap implements Explainer<PartitionShapSettings> {
   readonly name = 'partitionshap';
+  readonly switches = ANYTIME_SWITCHES;
   readonly description = 'Partition SHAP (Owen values over a hierarchical split of the image, blur masker)';
 
   settings(partial: Partial<PartitionShapSettings>): PartitionShapSettings {

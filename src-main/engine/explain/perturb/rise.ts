@@ -7,6 +7,12 @@
 // Carlo mean (relative SE = RMS SE / SD of the map, convergence.ts), and Pearson, Spearman and top-10% IoU
 // against the previous partial map. masks=auto stops at `precision` (relative SE), checked at multiples of
 // progressEvery only.
+// controlVariate=true (opt-in; a deviation from the authors' estimator, same estimand): saliency =
+// sum_i (score_i - mean score) * mask_i / (N * p) + mean score. Each pixel's mask coverage sum_i mask_i / N
+// fluctuates around p, and the reference estimator carries mean score x that fluctuation — smooth, cell-sized
+// noise that reorders whole regions; coverage / p - 1 has expectation 0, so subtracting mean score x it keeps
+// the expectation (up to O(1/N) from estimating the mean) and removes that noise. (XAITK's "debiased" RISE
+// subtracts p from the masks instead, which shifts the map by a constant and leaves this noise in place.)
 import type { Explainer, Explanation, ExplainContext, PreparedImage } from '../types.ts';
 import type { Map2D, Target } from '../../types.ts';
 import { Random } from '../../util/random.ts';
@@ -18,7 +24,7 @@ import { nextCheckpoint } from './checkpoints.ts';
 import { SETTING_LIMITS, intSetting, numberSetting } from '../check-settings.ts';
 import { SaliencyError } from '../../types.ts';
 import { pearson } from '../../metrics/rank.ts';
-import { readAnytime, relativeSE, stability, stopRuleText, type AnytimeSettings, type AutoOutcome, type ConvergenceCheck } from './convergence.ts';
+import { ANYTIME_SWITCHES, readAnytime, relativeSE, stability, stopRuleText, type AnytimeSettings, type AutoOutcome, type ConvergenceCheck } from './convergence.ts';
 
 /** Default precision of masks=auto (relative SE of the map), chosen on a tuning set (README). */
 export const RISE_AUTO_PRECISION = 0.5;
@@ -38,6 +44,8 @@ export type RiseSettings = {
   p: number;
   baseline: BaselineKind;
   progressEvery: number;
+  /** Present (true) only when on, so reference runs keep their stored settings. */
+  controlVariate?: true;
 } & AnytimeSettings & Record<string, unknown>;
 
 /** Bilinear sample positions (half-pixel centres, edges clamped) of an s-cell axis stretched to `size`. */
@@ -96,16 +104,71 @@ export class RiseMaskGenerator {
   }
 }
 
+/** Running per-pixel sums of RISE's estimate and its standard error (see the header for the control variate). */
+class RiseSums {
+  private readonly fm: Float64Array; // sum score * mask
+  private readonly f2m2: Float64Array; // sum (score * mask)^2
+  private readonly m: Float64Array | null; // with the control variate: sum mask, sum score * mask^2, sum mask^2
+  private readonly fm2: Float64Array | null;
+  private readonly m2: Float64Array | null;
+  private scores = 0;
+
+  constructor(pixels: number, controlVariate: boolean) {
+    this.fm = new Float64Array(pixels);
+    this.f2m2 = new Float64Array(pixels);
+    this.m = controlVariate ? new Float64Array(pixels) : null;
+    this.fm2 = controlVariate ? new Float64Array(pixels) : null;
+    this.m2 = controlVariate ? new Float64Array(pixels) : null;
+  }
+
+  add(score: number, mask: Float32Array): void {
+    const { fm, f2m2, m, fm2, m2 } = this;
+    this.scores += score;
+    for (let q = 0; q < mask.length; q++) { const v = score * mask[q]; fm[q] += v; f2m2[q] += v * v; }
+    if (m && fm2 && m2) for (let q = 0; q < mask.length; q++) { const w = mask[q]; m[q] += w; fm2[q] += score * w * w; m2[q] += w * w; }
+  }
+
+  /** The map after n masks: the mean of t_i = score_i * mask_i / p, or with the control variate of
+   *  t_i = (score_i - c) * mask_i / p, plus c, with c the mean score so far. */
+  map(n: number, p: number): Float32Array {
+    const out = new Float32Array(this.fm.length);
+    const k = 1 / (n * p);
+    const c = this.m ? this.scores / n : 0;
+    for (let q = 0; q < out.length; q++) out[q] = (this.fm[q] - (this.m ? c * this.m[q] : 0)) * k + c;
+    return out;
+  }
+
+  /** Per-pixel standard error of that mean over n masks (c treated as fixed). */
+  standardErrors(n: number, p: number): Float64Array {
+    const se = new Float64Array(this.fm.length);
+    if (n < 2) return se.fill(Infinity);
+    const c = this.m ? this.scores / n : 0;
+    for (let q = 0; q < se.length; q++) {
+      let sumT = this.fm[q];
+      let sumT2 = this.f2m2[q];
+      if (this.m) { sumT -= c * this.m[q]; sumT2 += -2 * c * this.fm2![q] + c * c * this.m2![q]; }
+      const mean = sumT / (n * p);
+      se[q] = Math.sqrt(Math.max(0, (sumT2 / (n * p * p) - mean * mean) / (n - 1)));
+    }
+    return se;
+  }
+}
+
 export class Rise implements Explainer<RiseSettings> {
   readonly name = 'rise';
   readonly description = 'RISE (randomised input sampling: score-weighted average of random smooth masks)';
+  readonly switches = [...ANYTIME_SWITCHES, 'controlVariate'];
 
   settings(partial: Partial<RiseSettings>): RiseSettings {
     const baseline = checkBaselineKind(partial.baseline ?? 'zero', 'rise: baseline');
     if (baseline === 'segment-mean') throw new SaliencyError('rise: the segment-mean baseline needs superpixels; use zero, mean, black, gray or blur', 'BAD_SETTING');
     const { budget, anytime } = readAnytime('rise', 'masks', partial, RISE_AUTO_PRECISION);
+    if (partial.controlVariate !== undefined && typeof partial.controlVariate !== 'boolean') {
+      throw new SaliencyError(`rise: controlVariate must be true or false (got ${String(partial.controlVariate)})`, 'BAD_SETTING');
+    }
     return {
       ...anytime,
+      ...(partial.controlVariate === true ? { controlVariate: true as const } : {}),
       masks: intSetting('rise', 'masks', budget, 4000, 1, SETTING_LIMITS.evaluations),
       cells: intSetting('rise', 'cells', partial.cells, 7, 1),
       p: numberSetting('rise', 'p', partial.p, 0.5, 0, 1, false),
@@ -125,29 +188,14 @@ export class Rise implements Explainer<RiseSettings> {
     }
     const baseline = makeModelBaseline(input, settings.baseline, ctx.model);
     const gen = new RiseMaskGenerator(width, height, cells, p, Random.derive(seed, 'rise-masks'));
-    const sum = new Float64Array(width * height);
-    const sumSq = new Float64Array(width * height); // of score * mask, for the running standard error
+    const cv = settings.controlVariate === true;
+    const sums = new RiseSums(width * height, cv);
     const convergence: (ConvergenceCheck & { masks: number; correlation: number | null })[] = [];
     let previous: Float32Array | null = null;
     let done = 0;
-    const partial = (): Float32Array => {
-      const out = new Float32Array(sum.length);
-      const k = 1 / (done * p);
-      for (let i = 0; i < sum.length; i++) out[i] = sum[i] * k;
-      return out;
-    };
-    /** Per-pixel standard error of the map (the mean of score * mask / p over the masks so far). */
-    const standardErrors = (map: Float32Array): Float64Array => {
-      const se = new Float64Array(map.length);
-      if (done < 2) return se.fill(Infinity);
-      for (let q = 0; q < map.length; q++) {
-        const ex2 = sumSq[q] / (done * p * p);
-        se[q] = Math.sqrt(Math.max(0, (ex2 - map[q] * map[q]) / (done - 1)));
-      }
-      return se;
-    };
+    const partial = (): Float32Array => sums.map(done, p);
     const check = (map: Float32Array) => {
-      const rel = relativeSE(standardErrors(map), map);
+      const rel = relativeSE(sums.standardErrors(done, p), map);
       convergence.push({ masks: done, correlation: previous ? pearson(previous, map) : null, relativeSE: rel, ...stability(previous, map) });
       previous = map;
       return rel;
@@ -172,9 +220,7 @@ export class Rise implements Explainer<RiseSettings> {
         let stop = false;
         let reported = false;
         for (let i = 0; i < rows.n; i++) {
-          const s = targetScore(rows, i, target);
-          const m = keep[i];
-          for (let q = 0; q < m.length; q++) { const v = s * m[q]; sum[q] += v; sumSq[q] += v * v; }
+          sums.add(targetScore(rows, i, target), keep[i]);
           done++;
           reported = false;
           if (done === due && done < N) {
