@@ -10,6 +10,8 @@
 // Usage: node --import tsx scripts/eval-anytime.ts --images 6 [--offset 0] [--models squeezenet,mobilenet]
 //          [--methods lime,kernelshap,rise,smoothgrad (float models only)] [--steps 20] [--controls 1] [--out file.jsonl] [--tune]
 //          [--from i --to j: only images i..j-1 of that list, to split one run over processes] [--threads T (ORT; 0 = one per core)]
+//          [--variant controlVariate: that opt-in switch on in the auto runs (with --tune: in both seeds' runs)]
+//          [--reuse-default FILE: the default-budget figures from an earlier evaluation's lines instead of re-running them]
 //          [--precisions 0.4,0.6,...: auto runs at each (default: the method's default precision); they reuse the
 //           default runs' evaluations through the scheduler's cache (a seed's auto run samples a prefix of its
 //           fixed-budget run), so extra precisions cost little more than their metrics]
@@ -34,13 +36,16 @@ import { PARTITION_SHAP_AUTO_MINIMUM } from '../src-main/engine/explain/perturb/
 const MODEL_FILES: Record<string, string> = { squeezenet: 'squeezenet1.1-fp32.onnx', mobilenet: 'mobilenetv2-12-int8.onnx' };
 const BUDGET: Record<string, string> = { lime: 'samples', kernelshap: 'samples', rise: 'masks', smoothgrad: 'samples', partitionshap: 'maxEvals' };
 /** Where a method's auto rule (at its default settings) may stop: from `minimum` evaluations, at multiples of
- *  `every`; and how many checks in flight are scored anyway (LIME, KernelSHAP and RISE score the chunk in flight). */
+ *  `every`; and how many trace checkpoints in flight are scored anyway: LIME and KernelSHAP score the chunk in
+ *  flight, which is progressEvery rows, i.e. the next checkpoint; RISE's chunks are 4 model batches (32 masks),
+ *  so it stops within 2 chunks of the check, not at the next checkpoint 500 masks on (counting it, as this
+ *  script did until the RISE control variate's tuning, overstated where RISE stops and its agreement there). */
 function stopRule(method: string): { minimum: number; every: number; inFlight: number } {
   if (method === 'smoothgrad') return { minimum: SMOOTHGRAD_AUTO_MINIMUM, every: 1, inFlight: 0 };
   if (method === 'partitionshap') return { minimum: PARTITION_SHAP_AUTO_MINIMUM, every: 1, inFlight: 0 }; // checks after rounds, not at round numbers
   if (method === 'rise') {
     const s = getExplainer('rise').settings({}) as RiseSettings;
-    return { minimum: riseAutoMinimum(s.masks, s.progressEvery), every: s.progressEvery, inFlight: 1 };
+    return { minimum: riseAutoMinimum(s.masks, s.progressEvery), every: s.progressEvery, inFlight: 0 };
   }
   const s = getExplainer(method).settings({}) as SegmentSamplingSettings;
   return { minimum: autoMinimum(s.segments), every: s.progressEvery, inFlight: 1 };
@@ -49,6 +54,8 @@ function stopRule(method: string): { minimum: number; every: number; inFlight: n
 interface Line {
   /** The auto run's precision (absent: the method's default precision). */
   model: string; image: string; method: string; tune?: boolean; precision?: number;
+  /** An opt-in switch of the method (e.g. controlVariate) on in the auto runs (tune: in both seeds' runs). */
+  variant?: string;
   default?: { evaluations: number; seedSpearman: number; insMinusDel: number; insMinusDelControl: number };
   /** agreementWithDefault: Spearman between the auto and the default map of seed 0; finalCriterion: the auto
    *  run's stopping criterion at its end (relative SE; Partition SHAP's unexplained mass). */
@@ -64,7 +71,7 @@ async function main(): Promise<void> {
       methods: { type: 'string', default: 'lime,kernelshap,rise' }, steps: { type: 'string', default: '20' }, controls: { type: 'string', default: '1' },
       out: { type: 'string', default: 'anytime.jsonl' }, tune: { type: 'boolean' }, table: { type: 'string' },
       from: { type: 'string', default: '0' }, to: { type: 'string' }, threads: { type: 'string', default: '0' },
-      precisions: { type: 'string' },
+      precisions: { type: 'string' }, variant: { type: 'string' }, 'reuse-default': { type: 'string' },
     },
   });
   if (values.table) return printTable(values.table);
@@ -80,9 +87,17 @@ async function main(): Promise<void> {
   const dS = deletion.settings(mS);
   const iS = insertion.settings(mS);
   // Lines already in --out (a resumed run): an image and method whose every auto precision is there is skipped.
+  // --reuse-default FILE: the default-budget figures of each image and method from an earlier evaluation (the same
+  // seeds and code path, so the same maps) instead of re-running them; the auto vs default map Spearman is then absent.
+  const reused = new Map<string, Line['default']>();
+  if (values['reuse-default']) {
+    for (const l of readFileSync(values['reuse-default'], 'utf8').trim().split('\n').map((x) => JSON.parse(x) as Line)) {
+      if (l.default && !l.variant) reused.set(`${l.model}|${l.image}|${l.method}`, l.default);
+    }
+  }
   const have = new Set(existsSync(values.out!) ? readFileSync(values.out!, 'utf8').trim().split('\n').filter(Boolean).map((l) => {
     const x = JSON.parse(l) as Line;
-    return `${x.model}|${x.image}|${x.method}|${x.tune ? 'tune' : x.precision}`;
+    return `${x.model}|${x.image}|${x.method}|${x.variant ?? ''}|${x.tune ? 'tune' : x.precision}`;
   }) : []);
   for (const name of values.models!.split(',')) {
     const model = await Classifier.load(path.join(data, 'models', MODEL_FILES[name] ?? name), { batchSize: 8, threads: Number(values.threads) });
@@ -99,15 +114,18 @@ async function main(): Promise<void> {
         const ex = getExplainer(method);
         const run = async (settings: Record<string, unknown>, seed: number, partials?: Map2D[]) =>
           ex.explain(image, target, ex.settings(settings), seed, { model, onProgress: (p) => { if (p.partial && partials) partials.push(p.partial); } });
-        const line: Line = { model: name, image: img, method };
+        const variant = values.variant;
+        const on: Record<string, unknown> = variant ? { [variant]: true } : {};
+        const line: Line = { model: name, image: img, method, ...(variant ? { variant } : {}) };
+        const key = (p: number | 'tune') => `${name}|${img}|${method}|${variant ?? ''}|${p}`;
         // 'default' = the method's current default precision; every line records the precision it ran at.
-        const precisions = (values.precisions ?? 'default').split(',').map((p) => (p === 'default' ? defaultPrecision(method) : Number(p))).sort((a, b) => a - b);
-        if (values.tune ? have.has(`${name}|${img}|${method}|tune`) : precisions.every((p) => have.has(`${name}|${img}|${method}|${p}`))) continue;
+        const precisions = (values.precisions ?? 'default').split(',').map((p) => (p === 'default' ? defaultPrecision(method, variant) : Number(p))).sort((a, b) => a - b);
+        if (values.tune ? have.has(key('tune')) : precisions.every((p) => have.has(key(p)))) continue;
         if (values.tune) {
           const p0: Map2D[] = [];
           const p1: Map2D[] = [];
-          const a = await run({}, 0, p0);
-          const b = await run({}, 1, p1);
+          const a = await run(on, 0, p0);
+          const b = await run(on, 1, p1);
           const conv = a.extras.convergence as { samples?: number; masks?: number; evaluations?: number; relativeSE?: number | null; unexplainedMass?: number }[];
           if (p0.length < conv.length) { p0.push(a.map); p1.push(b.map); } // RISE and Partition SHAP report no partial for their final map
           line.tune = true;
@@ -116,21 +134,23 @@ async function main(): Promise<void> {
             seedSpearman: spearman(p0[k], p1[k]), fullSpearman: spearman(p0[k], a.map),
           }));
         } else {
-          const d0 = await run({}, 0);
-          const d1 = await run({}, 1);
-          const fd = await faith(d0.map);
-          const dflt = { evaluations: d0.evaluations, seedSpearman: spearman(d0.map, d1.map), insMinusDel: fd.value, insMinusDelControl: fd.control };
+          const earlier = reused.get(`${name}|${img}|${method}`);
+          if (values['reuse-default'] && !earlier) throw new Error(`${values['reuse-default']} has no default line for ${name} ${img} ${method}`);
+          const d0 = earlier ? null : await run({}, 0);
+          const d1 = earlier ? null : await run({}, 1);
+          const fd = d0 ? await faith(d0.map) : null;
+          const dflt = earlier ?? { evaluations: d0!.evaluations, seedSpearman: spearman(d0!.map, d1!.map), insMinusDel: fd!.value, insMinusDelControl: fd!.control };
           // ascending: a tighter precision's auto run touches the longest prefix first, so the cache still holds the rest
           for (const precision of precisions) {
-            if (have.has(`${name}|${img}|${method}|${precision}`)) continue;
-            const auto = { [BUDGET[method]]: 'auto', precision };
+            if (have.has(key(precision))) continue;
+            const auto = { [BUDGET[method]]: 'auto', precision, ...on };
             const a0 = await run(auto, 0);
             const a1 = await run(auto, 1);
             const fa = await faith(a0.map);
             const out: Line = { ...line, precision, default: dflt };
             out.auto = {
               evaluations: (a0.evaluations + a1.evaluations) / 2, seedSpearman: spearman(a0.map, a1.map), insMinusDel: fa.value, insMinusDelControl: fa.control,
-              finalCriterion: finalCriterion(a0.extras.auto), agreementWithDefault: spearman(a0.map, d0.map),
+              finalCriterion: finalCriterion(a0.extras.auto), ...(d0 ? { agreementWithDefault: spearman(a0.map, d0.map) } : {}),
             };
             appendFileSync(values.out!, `${JSON.stringify(out)}\n`);
           }
@@ -142,6 +162,11 @@ async function main(): Promise<void> {
     await model.dispose();
   }
   printTable(values.out!);
+}
+
+/** A method and its variant, as the tables name them (e.g. rise+controlVariate). */
+function idOf(l: Line): string {
+  return l.variant ? `${l.method}+${l.variant}` : l.method;
 }
 
 /** Mean Spearman of the auto map to the default map (seed 0) with its interval; lines written before it was recorded lack it. */
@@ -156,9 +181,9 @@ function finalCriterion(auto: unknown): number | null {
   return a.finalRelativeSE ?? a.finalUnexplainedMass ?? null;
 }
 
-/** The method's default precision for its auto budget. */
-function defaultPrecision(method: string): number {
-  return (getExplainer(method).settings({ [BUDGET[method]]: 'auto' }) as { precision: number }).precision;
+/** The method's default precision for its auto budget (with the variant's switch on). */
+function defaultPrecision(method: string, variant?: string): number {
+  return (getExplainer(method).settings({ [BUDGET[method]]: 'auto', ...(variant ? { [variant]: true } : {}) }) as { precision: number }).precision;
 }
 
 function printTable(file: string): void {
@@ -167,8 +192,9 @@ function printTable(file: string): void {
   if (tune.length) {
     // For each precision: where each tuning run would stop, and the seed-to-seed Spearman there vs at the full budget.
     console.log(`tuning (${new Set(tune.map((l) => l.image)).size} images): precision -> mean stop / full budget, mean seed-to-seed Spearman at the stop / at full budget, mean Spearman of the stopped map (seed 0) to its full budget's map`);
-    for (const method of [...new Set(tune.map((l) => l.method))]) {
-      const rows = tune.filter((l) => l.method === method);
+    for (const id of [...new Set(tune.map(idOf))]) {
+      const rows = tune.filter((l) => idOf(l) === id);
+      const method = rows[0].method;
       const grid = method === 'partitionshap' ? [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2] : [0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0];
       for (const p of grid) {
         let stop = 0, full = 0, rs = 0, rf = 0, toFull = 0;
@@ -176,10 +202,10 @@ function printTable(file: string): void {
           const tr = l.trace!;
           const { minimum, every, inFlight } = stopRule(method);
           const k = tr.findIndex((c) => c.evaluations >= minimum && c.evaluations % every === 0 && c.relativeSE !== null && c.relativeSE <= p);
-          const at = k < 0 ? tr.length - 1 : Math.min(k + inFlight, tr.length - 1); // LIME, KernelSHAP and RISE also score the chunk in flight
+          const at = k < 0 ? tr.length - 1 : Math.min(k + inFlight, tr.length - 1); // LIME and KernelSHAP also score the chunk in flight
           stop += tr[at].evaluations; full += tr.at(-1)!.evaluations; rs += tr[at].seedSpearman; rf += tr.at(-1)!.seedSpearman; toFull += tr[at].fullSpearman ?? NaN;
         }
-        console.log(`  ${method.padEnd(10)} precision ${String(p).padEnd(5)}: ${(stop / full).toFixed(2)} of the budget, seed-to-seed Spearman ${(rs / rows.length).toFixed(3)} vs ${(rf / rows.length).toFixed(3)} (ratio ${(rs / rf).toFixed(3)}), Spearman to the full budget's map ${(toFull / rows.length).toFixed(3)}`);
+        console.log(`  ${id.padEnd(10)} precision ${String(p).padEnd(5)}: ${(stop / full).toFixed(2)} of the budget, seed-to-seed Spearman ${(rs / rows.length).toFixed(3)} vs ${(rf / rows.length).toFixed(3)} (ratio ${(rs / rf).toFixed(3)})${Number.isNaN(toFull) ? '' : `, Spearman to the full budget's map ${(toFull / rows.length).toFixed(3)}`}`);
       }
     }
   }
@@ -188,33 +214,43 @@ function printTable(file: string): void {
     const rows = ev.filter((l) => l.model === model);
     const n = new Set(rows.map((l) => l.image)).size;
     console.log(`\n${model}: ${n} images`);
-    console.log('| method | n | evals default | evals auto | ins-del default (ctrl) | ins-del auto (ctrl) | auto - default [95% CI] | seed Spearman default | auto | ratio | auto vs default map |');
-    console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+    console.log('| method | n | evals default | evals auto | ins-del default (ctrl) | ins-del auto (ctrl) | auto - default [95% CI] | seed Spearman default | auto | ratio | auto - default [95% CI] | auto vs default map |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
     // One table row per method and auto precision; the together lines: at each method's default precision, and at
     // each precision applied to all methods.
-    const together = new Map<string, { ed: number; ea: number; methods: string[] }>();
-    for (const method of [...new Set(rows.map((l) => l.method))]) {
-      for (const precision of [...new Set(rows.filter((l) => l.method === method).map((l) => l.precision))]) {
-        const r = rows.filter((l) => l.method === method && l.precision === precision);
+    // key -> method -> its configurations (the method alone, or with a variant switched on)
+    const together = new Map<string, Map<string, { id: string; ed: number; ea: number }[]>>();
+    for (const id of [...new Set(rows.map(idOf))]) {
+      const { method, variant } = rows.find((l) => idOf(l) === id)!;
+      for (const precision of [...new Set(rows.filter((l) => idOf(l) === id).map((l) => l.precision))]) {
+        const r = rows.filter((l) => idOf(l) === id && l.precision === precision);
         const d = r.map((l) => l.default!);
         const a = r.map((l) => l.auto!);
         const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
         const diff = pairedBootstrapCI(a.map((x) => x.insMinusDel), d.map((x) => x.insMinusDel), { seed: 0 });
         const sd = bootstrapMeanCI(d.map((x) => x.seedSpearman), { seed: 0 });
         const sa = bootstrapMeanCI(a.map((x) => x.seedSpearman), { seed: 0 });
-        const isDefault = precision === undefined || precision === defaultPrecision(method);
+        const sdiff = pairedBootstrapCI(a.map((x) => x.seedSpearman), d.map((x) => x.seedSpearman), { seed: 0 });
+        const isDefault = precision === undefined || precision === defaultPrecision(method, variant);
         for (const key of [...(isDefault ? ['default'] : []), ...(precision === undefined ? [] : [String(precision)])]) {
-          const t = together.get(key) ?? { ed: 0, ea: 0, methods: [] };
-          t.ed += mean(d.map((x) => x.evaluations)); t.ea += mean(a.map((x) => x.evaluations)); t.methods.push(method);
+          const t = together.get(key) ?? new Map();
+          t.set(method, [...(t.get(method) ?? []), { id, ed: mean(d.map((x) => x.evaluations)), ea: mean(a.map((x) => x.evaluations)) }]);
           together.set(key, t);
         }
-        console.log(`| ${method}${precision === undefined ? '' : ` (precision ${precision}${isDefault ? ', default' : ''})`} | ${r.length} | ${mean(d.map((x) => x.evaluations)).toFixed(0)} | ${mean(a.map((x) => x.evaluations)).toFixed(0)} | ${mean(d.map((x) => x.insMinusDel)).toFixed(3)} (${mean(d.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${mean(a.map((x) => x.insMinusDel)).toFixed(3)} (${mean(a.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${diff.mean.toFixed(3)} [${diff.lo.toFixed(3)}, ${diff.hi.toFixed(3)}] | ${sd.mean.toFixed(3)} [${sd.lo.toFixed(2)}, ${sd.hi.toFixed(2)}] | ${sa.mean.toFixed(3)} [${sa.lo.toFixed(2)}, ${sa.hi.toFixed(2)}] | ${(sa.mean / sd.mean).toFixed(3)} | ${agreement(a.map((x) => x.agreementWithDefault))} |`);
+        console.log(`| ${id}${precision === undefined ? '' : ` (precision ${precision}${isDefault ? ', default' : ''})`} | ${r.length} | ${mean(d.map((x) => x.evaluations)).toFixed(0)} | ${mean(a.map((x) => x.evaluations)).toFixed(0)} | ${mean(d.map((x) => x.insMinusDel)).toFixed(3)} (${mean(d.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${mean(a.map((x) => x.insMinusDel)).toFixed(3)} (${mean(a.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${diff.mean.toFixed(3)} [${diff.lo.toFixed(3)}, ${diff.hi.toFixed(3)}] | ${sd.mean.toFixed(3)} [${sd.lo.toFixed(2)}, ${sd.hi.toFixed(2)}] | ${sa.mean.toFixed(3)} [${sa.lo.toFixed(2)}, ${sa.hi.toFixed(2)}] | ${(sa.mean / sd.mean).toFixed(3)} | ${sdiff.mean.toFixed(3)} [${sdiff.lo.toFixed(3)}, ${sdiff.hi.toFixed(3)}] | ${agreement(a.map((x) => x.agreementWithDefault))} |`);
       }
     }
     const methods = new Set(rows.map((l) => l.method)).size;
     for (const [key, t] of together) {
-      if (t.methods.length < methods) continue; // a precision not run for every method
-      console.log(`auto / default evaluations, ${t.methods.join(' + ')} together${key === 'default' ? ' at their default precisions' : ` at precision ${key}`}: ${(t.ea / t.ed).toFixed(3)} (${t.ea.toFixed(0)} / ${t.ed.toFixed(0)} per image)`);
+      if (t.size < methods) continue; // a precision not run for every method
+      // one line per choice of configuration for each method
+      let combos: { id: string; ed: number; ea: number }[][] = [[]];
+      for (const configs of t.values()) combos = combos.flatMap((c) => configs.map((x) => [...c, x]));
+      for (const c of combos) {
+        const ed = c.reduce((a, x) => a + x.ed, 0);
+        const ea = c.reduce((a, x) => a + x.ea, 0);
+        console.log(`auto / default evaluations, ${c.map((x) => x.id).join(' + ')} together${key === 'default' ? ' at their default precisions' : ` at precision ${key}`}: ${(ea / ed).toFixed(3)} (${ea.toFixed(0)} / ${ed.toFixed(0)} per image)`);
+      }
     }
   }
 }

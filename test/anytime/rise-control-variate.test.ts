@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Classifier } from '../../src-main/engine/model/classifier.ts';
 import { getExplainer } from '../../src-main/engine/explain/registry.ts';
 import { resolveSettings } from '../../src-main/engine/explain/check-settings.ts';
-import { RiseMaskGenerator, type RiseSettings } from '../../src-main/engine/explain/perturb/rise.ts';
+import { RISE_AUTO_PRECISION, RISE_CV_AUTO_PRECISION, RiseMaskGenerator, type RiseSettings } from '../../src-main/engine/explain/perturb/rise.ts';
 import { applyPixelMask, makeModelBaseline } from '../../src-main/engine/explain/perturb/masking.ts';
 import { schedulerFor, targetScore } from '../../src-main/engine/infer/scheduler.ts';
 import { Random } from '../../src-main/engine/util/random.ts';
@@ -95,5 +95,8 @@ describe('RISE control variate', () => {
     expect(resolveSettings<RiseSettings>(rise as never, { controlVariate: false })).not.toHaveProperty('controlVariate');
     expect(resolveSettings<RiseSettings>(rise as never, { controlVariate: true, masks: 'auto' })).toMatchObject({ controlVariate: true, auto: true });
     expect(resolveSettings<RiseSettings>(rise as never, { auto: false })).not.toHaveProperty('auto'); // the same rule for auto
+    // masks=auto has its own default precision with the control variate (tuned separately, README)
+    expect(rise.settings({ masks: 'auto' } as never)).toMatchObject({ precision: RISE_AUTO_PRECISION });
+    expect(rise.settings({ masks: 'auto', controlVariate: true } as never)).toMatchObject({ precision: RISE_CV_AUTO_PRECISION, controlVariate: true });
   });
 });
