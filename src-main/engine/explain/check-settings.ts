@@ -59,4 +59,3 @@ export function resolveSettings<S extends Record<string, unknown>>(
   }
   return resolved;
 }
-
