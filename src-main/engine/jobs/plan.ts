@@ -4,8 +4,9 @@
 // per evaluation is this model's, measured once on this machine (cost.ts msPerEvaluation: a batch of the
 // model's own batch size) and stored with the model in the database (model_costs, migration 5), so later plans
 // reuse it; each method's and metric's non-model work per run (masking, fits, call overheads) is the probe's
-// wall time beyond its evaluations' model time. A method whose budget is auto (samples=auto, masks=auto, maxEvals=auto; its probe result's extras.auto) is planned at its probe's count and
-// flagged: other images may stop earlier or later, never beyond the cap (also shown).
+// wall time beyond its evaluations' model time. A method whose budget is auto (samples=auto, masks=auto,
+// maxEvals=auto: its probe result has extras.auto) is planned at its probe's count and flagged: other images may
+// stop earlier or later, never beyond the cap (also shown).
 import os from 'node:os';
 import type Database from 'better-sqlite3';
 import type { Classifier } from '../model/classifier.ts';

@@ -111,24 +111,21 @@ export class RiseMaskGenerator {
 class RiseSums {
   private readonly fm: Float64Array; // sum score * mask
   private readonly f2m2: Float64Array; // sum (score * mask)^2
-  private readonly m: Float64Array | null; // with the control variate: sum mask, sum score * mask^2, sum mask^2
-  private readonly fm2: Float64Array | null;
-  private readonly m2: Float64Array | null;
+  /** With the control variate only: sum mask, sum score * mask^2, sum mask^2. */
+  private readonly cv: { m: Float64Array; fm2: Float64Array; m2: Float64Array } | null;
   private scores = 0;
 
   constructor(pixels: number, controlVariate: boolean) {
     this.fm = new Float64Array(pixels);
     this.f2m2 = new Float64Array(pixels);
-    this.m = controlVariate ? new Float64Array(pixels) : null;
-    this.fm2 = controlVariate ? new Float64Array(pixels) : null;
-    this.m2 = controlVariate ? new Float64Array(pixels) : null;
+    this.cv = controlVariate ? { m: new Float64Array(pixels), fm2: new Float64Array(pixels), m2: new Float64Array(pixels) } : null;
   }
 
   add(score: number, mask: Float32Array): void {
-    const { fm, f2m2, m, fm2, m2 } = this;
+    const { fm, f2m2, cv } = this;
     this.scores += score;
     for (let q = 0; q < mask.length; q++) { const v = score * mask[q]; fm[q] += v; f2m2[q] += v * v; }
-    if (m && fm2 && m2) for (let q = 0; q < mask.length; q++) { const w = mask[q]; m[q] += w; fm2[q] += score * w * w; m2[q] += w * w; }
+    if (cv) for (let q = 0; q < mask.length; q++) { const w = mask[q]; cv.m[q] += w; cv.fm2[q] += score * w * w; cv.m2[q] += w * w; }
   }
 
   /** The map after n masks: the mean of t_i = score_i * mask_i / p, or with the control variate of
@@ -136,8 +133,13 @@ class RiseSums {
   map(n: number, p: number): Float32Array {
     const out = new Float32Array(this.fm.length);
     const k = 1 / (n * p);
-    const c = this.m ? this.scores / n : 0;
-    for (let q = 0; q < out.length; q++) out[q] = (this.fm[q] - (this.m ? c * this.m[q] : 0)) * k + c;
+    if (!this.cv) {
+      for (let q = 0; q < out.length; q++) out[q] = this.fm[q] * k;
+      return out;
+    }
+    const { m } = this.cv;
+    const c = this.scores / n;
+    for (let q = 0; q < out.length; q++) out[q] = (this.fm[q] - c * m[q]) * k + c;
     return out;
   }
 
@@ -145,11 +147,12 @@ class RiseSums {
   standardErrors(n: number, p: number): Float64Array {
     const se = new Float64Array(this.fm.length);
     if (n < 2) return se.fill(Infinity);
-    const c = this.m ? this.scores / n : 0;
+    const { cv } = this;
+    const c = cv ? this.scores / n : 0;
     for (let q = 0; q < se.length; q++) {
       let sumT = this.fm[q];
       let sumT2 = this.f2m2[q];
-      if (this.m) { sumT -= c * this.m[q]; sumT2 += -2 * c * this.fm2![q] + c * c * this.m2![q]; }
+      if (cv) { sumT -= c * cv.m[q]; sumT2 += -2 * c * cv.fm2[q] + c * c * cv.m2[q]; }
       const mean = sumT / (n * p);
       se[q] = Math.sqrt(Math.max(0, (sumT2 / (n * p * p) - mean * mean) / (n - 1)));
     }
