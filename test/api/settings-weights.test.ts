@@ -28,10 +28,11 @@ describe.skipIf(!HAS_DATA)('settings panel, study metrics on annotations and san
       for (const [m, f] of Object.entries(forms)) {
         const switches = getExplainer(m).switches ?? [];
         expect(Object.fromEntries(f.fields.filter((x) => !switches.includes(x.key)).map((x) => [x.key, x.default]))).toEqual(getExplainer(m).settings({}));
-        // opt-in switches (auto, RISE's controlVariate) are boolean fields, off by default
+        // opt-in switches (auto, RISE's controlVariate, KernelSHAP's leverage) are boolean fields, off by default
         for (const k of switches) expect(field(m, k)).toMatchObject({ type: 'boolean', default: false });
       }
       expect(forms.rise.fields.map((x) => x.key)).toEqual(expect.arrayContaining(['auto', 'controlVariate']));
+      expect(field('kernelshap', 'leverage').description).toMatch(/leverage scores/);
       expect((await api.call('methods.check', { method: 'rise', values: { controlVariate: 'true' } })).resolved).toMatchObject({ controlVariate: true });
       expect((await api.call('methods.check', { method: 'rise', values: { controlVariate: 'false' } })).errors).toEqual({});
       expect(field('lime', 'samples')).toMatchObject({ type: 'integer', default: 1000, min: 3, max: 100000, auto: true });

@@ -38,6 +38,13 @@ export function numberSetting(
   return v as number;
 }
 
+/** An opt-in switch (Explainer.switches): true, or absent when false or not given, so settings stored without
+ *  it stay as they were. */
+export function switchSetting<K extends string>(method: string, name: K, value: unknown): { [k in K]?: true } {
+  if (value !== undefined && typeof value !== 'boolean') throw new SaliencyError(`${method}: ${name} must be true or false (got ${String(value)})`, 'BAD_SETTING');
+  return (value === true ? { [name]: true } : {}) as { [k in K]?: true };
+}
+
 /**
  * A method's settings from user-given values: defaults filled and ranges checked by the method, then any key the
  * method does not know, or a non-boolean value for a boolean setting (e.g. relu=banana), refused by name.

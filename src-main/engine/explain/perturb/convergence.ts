@@ -14,7 +14,7 @@
 //   <= `precision` (checked every progressEvery evaluations, after a minimum), or at the hard cap.
 // - Rank stability between successive partial estimates (Spearman, top-k IoU) is reported alongside.
 import { SaliencyError } from '../../types.ts';
-import { numberSetting } from '../check-settings.ts';
+import { numberSetting, switchSetting } from '../check-settings.ts';
 import { pearson, averageRanks } from '../../metrics/rank.ts';
 import type { RidgeFit } from './regression.ts';
 import { kktSystem } from './regression.ts';
@@ -187,7 +187,7 @@ export function readAnytime<P extends Record<string, unknown>>(method: string, b
   const { auto: _auto, precision: _precision, ...rest } = p;
   const raw = p[budgetKey];
   const auto = raw === 'auto' || p.auto === true;
-  if (p.auto !== undefined && typeof p.auto !== 'boolean') throw new SaliencyError(`${method}: auto must be true or false (got ${String(p.auto)})`, 'BAD_SETTING');
+  switchSetting(method, 'auto', p.auto);
   if (!auto) {
     if (p.precision !== undefined) throw new SaliencyError(`${method}: precision applies only with ${budgetKey}=auto`, 'BAD_SETTING');
     return { budget: raw, anytime: {}, rest: rest as P };

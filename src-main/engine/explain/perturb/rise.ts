@@ -21,7 +21,7 @@ import { schedulerFor, targetScore } from '../../infer/scheduler.ts';
 import { applyPixelMask, checkBaselineKind, makeModelBaseline, type BaselineKind } from './masking.ts';
 import { defaultChunk, evaluateChunked } from './chunked-eval.ts';
 import { nextCheckpoint } from './checkpoints.ts';
-import { SETTING_LIMITS, intSetting, numberSetting } from '../check-settings.ts';
+import { SETTING_LIMITS, intSetting, numberSetting, switchSetting } from '../check-settings.ts';
 import { SaliencyError } from '../../types.ts';
 import { pearson } from '../../metrics/rank.ts';
 import { ANYTIME_SWITCHES, readAnytime, relativeSE, stability, stopRuleText, type AnytimeSettings, type AutoOutcome, type ConvergenceCheck } from './convergence.ts';
@@ -169,12 +169,9 @@ export class Rise implements Explainer<RiseSettings> {
     const baseline = checkBaselineKind(partial.baseline ?? 'zero', 'rise: baseline');
     if (baseline === 'segment-mean') throw new SaliencyError('rise: the segment-mean baseline needs superpixels; use zero, mean, black, gray or blur', 'BAD_SETTING');
     const { budget, anytime } = readAnytime('rise', 'masks', partial, partial.controlVariate === true ? RISE_CV_AUTO_PRECISION : RISE_AUTO_PRECISION);
-    if (partial.controlVariate !== undefined && typeof partial.controlVariate !== 'boolean') {
-      throw new SaliencyError(`rise: controlVariate must be true or false (got ${String(partial.controlVariate)})`, 'BAD_SETTING');
-    }
     return {
       ...anytime,
-      ...(partial.controlVariate === true ? { controlVariate: true as const } : {}),
+      ...switchSetting('rise', 'controlVariate', partial.controlVariate),
       masks: intSetting('rise', 'masks', budget, 4000, 1, SETTING_LIMITS.evaluations),
       cells: intSetting('rise', 'cells', partial.cells, 7, 1),
       p: numberSetting('rise', 'p', partial.p, 0.5, 0, 1, false),

@@ -12,6 +12,11 @@
 //   sampled rows' weights are then scaled to the kernel mass left after enumeration;
 // - phi solves the kernel-weighted least squares under sum(phi) = v(all) - v(none), exactly (shap eliminates
 //   one variable; the KKT system in regression.ts gives the same solution).
+// leverage=true (opt-in; a deviation from shap's sampler, same estimand): the sizes are drawn uniformly instead
+// of by the kernel's mass — the leverage scores of the Shapley regression (Musco & Witter, "Provably Accurate
+// Shapley Value Estimation via Leverage Score Sampling", ICLR 2025) — and each sampled row is weighted by kernel
+// mass / proposal (importance weights, self-normalised to the mass left as shap's counts are). Enumeration uses
+// the same rule on the proposal. With 100 players shap's sampler puts 19.5% of its rows on sizes 1 and 99, leverage 2%.
 // Deviation: shap's l1_reg='auto' feature selection (LassoLarsIC when < 20% of coalitions are evaluated) is
 // not applied: every player keeps a value (shap with l1_reg=False).
 import { Random } from '../../util/random.ts';
@@ -70,8 +75,20 @@ function forEachSubset(M: number, k: number, fn: (z: Uint8Array) => void): void 
 const complement = (z: Uint8Array) => z.map((v) => 1 - v);
 const keyOf = (z: Uint8Array) => Buffer.from(z.buffer, z.byteOffset, z.byteLength).toString('latin1');
 
-/** shap's coalitions for M players and a budget of `samples` rows including the all-on and all-off anchors. */
-export function kernelShapCoalitions(M: number, samples: number, seed: number): KernelCoalitions {
+/** The share of sampled rows each folded size gets: the kernel's mass (shap) or uniform over sizes 1..M-1
+ *  (leverage: a paired size stands for two sizes). */
+function proposalMass(M: number, leverage: boolean): Float64Array {
+  const mass = kernelSizeMass(M);
+  if (!leverage) return mass;
+  const paired = Math.floor((M - 1) / 2);
+  const q = Float64Array.from(mass, (_, i) => (i + 1 <= paired ? 2 : 1));
+  const sum = q.reduce((a, b) => a + b, 0);
+  return q.map((v) => v / sum);
+}
+
+/** shap's coalitions for M players and a budget of `samples` rows including the all-on and all-off anchors
+ *  (with `leverage`, sizes drawn by leverage scores instead of kernel mass; header). */
+export function kernelShapCoalitions(M: number, samples: number, seed: number, leverage = false): KernelCoalitions {
   const rows: Uint8Array[] = [new Uint8Array(M).fill(1), new Uint8Array(M)];
   const w: number[] = [0, 0];
   let budget = Math.max(0, samples - 2);
@@ -79,11 +96,12 @@ export function kernelShapCoalitions(M: number, samples: number, seed: number): 
   const sizes = Math.ceil((M - 1) / 2);
   const paired = Math.floor((M - 1) / 2);
   const mass = kernelSizeMass(M);
+  const proposal = proposalMass(M, leverage);
 
-  // Enumerate complete sizes while the budget covers them.
+  // Enumerate complete sizes while the budget covers them (by the proposal's share of the rows left).
   let full = 0;
   let left = budget;
-  const remaining = Float64Array.from(mass);
+  const remaining = Float64Array.from(proposal);
   for (let s = 1; s <= sizes; s++) {
     const count = Math.exp(logChoose(M, s)) * (s <= paired ? 2 : 1);
     if (left * remaining[s - 1] / count < 1 - 1e-8) break;
@@ -104,7 +122,10 @@ export function kernelShapCoalitions(M: number, samples: number, seed: number): 
   let sampledMass = 0;
   if (full < sizes) {
     for (let i = full; i < sizes; i++) sampledMass += mass[i];
-    const p = Float64Array.from(mass.subarray(full), (v, i) => (i + full < paired ? v / 2 : v));
+    // Per draw (a paired size draws a row and its complement): the proposal's row share / rows per draw; each
+    // row then weighs kernel mass / proposal (1 for shap's sampler, whose proposal is the kernel's mass).
+    const p = Float64Array.from(proposal.subarray(full), (v, i) => (i + full < paired ? v / 2 : v));
+    const rowWeight = Float64Array.from(mass.subarray(full), (v, i) => v / proposal[i + full]);
     const cdf = new Float64Array(p.length);
     let acc = 0;
     for (let i = 0; i < p.length; i++) { acc += p[i]; cdf[i] = acc; }
@@ -126,15 +147,16 @@ export function kernelShapCoalitions(M: number, samples: number, seed: number): 
       for (let i = 0; i < s; i++) z[perm[i]] = 1;
       const key = keyOf(z);
       const old = seen.get(key);
+      const rw = rowWeight[k];
       if (old) {
-        w[old.at]++;
-        if (old.comp >= 0) w[old.comp]++;
+        w[old.at] += rw;
+        if (old.comp >= 0) w[old.comp] += rw;
         continue;
       }
       const entry = { at: rows.length, comp: -1 };
       seen.set(key, entry);
-      rows.push(z); w.push(1); toDraw--;
-      if (toDraw > 0 && s <= paired) { entry.comp = rows.length; rows.push(complement(z)); w.push(1); toDraw--; }
+      rows.push(z); w.push(rw); toDraw--;
+      if (toDraw > 0 && s <= paired) { entry.comp = rows.length; rows.push(complement(z)); w.push(rw); toDraw--; }
     }
     let sum = 0;
     for (let i = fixedRows; i < w.length; i++) sum += w[i];
@@ -162,8 +184,8 @@ export function solveKernelShap(c: KernelCoalitions, y: ArrayLike<number>, n = c
 }
 
 /** KernelSHAP on a value function over M players without a model (games with known Shapley values). */
-export function kernelShapGame(value: (z: Uint8Array) => number, M: number, samples: number, seed: number) {
-  const c = kernelShapCoalitions(M, samples, seed);
+export function kernelShapGame(value: (z: Uint8Array) => number, M: number, samples: number, seed: number, leverage = false) {
+  const c = kernelShapCoalitions(M, samples, seed, leverage);
   const y = Float64Array.from(c.rows, value);
   return { phi: solveKernelShap(c, y), evaluations: c.rows.length, coalitions: c };
 }
