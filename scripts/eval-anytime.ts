@@ -10,7 +10,7 @@
 // Usage: node --import tsx scripts/eval-anytime.ts --images 6 [--offset 0] [--models squeezenet,mobilenet]
 //          [--methods lime,kernelshap,rise,smoothgrad (float models only)] [--steps 20] [--controls 1] [--out file.jsonl] [--tune]
 //          [--from i --to j: only images i..j-1 of that list, to split one run over processes] [--threads T (ORT; 0 = one per core)]
-//          [--variant controlVariate: that opt-in switch on in the auto runs (with --tune: in both seeds' runs)]
+//          [--variant controlVariate|leverage: that opt-in switch on in the auto runs (with --tune: in both seeds' runs)]
 //          [--reuse-default FILE: the default-budget figures from an earlier evaluation's lines instead of re-running them]
 //          [--precisions 0.4,0.6,...: auto runs at each (default: the method's default precision); they reuse the
 //           default runs' evaluations through the scheduler's cache (a seed's auto run samples a prefix of its
