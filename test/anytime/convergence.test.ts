@@ -7,8 +7,10 @@ import { Random } from '../../src-main/engine/util/random.ts';
 import { weightedRidge } from '../../src-main/engine/explain/perturb/regression.ts';
 import { kernelShapCoalitions, prefixWeights, solveKernelShap } from '../../src-main/engine/explain/perturb/shapley-sampler.ts';
 import {
-  kernelShapStandardErrors, readAnytime, relativeSE, ridgeStandardErrors, topSetIoU,
+  consecutivePairs, kernelShapStandardErrors, readAnytime, relativeSE, ridgeStandardErrors, topSetIoU,
 } from '../../src-main/engine/explain/perturb/convergence.ts';
+import { sampleCoalitions } from '../../src-main/engine/explain/perturb/coalitions.ts';
+import { cosineDistanceToAllOn } from '../../src-main/engine/explain/perturb/lime.ts';
 import { getExplainer } from '../../src-main/engine/explain/registry.ts';
 import { LIME_AUTO_PRECISION } from '../../src-main/engine/explain/perturb/lime.ts';
 import { KERNELSHAP_AUTO_PRECISION } from '../../src-main/engine/explain/perturb/kernelshap.ts';
@@ -21,6 +23,37 @@ import { identityTransform } from '../helpers/prepared.ts';
 
 const sd = (xs: number[]) => { const m = xs.reduce((a, b) => a + b, 0) / xs.length; return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)); };
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const ownClusters = (n: number) => Int32Array.from({ length: n }, (_, k) => k);
+
+/** A deterministic game with pairwise and three-way interactions: over seeds only the design varies, as in LIME
+ *  and KernelSHAP on a model. */
+function interactionGame(M: number, seed: number) {
+  const rng = new Random(seed);
+  const a = Array.from({ length: M }, () => rng.normal());
+  const b = Array.from({ length: M * M }, () => rng.normal() * 0.5);
+  const c = Array.from({ length: M }, () => rng.normal() * 0.5);
+  return (z: Uint8Array) => {
+    let s = 0;
+    for (let i = 0; i < M; i++) {
+      if (!z[i]) continue;
+      s += a[i];
+      for (let j = i + 1; j < M; j++) if (z[j]) s += b[i * M + j];
+      if (z[(i + 1) % M] && z[(i + 2) % M]) s += c[i];
+    }
+    return s;
+  };
+}
+
+/** Mean over coefficients of (mean reported SE) / (SD of the estimate over replications). */
+function calibration(reps: number, M: number, one: (r: number) => { est: ArrayLike<number>; se: ArrayLike<number> }): number {
+  const est: number[][] = Array.from({ length: M }, () => []);
+  const ses: number[][] = Array.from({ length: M }, () => []);
+  for (let r = 0; r < reps; r++) {
+    const o = one(r);
+    for (let j = 0; j < M; j++) { est[j].push(o.est[j]); ses[j].push(o.se[j]); }
+  }
+  return mean(est.map((e, j) => mean(ses[j]) / sd(e)));
+}
 
 describe('sandwich standard errors', () => {
   it('of a weighted ridge fit match the spread of the coefficients over 300 replications (heteroskedastic noise)', () => {
@@ -34,7 +67,7 @@ describe('sandwich standard errors', () => {
       const w = Array.from({ length: n }, () => 0.5 + rng.next());
       const y = X.map((x) => x.reduce((s, v, j) => s + v * beta[j], 0.3) + rng.normal() * (0.2 + 0.6 * x[0]));
       const fit = weightedRidge(X, y, w, 1e-6);
-      const se = ridgeStandardErrors(X, y, w, 1e-6, fit, n)!;
+      const se = ridgeStandardErrors(X, y, w, 1e-6, fit, n, ownClusters(n))!; // i.i.d. rows: each its own cluster
       for (let j = 0; j < M; j++) { coefs[j].push(fit.coef[j]); ses[j].push(se[j]); }
     }
     for (let j = 0; j < M; j++) {
@@ -54,12 +87,53 @@ describe('sandwich standard errors', () => {
       const c = kernelShapCoalitions(M, 400, r);
       const y = Float64Array.from(c.rows, (z, k) => z.reduce((s, v, j) => s + v * phiTrue[j], 0) + (k < 2 ? 0 : rng.normal() * 0.5));
       const phi = solveKernelShap(c, y);
-      const se = kernelShapStandardErrors(c.rows, y, prefixWeights(c, c.rows.length), phi, c.rows.length)!;
+      const se = kernelShapStandardErrors(c.rows, y, prefixWeights(c, c.rows.length), phi, c.rows.length, c.cluster)!;
       for (let j = 0; j < M; j++) { est[j].push(phi[j]); ses[j].push(se[j]); }
     }
     const ratios = est.map((e, j) => mean(ses[j]) / sd(e));
     expect(mean(ratios)).toBeGreaterThan(0.75);
     expect(mean(ratios)).toBeLessThan(1.33);
+  });
+
+  // The rows come in complement pairs (LIME's antithetic pairs, KernelSHAP's paired sampling), whose even part
+  // cancels: rows treated as independent (HC1) overstate the spread; the pair as the cluster (CR1) does not.
+  it('of LIME on paired rows match the spread over 300 seeds only with the pairs as clusters', () => {
+    const M = 12, n = 300;
+    const v = interactionGame(M, 3);
+    const run = (r: number, clusters: (n: number) => Int32Array) => {
+      const Z = sampleCoalitions(M, n, r);
+      const y = Z.map(v);
+      const w = Z.map((z) => Math.exp(-(cosineDistanceToAllOn(z) ** 2) / 0.0625));
+      const fit = weightedRidge(Z, y, w, 1);
+      return { est: fit.coef, se: ridgeStandardErrors(Z, y, w, 1, fit, n, clusters(n))! };
+    };
+    const paired = calibration(300, M, (r) => run(r, consecutivePairs));
+    const independent = calibration(300, M, (r) => run(r, ownClusters));
+    console.log(`LIME standard errors / spread over 300 seeds (M = 12, 300 paired rows, interaction game): pairs as clusters ${paired.toFixed(3)}, rows as independent ${independent.toFixed(3)}`);
+    expect(paired).toBeGreaterThan(0.8);
+    expect(paired).toBeLessThan(1.25);
+    expect(independent).toBeGreaterThan(paired + 0.1); // smaller than KernelSHAP's: a pair's two rows weigh differently
+  });
+
+  it('of KernelSHAP on paired coalitions match the spread over 200 seeds only with the pairs as clusters', () => {
+    const M = 30, n = 400;
+    const v = interactionGame(M, 4);
+    const run = (r: number, leverage: boolean, own: boolean) => {
+      const c = kernelShapCoalitions(M, n, r, leverage);
+      const y = Float64Array.from(c.rows, v);
+      const phi = solveKernelShap(c, y);
+      return { est: phi, se: kernelShapStandardErrors(c.rows, y, prefixWeights(c, c.rows.length), phi, c.rows.length, own ? ownClusters(c.rows.length) : c.cluster)! };
+    };
+    const rows: string[] = [];
+    for (const leverage of [false, true]) {
+      const paired = calibration(200, M, (r) => run(r, leverage, false));
+      const independent = calibration(200, M, (r) => run(r, leverage, true));
+      rows.push(`${leverage ? 'leverage' : 'shap\'s sampler'}: pairs as clusters ${paired.toFixed(3)}, rows as independent ${independent.toFixed(3)}`);
+      expect(paired).toBeGreaterThan(0.75);
+      expect(paired).toBeLessThan(1.33);
+      expect(independent).toBeGreaterThan(1.33);
+    }
+    console.log(`KernelSHAP standard errors / spread over 200 seeds (M = 30, 400 rows, interaction game): ${rows.join('; ')}`);
   });
 
   it('relative SE and top-k IoU', () => {

@@ -21,10 +21,10 @@ export type KernelShapSettings = SegmentSamplingSettings & AnytimeSettings & {
 };
 
 /** Default precision of samples=auto (relative SE of the values); see LIME_AUTO_PRECISION. */
-export const KERNELSHAP_AUTO_PRECISION = 0.8;
+export const KERNELSHAP_AUTO_PRECISION = 0.4;
 /** The same with leverage=true: the largest precision whose stop kept, on the tuning set, seed-to-seed Spearman
  *  >= 0.95 of the reference KernelSHAP's at its default budget (README). */
-export const KERNELSHAP_LEVERAGE_AUTO_PRECISION = 1.2;
+export const KERNELSHAP_LEVERAGE_AUTO_PRECISION = 0.4;
 
 export class KernelShap implements Explainer<KernelShapSettings> {
   readonly name = 'kernelshap';
@@ -50,7 +50,7 @@ export class KernelShap implements Explainer<KernelShapSettings> {
     const run = await progressiveSegmentFit({
       ctx, image: input, baseline, seg, coalitions: Z, target, settings, minFitRows: 3,
       fit: (n, y) => solveKernelShap(coalitions, y, n),
-      standardErrors: (n, y, phi) => kernelShapStandardErrors(Z, y, prefixWeights(coalitions, n), phi, n),
+      standardErrors: (n, y, phi) => kernelShapStandardErrors(Z, y, prefixWeights(coalitions, n), phi, n, coalitions.cluster),
     });
     const { scores, fresh, convergence, coef: phi } = run;
     const map = segmentValuesToMap(seg, phi);

@@ -8,7 +8,7 @@ import type { Map2D, Target } from '../../types.ts';
 import { numberSetting } from '../check-settings.ts';
 import { predictRow, weightedRidge, type RidgeFit } from './regression.ts';
 import { coalitionSetup, readSegmentSamplingSettings, type SegmentSamplingSettings } from './segment-sampling.ts';
-import { ANYTIME_KEYS, ANYTIME_SWITCHES, readAnytime, ridgeStandardErrors, type AnytimeSettings } from './convergence.ts';
+import { ANYTIME_KEYS, ANYTIME_SWITCHES, consecutivePairs, readAnytime, ridgeStandardErrors, type AnytimeSettings } from './convergence.ts';
 import { progressiveSegmentFit } from './anytime-segments.ts';
 import { segmentValuesToMap } from '../segment/segmentation.ts';
 
@@ -21,7 +21,7 @@ export type LimeSettings = SegmentSamplingSettings & AnytimeSettings & {
 
 /** Default precision of samples=auto (relative SE of the weights), chosen on a tuning set disjoint from the
  *  evaluation images (README, "Anytime methods and the cost planner"). */
-export const LIME_AUTO_PRECISION = 0.4;
+export const LIME_AUTO_PRECISION = 0.3;
 
 /** Cosine distance of a binary row to the all-ones vector: 1 - sqrt(|z|/M); the empty row is at distance 1. */
 export function cosineDistanceToAllOn(z: Uint8Array): number {
@@ -62,11 +62,12 @@ export class Lime implements Explainer<LimeSettings> {
     const weights = Z.map((z) => Math.exp(-(cosineDistanceToAllOn(z) ** 2) / kw2));
 
     const fit = (n: number, y: Float64Array): RidgeFit => weightedRidge(Z, y, weights, settings.alpha, n);
+    const pairs = consecutivePairs(Z.length); // coalitions.ts draws (z, 1 - z) pairs
     let last: RidgeFit | null = null;
     const run = await progressiveSegmentFit({
       ctx, image: input, baseline, seg, coalitions: Z, target, settings,
       fit: (n, y) => (last = fit(n, y)).coef,
-      standardErrors: (n, y) => ridgeStandardErrors(Z, y, weights, settings.alpha, last!, n),
+      standardErrors: (n, y) => ridgeStandardErrors(Z, y, weights, settings.alpha, last!, n, pairs),
     });
     const f = last! as RidgeFit;
     const { scores, fresh, convergence } = run;

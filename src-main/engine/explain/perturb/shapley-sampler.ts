@@ -33,6 +33,8 @@ export interface KernelCoalitions {
   fixedRows: number;
   /** Kernel mass the sampled rows carry in total (shap's weight_left). */
   sampledMass: number;
+  /** Each row's cluster for the standard errors: a coalition and its complement drawn (or enumerated) with it share one. */
+  cluster: Int32Array;
 }
 
 function logChoose(n: number, k: number): number {
@@ -91,6 +93,8 @@ function proposalMass(M: number, leverage: boolean): Float64Array {
 export function kernelShapCoalitions(M: number, samples: number, seed: number, leverage = false): KernelCoalitions {
   const rows: Uint8Array[] = [new Uint8Array(M).fill(1), new Uint8Array(M)];
   const w: number[] = [0, 0];
+  const cluster: number[] = [0, 0];
+  let clusters = 1;
   let budget = Math.max(0, samples - 2);
   if (M <= 30) budget = Math.min(budget, 2 ** M - 2);
   const sizes = Math.ceil((M - 1) / 2);
@@ -113,7 +117,9 @@ export function kernelShapCoalitions(M: number, samples: number, seed: number, l
     forEachSubset(M, s, (z) => {
       rows.push(z);
       w.push(wk);
-      if (s <= paired) { rows.push(complement(z)); w.push(wk); }
+      cluster.push(clusters);
+      if (s <= paired) { rows.push(complement(z)); w.push(wk); cluster.push(clusters); }
+      clusters++;
     });
   }
   const fixedRows = rows.length;
@@ -155,14 +161,15 @@ export function kernelShapCoalitions(M: number, samples: number, seed: number, l
       }
       const entry = { at: rows.length, comp: -1 };
       seen.set(key, entry);
-      rows.push(z); w.push(rw); toDraw--;
-      if (toDraw > 0 && s <= paired) { entry.comp = rows.length; rows.push(complement(z)); w.push(rw); toDraw--; }
+      rows.push(z); w.push(rw); cluster.push(clusters); toDraw--;
+      if (toDraw > 0 && s <= paired) { entry.comp = rows.length; rows.push(complement(z)); w.push(rw); cluster.push(clusters); toDraw--; }
+      clusters++;
     }
     let sum = 0;
     for (let i = fixedRows; i < w.length; i++) sum += w[i];
     for (let i = fixedRows; i < w.length; i++) w[i] *= sampledMass / sum;
   }
-  return { rows, weights: Float64Array.from(w), fullSizes: full, fixedRows, sampledMass };
+  return { rows, weights: Float64Array.from(w), fullSizes: full, fixedRows, sampledMass, cluster: Int32Array.from(cluster) };
 }
 
 /**
