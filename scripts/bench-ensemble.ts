@@ -8,7 +8,7 @@
 //          [--methods gradcam,lime,...] [--steps 50] [--controls 4] [--configs default,auto] [--threads T (ORT; 0 = one per core)]
 import os from 'node:os';
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
+import { spreadSampleImages } from './bench-util.ts';
 import { parseArgs } from 'node:util';
 import { Classifier } from '../src-main/engine/model/classifier.ts';
 import { prepareImageFile } from '../src-main/engine/image/prepare.ts';
@@ -28,9 +28,8 @@ const { values } = parseArgs({
   },
 });
 const data = process.env.SALIENCY_DATA ?? path.resolve(import.meta.dirname, '../../shared/data');
-const manifest = readFileSync(path.join(data, 'imagenet-samples/manifest.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]);
 const count = Number(values.images);
-const files = Array.from({ length: count }, (_, i) => manifest[Math.floor((i * manifest.length) / count)]);
+const files = spreadSampleImages(data, count);
 const model = await Classifier.load(path.join(data, 'models', values.model!), { threads: Number(values.threads) });
 const scheduler = schedulerFor(model);
 const metrics = ['deletion', 'insertion'].map((n) => {

@@ -1,6 +1,20 @@
-// Benchmark helpers: deterministic synthetic images (smooth colour fields with noise, no files needed) and a
-// mean with its 95% t-interval over repeats.
+// Benchmark helpers: deterministic synthetic images (smooth colour fields with noise, no files needed), a
+// mean with its 95% t-interval over repeats, and the sample images the evaluation scripts pick.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { PlanarImage } from '../src-main/engine/types.ts';
+
+/** The sample images' manifest rows (file name, true class index, ...) under `data`. */
+export function manifestRows(data: string): string[][] {
+  return readFileSync(path.join(data, 'imagenet-samples/manifest.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+}
+
+/** `count` sample image file names evenly spread over the manifest (so over the classes); `offset` shifts the
+ *  picks, so that tuning runs use images disjoint from the evaluation's. */
+export function spreadSampleImages(data: string, count: number, offset = 0): string[] {
+  const manifest = manifestRows(data).map((r) => r[0]);
+  return Array.from({ length: count }, (_, i) => manifest[(Math.floor((i * manifest.length) / count) + offset) % manifest.length]);
+}
 
 export function mulberryImage(width: number, height: number, seed: number): PlanarImage {
   let a = seed >>> 0;

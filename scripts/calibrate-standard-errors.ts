@@ -4,27 +4,25 @@
 // Usage: node --import tsx scripts/calibrate-standard-errors.ts [--images 3] [--offset 13] [--seeds 12] [--threads 1]
 //        (images: the first N of the 10 tuning images at --offset, as eval-anytime.ts picks them)
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Classifier } from '../src-main/engine/model/classifier.ts';
 import { prepareImageFile } from '../src-main/engine/image/prepare.ts';
 import { getExplainer } from '../src-main/engine/explain/registry.ts';
+import { argmax } from '../src-main/engine/util/math.ts';
+import { spreadSampleImages } from './bench-util.ts';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     images: { type: 'string', default: '3' }, offset: { type: 'string', default: '13' }, seeds: { type: 'string', default: '12' }, threads: { type: 'string', default: '1' },
   } });
   const data = process.env.SALIENCY_DATA ?? path.resolve(import.meta.dirname, '../../shared/data');
-  const manifest = readFileSync(path.join(data, 'imagenet-samples/manifest.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]);
-  const files = Array.from({ length: 10 }, (_, i) => manifest[(Math.floor((i * manifest.length) / 10) + Number(values.offset)) % manifest.length]).slice(0, Number(values.images));
+  const files = spreadSampleImages(data, 10, Number(values.offset)).slice(0, Number(values.images));
   const S = Number(values.seeds);
   const model = await Classifier.load(path.join(data, 'models', 'squeezenet1.1-fp32.onnx'), { batchSize: 8, threads: Number(values.threads) });
   for (const img of files) {
     const { prepared: image } = await prepareImageFile(path.join(data, 'imagenet-samples', img), model);
     const pred = await model.predict([image.input]);
-    let best = 0;
-    for (let i = 1; i < pred.numClasses; i++) if (pred.logits[i] > pred.logits[best]) best = i;
-    const target = { classIndex: best, score: 'probability' as const };
+    const target = { classIndex: argmax(pred.logits, 0, pred.numClasses), score: 'probability' as const };
     for (const [method, settings] of [['lime', {}], ['kernelshap', {}], ['kernelshap', { leverage: true }]] as const) {
       const ex = getExplainer(method);
       const values: number[][] = [];

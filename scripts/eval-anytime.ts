@@ -32,6 +32,7 @@ import { autoMinimum } from '../src-main/engine/explain/perturb/anytime-segments
 import { riseAutoMinimum, type RiseSettings } from '../src-main/engine/explain/perturb/rise.ts';
 import type { SegmentSamplingSettings } from '../src-main/engine/explain/perturb/segment-sampling.ts';
 import { PARTITION_SHAP_AUTO_MINIMUM } from '../src-main/engine/explain/perturb/partition-shap.ts';
+import { spreadSampleImages } from './bench-util.ts';
 
 const MODEL_FILES: Record<string, string> = { squeezenet: 'squeezenet1.1-fp32.onnx', mobilenet: 'mobilenetv2-12-int8.onnx' };
 const BUDGET: Record<string, string> = { lime: 'samples', kernelshap: 'samples', rise: 'masks', smoothgrad: 'samples', partitionshap: 'maxEvals' };
@@ -76,11 +77,9 @@ async function main(): Promise<void> {
   });
   if (values.table) return printTable(values.table);
   const data = process.env.SALIENCY_DATA ?? path.resolve(import.meta.dirname, '../../shared/data');
-  const manifest = readFileSync(path.join(data, 'imagenet-samples/manifest.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]);
   const count = Number(values.images);
   // --from/--to take a slice of the same image list, so one evaluation can be split over processes.
-  const files = Array.from({ length: count }, (_, i) => manifest[(Math.floor((i * manifest.length) / count) + Number(values.offset)) % manifest.length])
-    .slice(Number(values.from), values.to === undefined ? count : Number(values.to));
+  const files = spreadSampleImages(data, count, Number(values.offset)).slice(Number(values.from), values.to === undefined ? count : Number(values.to));
   const deletion = getMetric('deletion');
   const insertion = getMetric('insertion');
   const mS = { steps: Number(values.steps), controlSamples: Number(values.controls) };

@@ -16,7 +16,7 @@
 //           --earlier-metrics deletion keeps only those metrics from files in the earlier format (e.g. when
 //           insertion has changed since and was re-run). --out-dir writes each model's merged file.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { manifestRows, spreadSampleImages } from './bench-util.ts';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Classifier } from '../src-main/engine/model/classifier.ts';
@@ -102,13 +102,11 @@ async function main(): Promise<void> {
   const seed = Number(values.seed);
   const methods = values.methods!.split(',');
   const custom = parseSettings(values.set ?? []);
-  const rows = readFileSync(path.join(data, 'imagenet-samples/manifest.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
-  const manifest = rows.map((r) => r[0]);
+  const rows = manifestRows(data);
   const trueClass = new Map(rows.map((r) => [r[0], Number(r[1])]));
   const explainScore = values['explain-score']!;
   if (!['native', 'logit', 'probability'].includes(explainScore)) throw new Error(`--explain-score ${explainScore}: use native, logit or probability`);
-  // Evenly spread over the classes; --offset shifts the picks, so that tuning runs use disjoint images.
-  const files = Array.from({ length: count }, (_, i) => manifest[(Math.floor((i * manifest.length) / count) + Number(values.offset)) % manifest.length]);
+  const files = spreadSampleImages(data, count, Number(values.offset));
   const deletion = getMetric('deletion');
   const insertion = getMetric('insertion');
   const controls = { controlSamples: Number(values.controls) };
