@@ -20,6 +20,12 @@ export function sampleCoalitions(segments: number, samples: number, seed: number
   return rows.slice(0, samples);
 }
 
+/** The pair each of the first n rows belongs to (rows 2i and 2i+1 are complements): the clusters of the
+ *  standard errors (convergence.ts). */
+export function coalitionPairs(n: number): Int32Array {
+  return Int32Array.from({ length: n }, (_, k) => k >> 1);
+}
+
 function generate(M: number, n: number, seed: number): Uint8Array[] {
   const rng = Random.derive(seed, 'coalitions');
   const rows: Uint8Array[] = [];

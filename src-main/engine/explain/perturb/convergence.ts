@@ -107,11 +107,6 @@ function cr1Scale(rows: number, clusters: number, df: number): number | null {
   return (clusters / (clusters - 1)) * ((rows - 1) / (rows - df));
 }
 
-/** Cluster ids of rows drawn in consecutive complement pairs from row 0 (LIME's sampler: rows 2i and 2i+1). */
-export function consecutivePairs(n: number): Int32Array {
-  return Int32Array.from({ length: n }, (_, k) => k >> 1);
-}
-
 /** CR1 sandwich standard errors of LIME's weighted ridge coefficients (first n rows; `cluster`: each row's pair),
  *  or null when n <= df + 1. */
 export function ridgeStandardErrors(X: Uint8Array[], y: ArrayLike<number>, w: ArrayLike<number>, alpha: number, fit: RidgeFit, n: number, cluster: ArrayLike<number>): Float64Array | null {

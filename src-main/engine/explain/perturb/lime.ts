@@ -8,7 +8,8 @@ import type { Map2D, Target } from '../../types.ts';
 import { numberSetting } from '../check-settings.ts';
 import { predictRow, weightedRidge, type RidgeFit } from './regression.ts';
 import { coalitionSetup, readSegmentSamplingSettings, type SegmentSamplingSettings } from './segment-sampling.ts';
-import { ANYTIME_KEYS, ANYTIME_SWITCHES, consecutivePairs, readAnytime, ridgeStandardErrors, type AnytimeSettings } from './convergence.ts';
+import { ANYTIME_KEYS, ANYTIME_SWITCHES, readAnytime, ridgeStandardErrors, type AnytimeSettings } from './convergence.ts';
+import { coalitionPairs } from './coalitions.ts';
 import { progressiveSegmentFit } from './anytime-segments.ts';
 import { segmentValuesToMap } from '../segment/segmentation.ts';
 
@@ -62,7 +63,7 @@ export class Lime implements Explainer<LimeSettings> {
     const weights = Z.map((z) => Math.exp(-(cosineDistanceToAllOn(z) ** 2) / kw2));
 
     const fit = (n: number, y: Float64Array): RidgeFit => weightedRidge(Z, y, weights, settings.alpha, n);
-    const pairs = consecutivePairs(Z.length); // coalitions.ts draws (z, 1 - z) pairs
+    const pairs = coalitionPairs(Z.length);
     let last: RidgeFit | null = null;
     const run = await progressiveSegmentFit({
       ctx, image: input, baseline, seg, coalitions: Z, target, settings,
