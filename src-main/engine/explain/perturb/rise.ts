@@ -13,6 +13,8 @@
 // noise that reorders whole regions; coverage / p - 1 has expectation 0, so subtracting mean score x it keeps
 // the expectation (up to O(1/N) from estimating the mean) and removes that noise. (XAITK's "debiased" RISE
 // subtracts p from the masks instead, which shifts the map by a constant and leaves this noise in place.)
+// cellRegression=true (opt-in, the same kind of deviation) goes further: it subtracts the score's linear
+// regression on the mask's grid cells, whose contribution to the map is known exactly (rise-cell-regression.ts).
 import type { Explainer, Explanation, ExplainContext, PreparedImage } from '../types.ts';
 import type { Map2D, Target } from '../../types.ts';
 import { Random } from '../../util/random.ts';
@@ -24,6 +26,7 @@ import { nextCheckpoint } from './checkpoints.ts';
 import { SETTING_LIMITS, intSetting, numberSetting, switchSetting } from '../check-settings.ts';
 import { SaliencyError } from '../../types.ts';
 import { pearson } from '../../metrics/rank.ts';
+import { CELL_REGRESSION_MAX_CELLS, RiseCellRegression } from './rise-cell-regression.ts';
 import { ANYTIME_SWITCHES, readAnytime, relativeSE, stability, stopRuleText, type AnytimeSettings, type AutoOutcome, type ConvergenceCheck } from './convergence.ts';
 
 /** Default precision of masks=auto (relative SE of the map), chosen on a tuning set (README). */
@@ -31,6 +34,8 @@ export const RISE_AUTO_PRECISION = 0.5;
 /** The same with controlVariate=true: the largest precision whose stop kept, on the tuning set, seed-to-seed
  *  agreement >= 0.95 of the reference estimator's at the default 4000 masks (README). */
 export const RISE_CV_AUTO_PRECISION = 0.6;
+/** The same with cellRegression=true, chosen by the same rule on the same tuning set (README). */
+export const RISE_CELLS_AUTO_PRECISION = 1.0;
 /** masks=auto never stops before this many masks. */
 export const RISE_AUTO_MINIMUM = 250;
 
@@ -49,6 +54,8 @@ export type RiseSettings = {
   progressEvery: number;
   /** Present (true) only when on, so reference runs keep their stored settings. */
   controlVariate?: true;
+  /** The same for the cell-regression control variate. */
+  cellRegression?: true;
 } & AnytimeSettings & Record<string, unknown>;
 
 /** Bilinear sample positions (half-pixel centres, edges clamped) of an s-cell axis stretched to `size`. */
@@ -65,27 +72,37 @@ function axisTable(s: number, size: number) {
   return { i0, i1, w };
 }
 
+/** One mask before upsampling: its s x s grid of kept (1) and dropped (0) cells and its crop shift. */
+export interface RiseMaskDraw { grid: Uint8Array; dx: number; dy: number }
+
 /** Draws RISE masks for one image size from a seeded stream. */
 export class RiseMaskGenerator {
   private readonly cellW: number;
   private readonly cellH: number;
   private readonly tx: ReturnType<typeof axisTable>;
   private readonly ty: ReturnType<typeof axisTable>;
-  private readonly grid: Float32Array;
 
   constructor(readonly width: number, readonly height: number, readonly cells: number, readonly p: number, private rng: Random) {
     this.cellW = Math.ceil(width / cells);
     this.cellH = Math.ceil(height / cells);
     this.tx = axisTable(cells, (cells + 1) * this.cellW);
     this.ty = axisTable(cells, (cells + 1) * this.cellH);
-    this.grid = new Float32Array(cells * cells);
   }
 
   next(): Float32Array {
-    const { width, height, cells: s, grid, tx, ty } = this;
-    for (let i = 0; i < s * s; i++) grid[i] = this.rng.next() < this.p ? 1 : 0;
-    const dx = this.rng.int(this.cellW);
-    const dy = this.rng.int(this.cellH);
+    return this.render(this.draw());
+  }
+
+  /** The next mask's grid and shift (the stream's order: s x s cells, then x and y shifts). */
+  draw(): RiseMaskDraw {
+    const grid = new Uint8Array(this.cells * this.cells);
+    for (let i = 0; i < grid.length; i++) grid[i] = this.rng.next() < this.p ? 1 : 0;
+    return { grid, dx: this.rng.int(this.cellW), dy: this.rng.int(this.cellH) };
+  }
+
+  /** A drawn grid upsampled bilinearly and cropped at its shift. */
+  render({ grid, dx, dy }: RiseMaskDraw): Float32Array {
+    const { width, height, cells: s, tx, ty } = this;
     // Separable: interpolate each grid row along x once, then blend two such rows per output row.
     const rows = new Float32Array(s * width);
     for (let r = 0; r < s; r++) {
@@ -104,6 +121,23 @@ export class RiseMaskGenerator {
       for (let x = 0; x < width; x++) mask[o + x] = rows[a + x] * (1 - wy) + rows[b + x] * wy;
     }
     return mask;
+  }
+
+  /** Each cell's interpolation weight at each pixel averaged over the uniform shifts, per axis (the weight of
+   *  cell (r, c) at (x, y) is x[c * width + x] * y[r * height + y]: the shifts are independent per axis). */
+  expectedCellWeights(): { x: Float64Array; y: Float64Array } {
+    const axis = (t: ReturnType<typeof axisTable>, size: number, shifts: number) => {
+      const w = new Float64Array(this.cells * size);
+      for (let d = 0; d < shifts; d++) {
+        for (let x = 0; x < size; x++) {
+          const u = x + d;
+          w[t.i0[u] * size + x] += (1 - t.w[u]) / shifts;
+          w[t.i1[u] * size + x] += t.w[u] / shifts;
+        }
+      }
+      return w;
+    };
+    return { x: axis(this.tx, this.width, this.cellW), y: axis(this.ty, this.height, this.cellH) };
   }
 }
 
@@ -163,17 +197,26 @@ class RiseSums {
 export class Rise implements Explainer<RiseSettings> {
   readonly name = 'rise';
   readonly description = 'RISE (randomised input sampling: score-weighted average of random smooth masks)';
-  readonly switches = [...ANYTIME_SWITCHES, 'controlVariate'];
+  readonly switches = [...ANYTIME_SWITCHES, 'controlVariate', 'cellRegression'];
 
   settings(partial: Partial<RiseSettings>): RiseSettings {
     const baseline = checkBaselineKind(partial.baseline ?? 'zero', 'rise: baseline');
     if (baseline === 'segment-mean') throw new SaliencyError('rise: the segment-mean baseline needs superpixels; use zero, mean, black, gray or blur', 'BAD_SETTING');
-    const { budget, anytime } = readAnytime('rise', 'masks', partial, partial.controlVariate === true ? RISE_CV_AUTO_PRECISION : RISE_AUTO_PRECISION);
+    const variates = { ...switchSetting('rise', 'controlVariate', partial.controlVariate), ...switchSetting('rise', 'cellRegression', partial.cellRegression) };
+    if (variates.controlVariate && variates.cellRegression) {
+      throw new SaliencyError('rise: controlVariate and cellRegression are alternatives (the cell regression includes the mean); set one', 'BAD_SETTING');
+    }
+    const precision = variates.cellRegression ? RISE_CELLS_AUTO_PRECISION : variates.controlVariate ? RISE_CV_AUTO_PRECISION : RISE_AUTO_PRECISION;
+    const { budget, anytime } = readAnytime('rise', 'masks', partial, precision);
+    const cells = intSetting('rise', 'cells', partial.cells, 7, 1);
+    if (variates.cellRegression && cells > CELL_REGRESSION_MAX_CELLS) {
+      throw new SaliencyError(`rise: cellRegression fits one coefficient per grid cell, so cells must be at most ${CELL_REGRESSION_MAX_CELLS} (got ${cells})`, 'BAD_SETTING');
+    }
     return {
       ...anytime,
-      ...switchSetting('rise', 'controlVariate', partial.controlVariate),
+      ...variates,
       masks: intSetting('rise', 'masks', budget, 4000, 1, SETTING_LIMITS.evaluations),
-      cells: intSetting('rise', 'cells', partial.cells, 7, 1),
+      cells,
       p: numberSetting('rise', 'p', partial.p, 0.5, 0, 1, false),
       baseline,
       progressEvery: intSetting('rise', 'progressEvery', partial.progressEvery, 500, 1),
@@ -191,8 +234,7 @@ export class Rise implements Explainer<RiseSettings> {
     }
     const baseline = makeModelBaseline(input, settings.baseline, ctx.model);
     const gen = new RiseMaskGenerator(width, height, cells, p, Random.derive(seed, 'rise-masks'));
-    const cv = settings.controlVariate === true;
-    const sums = new RiseSums(width * height, cv);
+    const sums = settings.cellRegression === true ? new RiseCellRegression(gen) : new RiseSums(width * height, settings.controlVariate === true);
     const convergence: (ConvergenceCheck & { masks: number; correlation: number | null })[] = [];
     let previous: Float32Array | null = null;
     let done = 0;
@@ -216,14 +258,14 @@ export class Rise implements Explainer<RiseSettings> {
       first,
       signal: ctx.signal,
       build: (start, end) => {
-        const keep = Array.from({ length: end - start }, () => gen.next());
-        return { keep, inputs: keep.map((m) => applyPixelMask(input, baseline, m)) };
+        const keep = Array.from({ length: end - start }, () => { const draw = gen.draw(); return { draw, mask: gen.render(draw) }; });
+        return { keep, inputs: keep.map((k) => applyPixelMask(input, baseline, k.mask)) };
       },
       consume: (_start, rows, keep) => {
         let stop = false;
         let reported = false;
         for (let i = 0; i < rows.n; i++) {
-          sums.add(targetScore(rows, i, target), keep[i]);
+          sums.add(targetScore(rows, i, target), keep[i].mask, keep[i].draw);
           done++;
           reported = false;
           if (done === due && done < N) {
