@@ -7,10 +7,11 @@
 //   map(x) = sum_i (f_i - g_i) M_i(x) / (N p) + a + p sum_j b_j + (1 - p) sum_j b_j W_j(x):
 // only the residual f - g is Monte Carlo. With b = 0 (a = mean score) this is controlVariate=true; the cells'
 // linear part of the score is what that leaves as noise. The fit starts at MIN_ROWS_PER_COEFFICIENT masks per
-// coefficient (the mean alone before). Exploratory, SqueezeNet, 2 tuning images, 8,000 masks split into
-// disjoint halves: the cells explain R^2 0.58-0.68 of the score's variance and the Spearman between halves at
-// 1,000 masks is 0.963 / 0.936 against the mean control variate's 0.929 / 0.877; adding adjacent cell pairs
-// as features overfitted below 500 masks and gained nothing at 1,000 (README).
+// coefficient (the mean alone before). Exploratory, before building it (SqueezeNet, the first 4 tuning images,
+// 8,000 masks scored once and split into disjoint sets as seeds): at 1,000 masks the cells explain R^2 0.30-0.64
+// of the score's variance and the Spearman between sets is 0.963 / 0.897 / 0.936 / 0.884 against the mean
+// control variate's 0.929 / 0.826 / 0.877 / 0.821; adding adjacent cell pairs as features (2 images) overfitted
+// at 250 masks and gained nothing at 500-1,000, so the fit is linear (README).
 import type { RiseMaskDraw, RiseMaskGenerator } from './rise.ts';
 import { weightedRidge } from './regression.ts';
 
