@@ -3,16 +3,13 @@
 // estimator; on a model, the same mean map as the reference over seeds, less spread than the mean control
 // variate, and a standard error that matches the spread.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Classifier } from '../../src-main/engine/model/classifier.ts';
+import type { Classifier } from '../../src-main/engine/model/classifier.ts';
 import { getExplainer } from '../../src-main/engine/explain/registry.ts';
 import { resolveSettings } from '../../src-main/engine/explain/check-settings.ts';
 import { RISE_CELLS_AUTO_PRECISION, RiseMaskGenerator, type RiseSettings } from '../../src-main/engine/explain/perturb/rise.ts';
 import { RiseCellRegression } from '../../src-main/engine/explain/perturb/rise-cell-regression.ts';
 import { Random } from '../../src-main/engine/util/random.ts';
-import type { PreparedImage } from '../../src-main/engine/explain/types.ts';
-import type { PlanarImage, Target } from '../../src-main/engine/types.ts';
-import { evidenceModelBytes, texturedImage, type Square } from '../explain-core/evidence-model.ts';
-import { identityTransform } from '../helpers/prepared.ts';
+import { base, image, loadEvidenceModel, rmsDistance, seedSpread, target } from './rise-fixture.ts';
 
 describe('RISE cell regression: the closed-form part', () => {
   // A score exactly linear in the cells: the residual is 0, so the map is the closed form alone, at any N.
@@ -47,45 +44,20 @@ describe('RISE cell regression: the closed-form part', () => {
 });
 
 describe('RISE cell regression on a model', () => {
-  const SIZE = 48;
-  const SQ: Square = { x0: 28, y0: 6, x1: 42, y1: 20 };
-  const input: PlanarImage = texturedImage(SIZE, 2);
-  const image: PreparedImage = { id: 'rise-cells', input, transform: identityTransform(SIZE) };
-  const target: Target = { classIndex: 0, score: 'logit' };
-  const base = { masks: 256, cells: 4, p: 0.5, progressEvery: 64 };
   let model: Classifier;
-  beforeAll(async () => { model = await Classifier.load({ bytes: evidenceModelBytes(SIZE, SQ), name: 'evidence' }); });
+  beforeAll(async () => { model = await loadEvidenceModel(); });
   afterAll(async () => model?.dispose());
   const rise = getExplainer('rise');
   const run = (seed: number, variate: Record<string, boolean>) => rise.explain(image, target, rise.settings({ ...base, ...variate }), seed, { model });
 
   it('over 12 seeds: the reference\'s mean map, less spread than the mean control variate, a calibrated standard error', async () => {
     const seeds = Array.from({ length: 12 }, (_, i) => 200 + i);
-    const P = SIZE * SIZE;
-    const stats = async (variate: Record<string, boolean>) => {
-      const maps = [];
-      let se2 = 0;
-      for (const s of seeds) {
-        const e = await run(s, variate);
-        maps.push(e.map.data);
-        se2 += (e.extras.finalRelativeSE as number) ** 2;
-      }
-      const mean = new Float64Array(P);
-      for (const m of maps) for (let q = 0; q < P; q++) mean[q] += m[q] / maps.length;
-      let variance = 0;
-      for (let q = 0; q < P; q++) for (const m of maps) variance += (m[q] - mean[q]) ** 2 / (maps.length - 1) / P;
-      const mu = mean.reduce((a, b) => a + b, 0) / P;
-      let contrast = 0;
-      for (let q = 0; q < P; q++) contrast += (mean[q] - mu) ** 2 / P;
-      return { mean, variance, contrast: Math.sqrt(contrast), relativeSE: Math.sqrt(se2 / seeds.length) };
-    };
-    const ref = await stats({});
-    const cv = await stats({ controlVariate: true });
-    const cells = await stats({ cellRegression: true });
-    let d2 = 0;
-    for (let q = 0; q < P; q++) d2 += (cells.mean[q] - ref.mean[q]) ** 2 / P;
-    console.log(`RISE on the evidence model, 256 masks, 12 seeds: per-pixel SD across seeds ${Math.sqrt(ref.variance).toFixed(4)} (reference), ${Math.sqrt(cv.variance).toFixed(4)} (mean control variate), ${Math.sqrt(cells.variance).toFixed(4)} (cell regression); RMS distance of the mean maps ${Math.sqrt(d2).toFixed(4)}`);
-    expect(Math.sqrt(d2)).toBeLessThan(Math.sqrt(ref.variance / seeds.length) * 2);
+    const ref = await seedSpread((seed) => run(seed, {}), seeds);
+    const cv = await seedSpread((seed) => run(seed, { controlVariate: true }), seeds);
+    const cells = await seedSpread((seed) => run(seed, { cellRegression: true }), seeds);
+    const d = rmsDistance(cells.mean, ref.mean);
+    console.log(`RISE on the evidence model, 256 masks, 12 seeds: per-pixel SD across seeds ${Math.sqrt(ref.variance).toFixed(4)} (reference), ${Math.sqrt(cv.variance).toFixed(4)} (mean control variate), ${Math.sqrt(cells.variance).toFixed(4)} (cell regression); RMS distance of the mean maps ${d.toFixed(4)}`);
+    expect(d).toBeLessThan(Math.sqrt(ref.variance / seeds.length) * 2);
     expect(cells.variance).toBeLessThan(cv.variance);
     const observed = Math.sqrt(cells.variance) / cells.contrast;
     expect(cells.relativeSE / observed).toBeGreaterThan(0.7);

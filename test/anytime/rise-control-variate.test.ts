@@ -2,26 +2,17 @@
 // (coverage / p - 1), computed here independently from the same masks and scores; over seeds it has the same
 // mean map as the reference estimator and a smaller spread; its running standard error matches that spread.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Classifier } from '../../src-main/engine/model/classifier.ts';
+import type { Classifier } from '../../src-main/engine/model/classifier.ts';
 import { getExplainer } from '../../src-main/engine/explain/registry.ts';
 import { resolveSettings } from '../../src-main/engine/explain/check-settings.ts';
 import { RISE_AUTO_PRECISION, RISE_CV_AUTO_PRECISION, RiseMaskGenerator, type RiseSettings } from '../../src-main/engine/explain/perturb/rise.ts';
 import { applyPixelMask, makeModelBaseline } from '../../src-main/engine/explain/perturb/masking.ts';
 import { schedulerFor, targetScore } from '../../src-main/engine/infer/scheduler.ts';
 import { Random } from '../../src-main/engine/util/random.ts';
-import type { PreparedImage } from '../../src-main/engine/explain/types.ts';
-import type { PlanarImage, Target } from '../../src-main/engine/types.ts';
-import { evidenceModelBytes, texturedImage, type Square } from '../explain-core/evidence-model.ts';
-import { identityTransform } from '../helpers/prepared.ts';
+import { SIZE, base, image, input, loadEvidenceModel, rmsDistance, seedSpread, target } from './rise-fixture.ts';
 
-const SIZE = 48;
-const SQ: Square = { x0: 28, y0: 6, x1: 42, y1: 20 };
-const input: PlanarImage = texturedImage(SIZE, 2);
-const image: PreparedImage = { id: 'rise-cv', input, transform: identityTransform(SIZE) };
-const target: Target = { classIndex: 0, score: 'logit' };
-const base = { masks: 256, cells: 4, p: 0.5, progressEvery: 64 };
 let model: Classifier;
-beforeAll(async () => { model = await Classifier.load({ bytes: evidenceModelBytes(SIZE, SQ), name: 'evidence' }); });
+beforeAll(async () => { model = await loadEvidenceModel(); });
 afterAll(async () => model?.dispose());
 
 const rise = getExplainer('rise');
@@ -54,30 +45,10 @@ describe('RISE control variate', () => {
 
   it('over 12 seeds: the same mean map as the reference, a smaller spread, and a standard error that matches it', async () => {
     const seeds = Array.from({ length: 12 }, (_, i) => 100 + i);
-    const P = SIZE * SIZE;
-    const stats = async (cv: boolean) => {
-      const maps = [];
-      let se2 = 0;
-      for (const s of seeds) {
-        const e = await run(s, cv);
-        maps.push(e.map.data);
-        se2 += (e.extras.finalRelativeSE as number) ** 2;
-      }
-      const mean = new Float64Array(P);
-      for (const m of maps) for (let q = 0; q < P; q++) mean[q] += m[q] / maps.length;
-      let variance = 0; // per pixel across seeds, averaged over pixels
-      for (let q = 0; q < P; q++) for (const m of maps) variance += (m[q] - mean[q]) ** 2 / (maps.length - 1) / P;
-      let contrast = 0; // SD of the mean map over pixels
-      const mu = mean.reduce((a, b) => a + b, 0) / P;
-      for (let q = 0; q < P; q++) contrast += (mean[q] - mu) ** 2 / P;
-      return { mean, variance, contrast: Math.sqrt(contrast), relativeSE: Math.sqrt(se2 / seeds.length) };
-    };
-    const ref = await stats(false);
-    const cv = await stats(true);
+    const ref = await seedSpread((seed) => run(seed, false), seeds);
+    const cv = await seedSpread((seed) => run(seed, true), seeds);
     // Same expectation: the mean maps differ by far less than the reference's seed-to-seed spread.
-    let d2 = 0;
-    for (let q = 0; q < P; q++) d2 += (cv.mean[q] - ref.mean[q]) ** 2 / P;
-    expect(Math.sqrt(d2)).toBeLessThan(Math.sqrt(ref.variance / seeds.length) * 2);
+    expect(rmsDistance(cv.mean, ref.mean)).toBeLessThan(Math.sqrt(ref.variance / seeds.length) * 2);
     // Lower variance (on this model the score's mean is large next to its spread, so by a wide margin).
     console.log(`RISE on the evidence model, 256 masks, 12 seeds: per-pixel SD across seeds ${Math.sqrt(ref.variance).toFixed(4)} (reference) vs ${Math.sqrt(cv.variance).toFixed(4)} (control variate)`);
     expect(cv.variance).toBeLessThan(ref.variance / 2);
