@@ -10,6 +10,7 @@ import { RISE_CELLS_AUTO_PRECISION, RiseMaskGenerator, type RiseSettings } from 
 import { RiseCellRegression } from '../../src-main/engine/explain/perturb/rise-cell-regression.ts';
 import { Random } from '../../src-main/engine/util/random.ts';
 import { base, image, loadEvidenceModel, rmsDistance, seedSpread, target } from './rise-fixture.ts';
+import { NO_CLOCK } from '../helpers/demo-image.ts';
 
 describe('RISE cell regression: the closed-form part', () => {
   // A score exactly linear in the cells: the residual is 0, so the map is the closed form alone, at any N.
@@ -40,7 +41,7 @@ describe('RISE cell regression: the closed-form part', () => {
     console.log(`RISE cell regression closed form vs 1e6-mask reference: max abs difference ${worst.toExponential(2)}, map range +-${spread.toFixed(3)}`);
     expect(spread).toBeGreaterThan(0.1); // a map with structure, not a constant
     expect(worst).toBeLessThan(0.01 * spread);
-  });
+  }, NO_CLOCK);
 });
 
 describe('RISE cell regression on a model', () => {
@@ -62,7 +63,7 @@ describe('RISE cell regression on a model', () => {
     const observed = Math.sqrt(cells.variance) / cells.contrast;
     expect(cells.relativeSE / observed).toBeGreaterThan(0.7);
     expect(cells.relativeSE / observed).toBeLessThan(1.4);
-  });
+  }, NO_CLOCK);
 
   it('settings: off by default; not with controlVariate; at most 16 cells; its own default precision', () => {
     expect(rise.settings({})).not.toHaveProperty('cellRegression');

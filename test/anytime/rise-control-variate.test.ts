@@ -10,6 +10,7 @@ import { applyPixelMask, makeModelBaseline } from '../../src-main/engine/explain
 import { schedulerFor, targetScore } from '../../src-main/engine/infer/scheduler.ts';
 import { Random } from '../../src-main/engine/util/random.ts';
 import { SIZE, base, image, input, loadEvidenceModel, rmsDistance, seedSpread, target } from './rise-fixture.ts';
+import { NO_CLOCK } from '../helpers/demo-image.ts';
 
 let model: Classifier;
 beforeAll(async () => { model = await loadEvidenceModel(); });
@@ -41,7 +42,7 @@ describe('RISE control variate', () => {
     expect(spread).toBeGreaterThan(0.01 * Math.abs(meanScore)); // the correction is not nothing
     expect(cv.settings).toMatchObject({ controlVariate: true });
     expect(ref.settings).not.toHaveProperty('controlVariate'); // reference runs keep their stored settings
-  });
+  }, NO_CLOCK);
 
   it('over 12 seeds: the same mean map as the reference, a smaller spread, and a standard error that matches it', async () => {
     const seeds = Array.from({ length: 12 }, (_, i) => 100 + i);
@@ -58,7 +59,7 @@ describe('RISE control variate', () => {
       expect(s.relativeSE / observed).toBeGreaterThan(0.7);
       expect(s.relativeSE / observed).toBeLessThan(1.4);
     }
-  });
+  }, NO_CLOCK);
 
   it('settings: off by default, true or false only; false is stored as absent', () => {
     expect(rise.settings({})).not.toHaveProperty('controlVariate');
