@@ -9,7 +9,7 @@ import { resolveSettings } from '../../src-main/engine/explain/check-settings.ts
 import { RISE_CELLS_AUTO_PRECISION, RiseMaskGenerator, type RiseSettings } from '../../src-main/engine/explain/perturb/rise.ts';
 import { RiseCellRegression } from '../../src-main/engine/explain/perturb/rise-cell-regression.ts';
 import { Random } from '../../src-main/engine/util/random.ts';
-import { base, image, loadEvidenceModel, rmsDistance, seedSpread, target } from './rise-fixture.ts';
+import { base, image, loadEvidenceModel, rmsDistance, seCalibration, seedSpread, target } from './rise-fixture.ts';
 import { NO_CLOCK } from '../helpers/demo-image.ts';
 
 describe('RISE cell regression: the closed-form part', () => {
@@ -60,9 +60,8 @@ describe('RISE cell regression on a model', () => {
     console.log(`RISE on the evidence model, 256 masks, 12 seeds: per-pixel SD across seeds ${Math.sqrt(ref.variance).toFixed(4)} (reference), ${Math.sqrt(cv.variance).toFixed(4)} (mean control variate), ${Math.sqrt(cells.variance).toFixed(4)} (cell regression); RMS distance of the mean maps ${d.toFixed(4)}`);
     expect(d).toBeLessThan(Math.sqrt(ref.variance / seeds.length) * 2);
     expect(cells.variance).toBeLessThan(cv.variance);
-    const observed = Math.sqrt(cells.variance) / cells.contrast;
-    expect(cells.relativeSE / observed).toBeGreaterThan(0.7);
-    expect(cells.relativeSE / observed).toBeLessThan(1.4);
+    expect(seCalibration(cells)).toBeGreaterThan(0.7);
+    expect(seCalibration(cells)).toBeLessThan(1.4);
   }, NO_CLOCK);
 
   it('settings: off by default; not with controlVariate; at most 16 cells; its own default precision', () => {

@@ -44,3 +44,8 @@ export function rmsDistance(a: Float64Array, b: Float64Array): number {
   for (let q = 0; q < a.length; q++) d2 += (a[q] - b[q]) ** 2 / a.length;
   return Math.sqrt(d2);
 }
+
+/** Reported relative SE over the observed one (the spread across seeds over the mean map's contrast): 1 = calibrated. */
+export function seCalibration(s: { variance: number; contrast: number; relativeSE: number }): number {
+  return s.relativeSE / (Math.sqrt(s.variance) / s.contrast);
+}
