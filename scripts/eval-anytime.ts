@@ -10,7 +10,9 @@
 // Usage: node --import tsx scripts/eval-anytime.ts --images 6 [--offset 0] [--models squeezenet,mobilenet]
 //          [--methods lime,kernelshap,rise,smoothgrad (float models only)] [--steps 20] [--controls 1] [--out file.jsonl] [--tune]
 //          [--from i --to j: only images i..j-1 of that list, to split one run over processes] [--threads T (ORT; 0 = one per core)]
-//          [--variant controlVariate|leverage: that opt-in switch on in the auto runs (with --tune: in both seeds' runs)]
+//          [--variant controlVariate|leverage|cellRegression|sharedPool: that opt-in switch on in the auto runs (with --tune: in
+//           both seeds' runs); sharedPool also records the model evaluations each auto run caused (run lime before
+//           kernelshap and one precision per process, so that KernelSHAP's count is what LIME's rows did not cover)]
 //          [--reuse-default FILE: the default-budget figures from an earlier evaluation's lines instead of re-running them]
 //          [--precisions 0.4,0.6,...: auto runs at each (default: the method's default precision); they reuse the
 //           default runs' evaluations through the scheduler's cache (a seed's auto run samples a prefix of its
@@ -60,7 +62,10 @@ interface Line {
   default?: { evaluations: number; seedSpearman: number; insMinusDel: number; insMinusDelControl: number };
   /** agreementWithDefault: Spearman between the auto and the default map of seed 0; finalCriterion: the auto
    *  run's stopping criterion at its end (relative SE; Partition SHAP's unexplained mass). */
-  auto?: { evaluations: number; seedSpearman: number; insMinusDel: number; insMinusDelControl: number; finalRelativeSE?: number | null; finalCriterion?: number | null; agreementWithDefault?: number };
+  auto?: { evaluations: number; seedSpearman: number; insMinusDel: number; insMinusDelControl: number; finalRelativeSE?: number | null; finalCriterion?: number | null; agreementWithDefault?: number;
+    /** Model evaluations the auto runs caused (mean of the seeds; the rest came from the scheduler's cache): with
+     *  sharedPool, LIME's line pays for its rows and KernelSHAP's only for rows past LIME's (methods run in order). */
+    fresh?: number };
   /** relativeSE: the criterion at that check (Partition SHAP: unexplained mass); fullSpearman: seed 0's partial map vs its full-budget map. */
   trace?: { evaluations: number; relativeSE: number | null; seedSpearman: number; fullSpearman?: number }[];
 }
@@ -123,8 +128,10 @@ async function main(): Promise<void> {
         if (values.tune) {
           const p0: Map2D[] = [];
           const p1: Map2D[] = [];
-          const a = await run(on, 0, p0);
-          const b = await run(on, 1, p1);
+          // the runs go to the auto rule's cap (the default budget, except with sharedPool: both methods' together)
+          const cap = (ex.settings({ [BUDGET[method]]: 'auto', ...on }) as Record<string, unknown>)[BUDGET[method]];
+          const a = await run({ ...on, [BUDGET[method]]: cap }, 0, p0);
+          const b = await run({ ...on, [BUDGET[method]]: cap }, 1, p1);
           const conv = a.extras.convergence as { samples?: number; masks?: number; evaluations?: number; relativeSE?: number | null; unexplainedMass?: number }[];
           if (p0.length < conv.length) { p0.push(a.map); p1.push(b.map); } // RISE and Partition SHAP report no partial for their final map
           line.tune = true;
@@ -150,6 +157,7 @@ async function main(): Promise<void> {
             out.auto = {
               evaluations: (a0.evaluations + a1.evaluations) / 2, seedSpearman: spearman(a0.map, a1.map), insMinusDel: fa.value, insMinusDelControl: fa.control,
               finalCriterion: finalCriterion(a0.extras.auto), ...(d0 ? { agreementWithDefault: spearman(a0.map, d0.map) } : {}),
+              ...(variant === 'sharedPool' ? { fresh: ((a0.extras.freshEvaluations as number) + (a1.extras.freshEvaluations as number)) / 2 } : {}),
             };
             appendFileSync(values.out!, `${JSON.stringify(out)}\n`);
           }
@@ -238,10 +246,11 @@ function printTable(file: string): void {
         const isDefault = precision === undefined || precision === defaultPrecision(method, variant);
         for (const key of [...(isDefault ? ['default'] : []), ...(precision === undefined ? [] : [String(precision)])]) {
           const t = together.get(key) ?? new Map();
-          t.set(method, [...(t.get(method) ?? []), { id, ed: mean(d.map((x) => x.evaluations)), ea: mean(a.map((x) => x.evaluations)) }]);
+          // what the configuration costs: its model evaluations when recorded (sharedPool), else the rows it used
+          t.set(method, [...(t.get(method) ?? []), { id, ed: mean(d.map((x) => x.evaluations)), ea: mean(a.map((x) => x.fresh ?? x.evaluations)) }]);
           together.set(key, t);
         }
-        console.log(`| ${id}${precision === undefined ? '' : ` (precision ${precision}${isDefault ? ', default' : ''})`} | ${r.length} | ${mean(d.map((x) => x.evaluations)).toFixed(0)} | ${mean(a.map((x) => x.evaluations)).toFixed(0)} | ${mean(d.map((x) => x.insMinusDel)).toFixed(3)} (${mean(d.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${mean(a.map((x) => x.insMinusDel)).toFixed(3)} (${mean(a.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${diff.mean.toFixed(3)} [${diff.lo.toFixed(3)}, ${diff.hi.toFixed(3)}] | ${sd.mean.toFixed(3)} [${sd.lo.toFixed(2)}, ${sd.hi.toFixed(2)}] | ${sa.mean.toFixed(3)} [${sa.lo.toFixed(2)}, ${sa.hi.toFixed(2)}] | ${(sa.mean / sd.mean).toFixed(3)} | ${sdiff.mean.toFixed(3)} [${sdiff.lo.toFixed(3)}, ${sdiff.hi.toFixed(3)}] | ${agreement(a.map((x) => x.agreementWithDefault))} |`);
+        console.log(`| ${id}${precision === undefined ? '' : ` (precision ${precision}${isDefault ? ', default' : ''})`} | ${r.length} | ${mean(d.map((x) => x.evaluations)).toFixed(0)} | ${mean(a.map((x) => x.evaluations)).toFixed(0)}${a.every((x) => x.fresh !== undefined) ? ` (new ${mean(a.map((x) => x.fresh!)).toFixed(0)})` : ''} | ${mean(d.map((x) => x.insMinusDel)).toFixed(3)} (${mean(d.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${mean(a.map((x) => x.insMinusDel)).toFixed(3)} (${mean(a.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${diff.mean.toFixed(3)} [${diff.lo.toFixed(3)}, ${diff.hi.toFixed(3)}] | ${sd.mean.toFixed(3)} [${sd.lo.toFixed(2)}, ${sd.hi.toFixed(2)}] | ${sa.mean.toFixed(3)} [${sa.lo.toFixed(2)}, ${sa.hi.toFixed(2)}] | ${(sa.mean / sd.mean).toFixed(3)} | ${sdiff.mean.toFixed(3)} [${sdiff.lo.toFixed(3)}, ${sdiff.hi.toFixed(3)}] | ${agreement(a.map((x) => x.agreementWithDefault))} |`);
       }
     }
     const methods = new Set(rows.map((l) => l.method)).size;

@@ -105,6 +105,22 @@ describe('cost planner', () => {
     store.close();
   }, 600_000);
 
+  it('plans LIME and KernelSHAP on the shared pool at the evaluations they cause together, as the job measures them', async () => {
+    const { model, clock, inputs } = withVirtualCost(real, MS_PER_INPUT);
+    const pool = { samples: 60, segments: 16, segmentation: 'grid', sharedPool: true };
+    const methods = [{ name: 'lime', settings: pool }, { name: 'kernelshap', settings: { ...pool, samples: 80 } }];
+    const images = Array.from({ length: 20 }, (_, i) => prepared(i + 1));
+    const target: Target = { classIndex: 0, score: 'logit' };
+    const plan = await planJob(model, images[0], target, { methods, metrics: [], ensembles: 0, images: 20, clock });
+    // KernelSHAP's 80 rows include LIME's 60: it is planned at most at the 20 past them
+    expect(plan.lines[1].evaluations).toBeLessThanOrEqual(20);
+    const n0 = inputs();
+    await runJob(model, images, images.map(() => target), methods, []);
+    const measured = inputs() - n0;
+    console.log(`shared pool, 20 images: planned ${plan.evaluations} evaluations, measured ${measured} (the rows used: ${20 * 140})`);
+    expect(Math.abs(plan.evaluations / measured - 1)).toBeLessThan(0.1);
+  }, 600_000);
+
   it.skipIf(!HAS_DATA)('prints the estimate and the measured wall time of a 20-image job on a real model (SqueezeNet)', async () => {
     const squeezenet = await Classifier.load(modelFile(MODELS.squeezenet), { batchSize: 8 });
     try {

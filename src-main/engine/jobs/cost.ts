@@ -86,15 +86,22 @@ export async function estimateCost(model: Classifier, probe: PreparedImage, targ
   const clock = spec.clock ?? wallClock;
   const methods: CostLine[] = [];
   let firstMap: Map2D | null = null;
+  // Methods on the shared pool of coalitions (LIME, KernelSHAP with sharedPool) are probed on one counted model,
+  // so that, as in a job, the scheduler's cache serves the second the rows the first scored: each is planned at
+  // the evaluations it caused, not at the rows it used.
+  let pooled: ReturnType<typeof counting> | null = null;
   for (const m of spec.methods) {
     const seen = spec.known?.[m.name];
     if (seen) { methods.push(seen); continue; }
     const explainer = explainerFor(m.name);
-    const c = counting(model);
+    const shared = m.settings.sharedPool === true;
+    const c = shared ? (pooled ??= counting(model)) : counting(model);
+    const before = c.count();
     const t0 = clock();
     const e = await explainer.explain(probe, target, explainer.settings(m.settings), seed, { model: c.model, signal: spec.signal });
     const cap = (e.extras.auto as { cap?: number } | undefined)?.cap;
-    methods.push({ name: m.name, evaluations: Math.max(e.evaluations, c.count()), millis: clock() - t0, ...(cap === undefined ? {} : { cap }) });
+    const caused = c.count() - before;
+    methods.push({ name: m.name, evaluations: shared ? caused : Math.max(e.evaluations, caused), millis: clock() - t0, ...(cap === undefined ? {} : { cap }) });
     firstMap ??= e.map;
   }
   const mapsPerImage = spec.methods.length + spec.ensembles;

@@ -14,10 +14,14 @@ import { kernelShapCoalitions, prefixWeights, solveKernelShap } from './shapley-
 import { segmentValuesToMap } from '../segment/segmentation.ts';
 import { ANYTIME_KEYS, ANYTIME_SWITCHES, kernelShapStandardErrors, readAnytime, type AnytimeSettings } from './convergence.ts';
 import { progressiveSegmentFit } from './anytime-segments.ts';
+import { poolCap, poolKernelCoalitions } from './shared-pool.ts';
+import { SaliencyError } from '../../types.ts';
 
 export type KernelShapSettings = SegmentSamplingSettings & AnytimeSettings & {
   /** Opt-in: sizes drawn by leverage scores instead of kernel mass (shapley-sampler.ts). */
   leverage?: true;
+  /** Opt-in: rows from the pool shared with LIME, importance-weighted (shared-pool.ts). */
+  sharedPool?: true;
 };
 
 /** Default precision of samples=auto (relative SE of the values); see LIME_AUTO_PRECISION. */
@@ -25,19 +29,23 @@ export const KERNELSHAP_AUTO_PRECISION = 0.4;
 /** The same with leverage=true: the largest precision whose stop kept, on the tuning set, seed-to-seed Spearman
  *  >= 0.95 of the reference KernelSHAP's at its default budget (README). */
 export const KERNELSHAP_LEVERAGE_AUTO_PRECISION = 0.4;
+/** The same with sharedPool=true (README). */
+export const KERNELSHAP_POOL_AUTO_PRECISION = 0.4;
 
 export class KernelShap implements Explainer<KernelShapSettings> {
   readonly name = 'kernelshap';
-  readonly switches = [...ANYTIME_SWITCHES, 'leverage'];
+  readonly switches = [...ANYTIME_SWITCHES, 'leverage', 'sharedPool'];
   readonly description = 'KernelSHAP: Shapley values of superpixels by kernel-weighted regression with exact efficiency';
 
   settings(partial: Partial<KernelShapSettings>): KernelShapSettings {
-    const { budget, anytime, rest } = readAnytime(this.name, 'samples', partial, partial.leverage === true ? KERNELSHAP_LEVERAGE_AUTO_PRECISION : KERNELSHAP_AUTO_PRECISION);
-    const { leverage, ...sampling } = rest;
-    return {
-      ...readSegmentSamplingSettings(this.name, { ...sampling, samples: budget as number | undefined }, ANYTIME_KEYS), ...anytime,
-      ...switchSetting(this.name, 'leverage', leverage),
-    };
+    const precision = partial.sharedPool === true ? KERNELSHAP_POOL_AUTO_PRECISION : partial.leverage === true ? KERNELSHAP_LEVERAGE_AUTO_PRECISION : KERNELSHAP_AUTO_PRECISION;
+    const { budget, anytime, rest } = readAnytime(this.name, 'samples', partial, precision);
+    const { leverage, sharedPool, ...sampling } = rest;
+    const switches = { ...switchSetting(this.name, 'leverage', leverage), ...switchSetting(this.name, 'sharedPool', sharedPool) };
+    if (switches.leverage && switches.sharedPool) {
+      throw new SaliencyError('kernelshap: leverage and sharedPool are alternative samplers; set one', 'BAD_SETTING');
+    }
+    return { ...readSegmentSamplingSettings(this.name, { ...sampling, samples: poolCap(budget, sharedPool, anytime) }, ANYTIME_KEYS), ...anytime, ...switches };
   }
 
   async explain(image: PreparedImage, target: Target, settings: KernelShapSettings, seed: number, ctx: ExplainContext): Promise<Explanation> {
@@ -45,7 +53,9 @@ export class KernelShap implements Explainer<KernelShapSettings> {
     const input = image.input;
     const { seg, baseline } = segmentSetup(input, target, settings, ctx.model);
     const M = seg.count;
-    const coalitions = kernelShapCoalitions(M, settings.samples, seed, settings.leverage === true);
+    const coalitions = settings.sharedPool === true
+      ? poolKernelCoalitions(M, settings.samples, seed)
+      : kernelShapCoalitions(M, settings.samples, seed, settings.leverage === true);
     const Z = coalitions.rows;
     const run = await progressiveSegmentFit({
       ctx, image: input, baseline, seg, coalitions: Z, target, settings, minFitRows: 3,

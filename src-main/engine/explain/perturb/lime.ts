@@ -7,9 +7,11 @@ import type { Explainer, Explanation, ExplainContext, PreparedImage } from '../t
 import type { Map2D, Target } from '../../types.ts';
 import { numberSetting } from '../check-settings.ts';
 import { predictRow, weightedRidge, type RidgeFit } from './regression.ts';
-import { coalitionSetup, readSegmentSamplingSettings, type SegmentSamplingSettings } from './segment-sampling.ts';
+import { readSegmentSamplingSettings, segmentSetup, type SegmentSamplingSettings } from './segment-sampling.ts';
 import { ANYTIME_KEYS, ANYTIME_SWITCHES, readAnytime, ridgeStandardErrors, type AnytimeSettings } from './convergence.ts';
-import { coalitionPairs } from './coalitions.ts';
+import { coalitionPairs, sampleCoalitions } from './coalitions.ts';
+import { limePoolWeights, poolCap, sharedCoalitionPool } from './shared-pool.ts';
+import { switchSetting } from '../check-settings.ts';
 import { progressiveSegmentFit } from './anytime-segments.ts';
 import { segmentValuesToMap } from '../segment/segmentation.ts';
 
@@ -18,11 +20,15 @@ export type LimeSettings = SegmentSamplingSettings & AnytimeSettings & {
   kernelWidth: number;
   /** Ridge penalty. */
   alpha: number;
+  /** Opt-in: rows from the pool shared with KernelSHAP, importance-weighted (shared-pool.ts). */
+  sharedPool?: true;
 };
 
 /** Default precision of samples=auto (relative SE of the weights), chosen on a tuning set disjoint from the
  *  evaluation images (README, "Anytime methods and the cost planner"). */
 export const LIME_AUTO_PRECISION = 0.3;
+/** The same with sharedPool=true, chosen by the same rule on the same tuning images (README). */
+export const LIME_POOL_AUTO_PRECISION = 0.3;
 
 /** Cosine distance of a binary row to the all-ones vector: 1 - sqrt(|z|/M); the empty row is at distance 1. */
 export function cosineDistanceToAllOn(z: Uint8Array): number {
@@ -42,14 +48,15 @@ export function relativeChange(prev: ArrayLike<number> | null, cur: ArrayLike<nu
 
 export class Lime implements Explainer<LimeSettings> {
   readonly name = 'lime';
-  readonly switches = ANYTIME_SWITCHES;
+  readonly switches = [...ANYTIME_SWITCHES, 'sharedPool'];
   readonly description = 'LIME: weighted ridge surrogate over superpixels switched on/off';
 
   settings(partial: Partial<LimeSettings>): LimeSettings {
-    const { budget, anytime, rest } = readAnytime(this.name, 'samples', partial, LIME_AUTO_PRECISION);
+    const { budget, anytime, rest } = readAnytime(this.name, 'samples', partial, partial.sharedPool === true ? LIME_POOL_AUTO_PRECISION : LIME_AUTO_PRECISION);
+    const { sharedPool, ...sampling } = rest;
     return {
-      ...readSegmentSamplingSettings(this.name, { ...rest, samples: budget as number | undefined }, ['kernelWidth', 'alpha', ...ANYTIME_KEYS]),
-      ...anytime,
+      ...readSegmentSamplingSettings(this.name, { ...sampling, samples: poolCap(budget, sharedPool, anytime) }, ['kernelWidth', 'alpha', ...ANYTIME_KEYS]),
+      ...anytime, ...switchSetting(this.name, 'sharedPool', sharedPool),
       kernelWidth: numberSetting(this.name, 'kernelWidth', partial.kernelWidth, 0.25, 0, Infinity, false),
       alpha: numberSetting(this.name, 'alpha', partial.alpha, 1, 0, Infinity),
     };
@@ -58,17 +65,21 @@ export class Lime implements Explainer<LimeSettings> {
   async explain(image: PreparedImage, target: Target, settings: LimeSettings, seed: number, ctx: ExplainContext): Promise<Explanation> {
     const t0 = performance.now();
     const input = image.input;
-    const { seg, baseline, Z } = coalitionSetup(input, target, settings, seed, ctx.model);
+    const { seg, baseline } = segmentSetup(input, target, settings, ctx.model);
+    const pool = settings.sharedPool === true ? sharedCoalitionPool(seg.count, settings.samples, seed) : null;
+    const Z = pool ? pool.rows : sampleCoalitions(seg.count, settings.samples, seed);
     const kw2 = settings.kernelWidth ** 2;
-    const weights = Z.map((z) => Math.exp(-(cosineDistanceToAllOn(z) ** 2) / kw2));
+    const kernel = Z.map((z) => Math.exp(-(cosineDistanceToAllOn(z) ** 2) / kw2));
+    // a prefix's weights: the pool's importance weights are normalised over the rows present
+    const weightsFor = (n: number) => (pool ? limePoolWeights(pool, kernel, n) : kernel);
 
-    const fit = (n: number, y: Float64Array): RidgeFit => weightedRidge(Z, y, weights, settings.alpha, n);
     const pairs = coalitionPairs(Z.length);
     let last: RidgeFit | null = null;
+    let lastWeights: ArrayLike<number> = kernel;
     const run = await progressiveSegmentFit({
       ctx, image: input, baseline, seg, coalitions: Z, target, settings,
-      fit: (n, y) => (last = fit(n, y)).coef,
-      standardErrors: (n, y) => ridgeStandardErrors(Z, y, weights, settings.alpha, last!, n, pairs),
+      fit: (n, y) => (last = weightedRidge(Z, y, lastWeights = weightsFor(n), settings.alpha, n)).coef,
+      standardErrors: (n, y) => ridgeStandardErrors(Z, y, lastWeights, settings.alpha, last!, n, pairs),
     });
     const f = last! as RidgeFit;
     const { scores, fresh, convergence } = run;

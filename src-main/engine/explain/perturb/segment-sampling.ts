@@ -1,8 +1,9 @@
 // What LIME and KernelSHAP have in common: the superpixel settings, the segmentation and baseline of an
 // image, and scoring a list of coalitions through the shared scheduler in pipelined chunks (so the
 // model's batches stay full while partial fits are made and reported). Each method draws its own
-// coalitions (LIME uniform, KernelSHAP kernel-proportional); the scheduler's pixel-keyed cache shares every
-// masked image the two have in common (always the all-on and all-off rows).
+// coalitions (LIME uniform, KernelSHAP kernel-proportional) unless both use the shared pool (shared-pool.ts);
+// the scheduler's pixel-keyed cache shares every masked image the two have in common (always the all-on and
+// all-off rows; with the shared pool, every row of the shorter prefix).
 import type { PlanarImage, Target } from '../../types.ts';
 import { SaliencyError } from '../../types.ts';
 import { SETTING_LIMITS, intSetting, numberSetting } from '../check-settings.ts';
@@ -13,7 +14,6 @@ import { checkSegmentCount, gridSegmentation, type Segmentation } from '../segme
 import { slic } from '../segment/slic.ts';
 import { felzenszwalbSegments } from '../segment/felzenszwalb.ts';
 import { checkTarget } from '../cam/base-cam.ts';
-import { sampleCoalitions } from './coalitions.ts';
 
 export type SegmentationKind = 'slic' | 'grid' | 'felzenszwalb';
 export const SEGMENTATION_KINDS: SegmentationKind[] = ['slic', 'grid', 'felzenszwalb'];
@@ -81,12 +81,6 @@ export function segmentSetup(image: PlanarImage, target: Target, s: SegmentSampl
   checkTarget(model, target);
   const seg = segmentImage(image, s);
   return { seg, baseline: baselineFor(image, seg, s, model) };
-}
-
-/** segmentSetup plus LIME's seeded uniform coalitions. */
-export function coalitionSetup(image: PlanarImage, target: Target, s: SegmentSamplingSettings, seed: number, model: Classifier) {
-  const { seg, baseline } = segmentSetup(image, target, s, model);
-  return { seg, baseline, Z: sampleCoalitions(seg.count, s.samples, seed) };
 }
 
 export interface ScoreCoalitionsOptions {

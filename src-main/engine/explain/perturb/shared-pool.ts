@@ -1,0 +1,131 @@
+// One seeded pool of coalitions that LIME and KernelSHAP both use (opt-in `sharedPool=true` on each; a deviation
+// from lime's and shap's samplers, the same estimands): each antithetic pair (z, 1-z) is, with probability
+// SHARED_POOL_UNIFORM_SHARE, LIME's uniform pair, and otherwise a pair of the Shapley kernel's size distribution
+// (shap's folded size mass, a uniform coalition of that size and its complement). A row of size k then has the
+// mixture density q(z) = lambda 2^-M + (1 - lambda) r(k) / C(M, k), r(k) the kernel's mass on size k, and
+// each method weighs the rows by importance: LIME by its kernel times 2^-M / q (its rows are uniform), self-
+// normalised to a mean of 1 so that its ridge penalty keeps its weight; KernelSHAP by the Shapley kernel / q,
+// self-normalised to the sampled mass as shap's counts are (prefixWeights). With the same segments, baseline and
+// seed both methods ask the scheduler for the same masked images, so the second is served from its cache:
+// together they cost the longer of the two prefixes instead of the sum. Rows are prefix-stable, and a repeated
+// coalition is a repeated row (its evaluation is cached). shap's enumeration of complete sizes is not done:
+// with few segments (where shap enumerates every coalition) the plain samplers are better.
+import { Random } from '../../util/random.ts';
+import { kernelSizeMass, type KernelCoalitions } from './shapley-sampler.ts';
+
+/** The share of pairs drawn uniformly (LIME's) rather than by the Shapley kernel; chosen on the tuning images
+ *  (README, "One pool of coalitions for LIME and KernelSHAP"). */
+export const SHARED_POOL_UNIFORM_SHARE = 0.6;
+/** samples=auto's cap with the pool: the two methods' default budgets together (1,000 each), since the pool's
+ *  evaluations serve both; an explicit samples value is the cap as usual. */
+export const SHARED_POOL_AUTO_CAP = 2000;
+
+/** The samples value to validate: with the pool and an auto budget and no samples given, SHARED_POOL_AUTO_CAP. */
+export function poolCap(budget: unknown, sharedPool: unknown, anytime: { auto?: boolean }): number | undefined {
+  return (budget ?? (sharedPool === true && anytime.auto === true ? SHARED_POOL_AUTO_CAP : undefined)) as number | undefined;
+}
+
+export interface SharedPool {
+  /** Row 0 = all on, row 1 = all off, then antithetic pairs. */
+  rows: Uint8Array[];
+  /** 2^-M / q(z) for each row (1 for the anchors). */
+  uniformRatio: Float64Array;
+  /** r(k) / C(M, k) / q(z): the Shapley kernel over the proposal, up to one constant (0 for the anchors). */
+  kernelRatio: Float64Array;
+}
+
+const cache = new Map<string, SharedPool>();
+const CACHE_LIMIT = 8;
+
+export function sharedCoalitionPool(M: number, samples: number, seed: number): SharedPool {
+  const key = `${M}:${seed}`;
+  let pool = cache.get(key);
+  if (!pool || pool.rows.length < samples) {
+    pool = generate(M, Math.max(samples, pool?.rows.length ?? 0), seed);
+    cache.delete(key);
+    cache.set(key, pool);
+    while (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+  }
+  return { rows: pool.rows.slice(0, samples), uniformRatio: pool.uniformRatio.slice(0, samples), kernelRatio: pool.kernelRatio.slice(0, samples) };
+}
+
+function logChoose(n: number, k: number): number {
+  k = Math.min(k, n - k);
+  let s = 0;
+  for (let i = 1; i <= k; i++) s += Math.log(n - k + i) - Math.log(i);
+  return s;
+}
+
+function generate(M: number, n: number, seed: number): SharedPool {
+  const lambda = M >= 2 ? SHARED_POOL_UNIFORM_SHARE : 1; // one segment: no proper coalition for the kernel
+  const sizes = Math.ceil((M - 1) / 2);
+  const paired = Math.floor((M - 1) / 2);
+  const mass = M >= 2 ? kernelSizeMass(M) : new Float64Array(0);
+  const cdf = new Float64Array(sizes);
+  let acc = 0;
+  for (let i = 0; i < sizes; i++) { acc += mass[i]; cdf[i] = acc; }
+  // log of the kernel's row density r(k) / C(M, k): a paired size's mass is split over its two sizes
+  const logKernel = (k: number) => {
+    const s = Math.min(k, M - k);
+    return Math.log(mass[s - 1] / (s <= paired ? 2 : 1)) - logChoose(M, k);
+  };
+  const logUniform = -M * Math.LN2;
+  const rng = Random.derive(seed, 'shared-pool');
+  const perm = Array.from({ length: M }, (_, i) => i);
+  const rows: Uint8Array[] = [new Uint8Array(M).fill(1), new Uint8Array(M)];
+  const uniformRatio: number[] = [1, 1];
+  const kernelRatio: number[] = [0, 0];
+  while (rows.length < n) {
+    let z: Uint8Array;
+    if (rng.next() < lambda) {
+      z = new Uint8Array(M);
+      for (let j = 0; j < M; j++) z[j] = rng.nextUint32() >>> 31;
+    } else {
+      const u = rng.next() * acc;
+      let i = 0;
+      while (i < sizes - 1 && cdf[i] <= u) i++;
+      const s = i + 1;
+      for (let j = 0; j < s; j++) { // the first s of a uniform random permutation
+        const t = j + rng.int(M - j);
+        const v = perm[j]; perm[j] = perm[t]; perm[t] = v;
+      }
+      z = new Uint8Array(M);
+      for (let j = 0; j < s; j++) z[perm[j]] = 1;
+    }
+    for (const row of [z, z.map((v) => 1 - v)]) {
+      let k = 0;
+      for (const v of row) k += v;
+      rows.push(row);
+      if (k === 0 || k === M) { // a uniform draw of an anchor: the kernel never proposes it
+        uniformRatio.push(1 / lambda);
+        kernelRatio.push(0);
+        continue;
+      }
+      // ratios as 1 / (a + b e^d), so that the tiny densities never meet in one exp
+      const d = logKernel(k) - logUniform;
+      uniformRatio.push(1 / (lambda + (1 - lambda) * Math.exp(d)));
+      kernelRatio.push(1 / ((1 - lambda) + lambda * Math.exp(-d)));
+    }
+  }
+  return { rows: rows.slice(0, n), uniformRatio: Float64Array.from(uniformRatio.slice(0, n)), kernelRatio: Float64Array.from(kernelRatio.slice(0, n)) };
+}
+
+/** LIME's weights for a fit on the first n rows: its kernel times the uniform ratio, the ratios of the sampled
+ *  rows self-normalised to a mean of 1 over the prefix (the anchors keep LIME's weights). */
+export function limePoolWeights(pool: SharedPool, kernel: ArrayLike<number>, n: number): Float64Array {
+  let sum = 0;
+  for (let i = 2; i < n; i++) sum += pool.uniformRatio[i];
+  const scale = sum > 0 ? (n - 2) / sum : 0;
+  return Float64Array.from({ length: n }, (_, i) => kernel[i] * (i < 2 ? 1 : pool.uniformRatio[i] * scale));
+}
+
+/** The pool as KernelSHAP's coalitions: nothing enumerated, every row past the anchors sampled with the kernel's
+ *  importance weight (prefixWeights normalises a prefix's to the sampled mass), clusters = the pairs. */
+export function poolKernelCoalitions(M: number, samples: number, seed: number): KernelCoalitions {
+  const pool = sharedCoalitionPool(M, samples, seed);
+  const n = pool.rows.length;
+  return {
+    rows: pool.rows, weights: pool.kernelRatio, fullSizes: 0, fixedRows: Math.min(2, n), sampledMass: n > 2 ? 1 : 0,
+    cluster: Int32Array.from({ length: n }, (_, i) => i >> 1),
+  };
+}

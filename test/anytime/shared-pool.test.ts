@@ -1,0 +1,178 @@
+// One pool of coalitions for LIME and KernelSHAP (sharedPool=true): a mixture of LIME's uniform pairs and the
+// Shapley kernel's pairs, importance-weighted for each method. Checked: the pool's densities (the importance
+// ratios average 1 under the pool, as they must), KernelSHAP's values on games with known Shapley values, LIME's
+// weights against its population solution (every coalition enumerated), and that on a real model the second
+// method costs only the rows the first did not score.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HAS_DATA, MODELS, model, sample } from '../helpers/data.ts';
+import { SHARED_POOL_UNIFORM_SHARE, limePoolWeights, poolKernelCoalitions, sharedCoalitionPool } from '../../src-main/engine/explain/perturb/shared-pool.ts';
+import { kernelSizeMass, solveKernelShap } from '../../src-main/engine/explain/perturb/shapley-sampler.ts';
+import { weightedRidge } from '../../src-main/engine/explain/perturb/regression.ts';
+import { cosineDistanceToAllOn, LIME_POOL_AUTO_PRECISION } from '../../src-main/engine/explain/perturb/lime.ts';
+import { KERNELSHAP_POOL_AUTO_PRECISION } from '../../src-main/engine/explain/perturb/kernelshap.ts';
+import { getExplainer } from '../../src-main/engine/explain/registry.ts';
+import { resolveSettings } from '../../src-main/engine/explain/check-settings.ts';
+import { Classifier } from '../../src-main/engine/model/classifier.ts';
+import { prepareImageFile } from '../../src-main/engine/image/prepare.ts';
+import { schedulerFor } from '../../src-main/engine/infer/scheduler.ts';
+import { Random } from '../../src-main/engine/util/random.ts';
+
+const sizeOf = (z: Uint8Array) => z.reduce((a, b) => a + b, 0);
+const mean = (xs: ArrayLike<number>, from = 0) => { let s = 0; for (let i = from; i < xs.length; i++) s += xs[i]; return s / (xs.length - from); };
+const l2 = (a: ArrayLike<number>, b: ArrayLike<number>) => { let s = 0; for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2; return Math.sqrt(s); };
+
+/** v(z) = sum_T d_T prod_{i in T} z_i, so phi_i = sum over T containing i of d_T / |T| (as kernelshap-leverage.test). */
+function harsanyiGame(M: number, seed: number, terms: number, maxSize: number) {
+  const rng = new Random(seed);
+  const T: { set: number[]; d: number }[] = [];
+  for (let i = 0; i < M; i++) T.push({ set: [i], d: rng.normal() * 0.3 });
+  for (let t = 0; t < terms; t++) {
+    const size = 2 + rng.int(maxSize - 1);
+    const set = new Set<number>();
+    while (set.size < size) set.add(rng.int(M));
+    T.push({ set: [...set], d: rng.normal() });
+  }
+  const exact = new Float64Array(M);
+  for (const { set, d } of T) for (const i of set) exact[i] += d / set.length;
+  return { v: (z: Uint8Array) => T.reduce((s, { set, d }) => (set.every((i) => z[i] === 1) ? s + d : s), 0), exact };
+}
+
+describe('the shared pool', () => {
+  const M = 100;
+  const pool = sharedCoalitionPool(M, 40_000, 3);
+
+  it('is prefix-stable, pairs each row with its complement, and mixes the two proposals in the stated shares', () => {
+    const short = sharedCoalitionPool(M, 501, 3);
+    expect(short.rows.length).toBe(501);
+    for (let i = 0; i < 501; i++) expect(short.rows[i]).toEqual(pool.rows[i]);
+    expect(sizeOf(pool.rows[0])).toBe(M);
+    expect(sizeOf(pool.rows[1])).toBe(0);
+    for (let i = 2; i + 1 < pool.rows.length; i += 2) expect(sizeOf(pool.rows[i]) + sizeOf(pool.rows[i + 1])).toBe(M);
+    // sizes 1 and 99: uniform rows never, the kernel's pairs with its mass on them (19.5%)
+    let extreme = 0;
+    for (let i = 2; i < pool.rows.length; i++) { const k = sizeOf(pool.rows[i]); if (k === 1 || k === M - 1) extreme++; }
+    const expected = (1 - SHARED_POOL_UNIFORM_SHARE) * kernelSizeMass(M)[0];
+    const se = Math.sqrt(expected * (1 - expected) / (pool.rows.length / 2)); // pairs are the independent draws
+    expect(Math.abs(extreme / (pool.rows.length - 2) - expected)).toBeLessThan(4 * se);
+  });
+
+  it('importance ratios are the densities\' ratios by size, and the sizes fall as the mixture says', () => {
+    // the mixture's share of rows of size k, computed here from the Shapley kernel directly (unfolded)
+    const lam = SHARED_POOL_UNIFORM_SHARE;
+    const logC = (k: number) => { let s = 0; for (let i = 1; i <= k; i++) s += Math.log(M - k + i) - Math.log(i); return s; };
+    let norm = 0;
+    for (let k = 1; k < M; k++) norm += 1 / (k * (M - k));
+    const uniformShare = (k: number) => Math.exp(logC(k) - M * Math.LN2);
+    const kernelShare = (k: number) => 1 / (k * (M - k)) / norm;
+    const share = (k: number) => lam * uniformShare(k) + (1 - lam) * kernelShare(k);
+    const counts = new Float64Array(M + 1);
+    for (let i = 2; i < pool.rows.length; i++) {
+      const k = sizeOf(pool.rows[i]);
+      counts[k]++;
+      if (k === 0 || k === M) continue;
+      expect(pool.uniformRatio[i]).toBeCloseTo(uniformShare(k) / share(k), 9);
+      expect(pool.kernelRatio[i]).toBeCloseTo(kernelShare(k) / share(k), 9);
+    }
+    // size bands (pairs are the independent draws, so the SE uses half the rows)
+    const rows = pool.rows.length - 2;
+    for (const [lo, hi] of [[1, 1], [2, 10], [11, 39], [40, 49], [50, 50]]) {
+      let expected = 0, seen = 0;
+      for (let k = lo; k <= hi; k++) for (const kk of new Set([k, M - k])) { expected += share(kk); seen += counts[kk]; }
+      const se = Math.sqrt(expected * (1 - expected) / (rows / 2));
+      expect(Math.abs(seen / rows - expected), `sizes ${lo}-${hi} and their complements`).toBeLessThan(4 * se);
+    }
+    // E_q[p / q] = 1 for any density p the pool covers
+    const u = mean(pool.uniformRatio, 2);
+    const k = mean(pool.kernelRatio, 2);
+    console.log(`shared pool, M = 100, 40,000 rows: mean uniform ratio ${u.toFixed(3)}, mean kernel ratio ${k.toFixed(3)}`);
+    expect(Math.abs(u - 1)).toBeLessThan(0.03);
+    expect(Math.abs(k - 1)).toBeLessThan(0.03);
+    const w = limePoolWeights(pool, new Float64Array(pool.rows.length).fill(1), 1000);
+    expect(mean(w, 2)).toBeCloseTo(1, 10); // self-normalised over the prefix
+  });
+});
+
+describe('KernelSHAP on the shared pool', () => {
+  it('is exact on an additive game and converges to the Shapley values of a Harsanyi game', () => {
+    const rng = new Random(2);
+    const a = Float64Array.from({ length: 100 }, () => rng.normal());
+    const add = (z: Uint8Array) => z.reduce((s, zi, i) => s + zi * a[i], 0);
+    const c = poolKernelCoalitions(100, 1000, 4);
+    expect(l2(solveKernelShap(c, Float64Array.from(c.rows, add)), a)).toBeLessThan(1e-6);
+    const g = harsanyiGame(100, 3, 200, 4);
+    const err = (n: number) => [1, 2, 3, 4, 5].reduce((s, seed) => {
+      const k = poolKernelCoalitions(100, n, seed);
+      return s + l2(solveKernelShap(k, Float64Array.from(k.rows, g.v)), g.exact);
+    }, 0) / 5;
+    const [e1, e8] = [err(1000), err(8000)];
+    console.log(`KernelSHAP on the shared pool, Harsanyi game (M = 100, 200 interactions of 2-4 players): mean L2 error ${e1.toFixed(3)} at 1,000 rows, ${e8.toFixed(3)} at 8,000 (5 seeds)`);
+    expect(e8).toBeLessThan(0.55 * e1); // ~1/sqrt(8) = 0.35 for an unbiased estimator
+  }, 300_000);
+});
+
+describe('LIME on the shared pool', () => {
+  // M = 10: LIME's population solution is its weighted least squares over all 1,024 coalitions, each weighing
+  // its LIME kernel (the uniform distribution puts the same mass on each).
+  const M = 10;
+  const v = (z: Uint8Array) => 1 / (1 + Math.exp(-(2 * z[0] + 1.5 * z[1] * z[2] - z[3] + z[4] * z[5] * z[6] - 2.5)));
+  const kernel = (z: Uint8Array) => Math.exp(-(cosineDistanceToAllOn(z) ** 2) / 0.0625);
+  const all = Array.from({ length: 1 << M }, (_, i) => Uint8Array.from({ length: M }, (_, j) => (i >> j) & 1));
+  const population = weightedRidge(all, all.map(v), all.map(kernel), 0).coef;
+
+  it('converges to LIME\'s population weights; without the importance ratios it would not', () => {
+    const n = 40_000;
+    const pool = sharedCoalitionPool(M, n, 7);
+    const y = pool.rows.map(v);
+    const k = pool.rows.map(kernel);
+    const fit = weightedRidge(pool.rows, y, limePoolWeights(pool, k, n), 0, n).coef;
+    const naive = weightedRidge(pool.rows, y, k, 0, n).coef; // the pool's rows taken as if uniform
+    const range = Math.max(...population) - Math.min(...population);
+    console.log(`LIME on the shared pool, M = 10, 40,000 rows: max |weight - population| ${(Math.max(...fit.map((x, i) => Math.abs(x - population[i]))) / range).toFixed(4)} of the range; without importance weights ${(Math.max(...naive.map((x, i) => Math.abs(x - population[i]))) / range).toFixed(4)}`);
+    for (let i = 0; i < M; i++) expect(Math.abs(fit[i] - population[i])).toBeLessThan(0.015 * range);
+    expect(Math.max(...naive.map((x, i) => Math.abs(x - population[i])))).toBeGreaterThan(0.03 * range);
+  });
+});
+
+describe('sharedPool setting', () => {
+  it('is an opt-in switch of both methods with its own auto precision, exclusive with leverage', () => {
+    for (const [name, precision] of [['lime', LIME_POOL_AUTO_PRECISION], ['kernelshap', KERNELSHAP_POOL_AUTO_PRECISION]] as const) {
+      const ex = getExplainer(name);
+      expect(ex.settings({})).not.toHaveProperty('sharedPool');
+      expect(resolveSettings(ex, { sharedPool: false })).not.toHaveProperty('sharedPool');
+      expect(ex.settings({ samples: 'auto', sharedPool: true } as never)).toMatchObject({ auto: true, sharedPool: true, precision });
+      expect(() => ex.settings({ sharedPool: 'yes' } as never)).toThrow(`${name}: sharedPool must be true or false (got yes)`);
+    }
+    expect(() => getExplainer('kernelshap').settings({ sharedPool: true, leverage: true } as never)).toThrow('kernelshap: leverage and sharedPool are alternative samplers; set one');
+  });
+});
+
+describe.skipIf(!HAS_DATA)('LIME and KernelSHAP sharing the pool on SqueezeNet', () => {
+  let m: Classifier;
+  beforeAll(async () => { m = await Classifier.load(model(MODELS.squeezenet), { batchSize: 8 }); });
+  afterAll(async () => m?.dispose());
+
+  it('the second method pays only for the rows past the first one\'s prefix, and the maps are deterministic', async () => {
+    const img = (await prepareImageFile(sample('n01443537_goldfish.JPEG'), m)).prepared;
+    const target = { classIndex: 1, score: 'probability' as const };
+    const run = (name: string, samples: number) => {
+      const ex = getExplainer(name);
+      return ex.explain(img, target, ex.settings({ samples, segments: 40, sharedPool: true } as never), 5, { model: m });
+    };
+    const s = schedulerFor(m);
+    s.clearCache();
+    s.resetStats();
+    const lime = await run('lime', 300);
+    const M = lime.extras.segments as number;
+    const key = (z: Uint8Array) => z.join('');
+    const rows = sharedCoalitionPool(M, 400, 5).rows.map(key);
+    expect(lime.extras.freshEvaluations).toBe(new Set(rows.slice(0, 300)).size);
+    const shap = await run('kernelshap', 400);
+    const before = new Set(rows.slice(0, 300));
+    expect(shap.extras.freshEvaluations).toBe(new Set(rows.slice(300).filter((k) => !before.has(k))).size);
+    expect(s.stats.evaluated).toBe(new Set(rows).size);
+    expect(Math.abs((shap.extras.efficiencyGap as number))).toBeLessThan(1e-6);
+    const again = await run('lime', 300);
+    expect(again.extras.freshEvaluations).toBe(0);
+    expect(Buffer.from(again.map.data.buffer).equals(Buffer.from(lime.map.data.buffer))).toBe(true);
+  }, 600_000);
+});
