@@ -13,6 +13,7 @@
 //          [--variant controlVariate|leverage|cellRegression|sharedPool: that opt-in switch on in the auto runs (with --tune: in
 //           both seeds' runs); sharedPool also records the model evaluations each auto run caused (run lime before
 //           kernelshap and one precision per process, so that KernelSHAP's count is what LIME's rows did not cover)]
+//          [--fixed N: compare a fixed budget of N with the variant on (e.g. sharedPool at 1200 rows) instead of auto runs]
 //          [--reuse-default FILE: the default-budget figures from an earlier evaluation's lines instead of re-running them]
 //          [--precisions 0.4,0.6,...: auto runs at each (default: the method's default precision); they reuse the
 //           default runs' evaluations through the scheduler's cache (a seed's auto run samples a prefix of its
@@ -43,7 +44,7 @@ const BUDGET: Record<string, string> = { lime: 'samples', kernelshap: 'samples',
  *  flight, which is progressEvery rows, i.e. the next checkpoint; RISE's chunks are 4 model batches (32 masks),
  *  so it stops within 2 chunks of the check, not at the next checkpoint 500 masks on (counting it, as this
  *  script did until the RISE control variate's tuning, overstated where RISE stops and its agreement there). */
-function stopRule(method: string): { minimum: number; every: number; inFlight: number } {
+function stopRule(method: string, variant?: string): { minimum: number; every: number; inFlight: number } {
   if (method === 'smoothgrad') return { minimum: SMOOTHGRAD_AUTO_MINIMUM, every: 1, inFlight: 0 };
   if (method === 'partitionshap') return { minimum: PARTITION_SHAP_AUTO_MINIMUM, every: 1, inFlight: 0 }; // checks after rounds, not at round numbers
   if (method === 'rise') {
@@ -51,12 +52,14 @@ function stopRule(method: string): { minimum: number; every: number; inFlight: n
     return { minimum: riseAutoMinimum(s.masks, s.progressEvery), every: s.progressEvery, inFlight: 0 };
   }
   const s = getExplainer(method).settings({}) as SegmentSamplingSettings;
-  return { minimum: autoMinimum(s.segments), every: s.progressEvery, inFlight: 1 };
+  return { minimum: autoMinimum(s.segments, variant === 'sharedPool'), every: s.progressEvery, inFlight: 1 };
 }
 
 interface Line {
   /** The auto run's precision (absent: the method's default precision). */
   model: string; image: string; method: string; tune?: boolean; precision?: number;
+  /** --fixed N: the compared runs use a fixed budget of N (with the variant's switch), not an auto one. */
+  fixed?: number;
   /** An opt-in switch of the method (e.g. controlVariate) on in the auto runs (tune: in both seeds' runs). */
   variant?: string;
   default?: { evaluations: number; seedSpearman: number; insMinusDel: number; insMinusDelControl: number };
@@ -77,7 +80,7 @@ async function main(): Promise<void> {
       methods: { type: 'string', default: 'lime,kernelshap,rise' }, steps: { type: 'string', default: '20' }, controls: { type: 'string', default: '1' },
       out: { type: 'string', default: 'anytime.jsonl' }, tune: { type: 'boolean' }, table: { type: 'string' },
       from: { type: 'string', default: '0' }, to: { type: 'string' }, threads: { type: 'string', default: '0' },
-      precisions: { type: 'string' }, variant: { type: 'string' }, 'reuse-default': { type: 'string' },
+      precisions: { type: 'string' }, variant: { type: 'string' }, 'reuse-default': { type: 'string' }, fixed: { type: 'string' },
     },
   });
   if (values.table) return printTable(values.table);
@@ -101,7 +104,7 @@ async function main(): Promise<void> {
   }
   const have = new Set(existsSync(values.out!) ? readFileSync(values.out!, 'utf8').trim().split('\n').filter(Boolean).map((l) => {
     const x = JSON.parse(l) as Line;
-    return `${x.model}|${x.image}|${x.method}|${x.variant ?? ''}|${x.tune ? 'tune' : x.precision}`;
+    return `${x.model}|${x.image}|${x.method}|${x.variant ?? ''}|${x.tune ? 'tune' : x.fixed !== undefined ? `fixed${x.fixed}` : x.precision}`;
   }) : []);
   for (const name of values.models!.split(',')) {
     const model = await Classifier.load(path.join(data, 'models', MODEL_FILES[name] ?? name), { batchSize: 8, threads: Number(values.threads) });
@@ -121,10 +124,12 @@ async function main(): Promise<void> {
         const variant = values.variant;
         const on: Record<string, unknown> = variant ? { [variant]: true } : {};
         const line: Line = { model: name, image: img, method, ...(variant ? { variant } : {}) };
-        const key = (p: number | 'tune') => `${name}|${img}|${method}|${variant ?? ''}|${p}`;
+        const key = (p: number | string) => `${name}|${img}|${method}|${variant ?? ''}|${p}`;
         // 'default' = the method's current default precision; every line records the precision it ran at.
+        const fixed = values.fixed === undefined ? undefined : Number(values.fixed);
         const precisions = (values.precisions ?? 'default').split(',').map((p) => (p === 'default' ? defaultPrecision(method, variant) : Number(p))).sort((a, b) => a - b);
-        if (values.tune ? have.has(key('tune')) : precisions.every((p) => have.has(key(p)))) continue;
+        const configs: (number | `fixed${number}`)[] = fixed === undefined ? precisions : [`fixed${fixed}`];
+        if (values.tune ? have.has(key('tune')) : configs.every((p) => have.has(key(p)))) continue;
         if (values.tune) {
           const p0: Map2D[] = [];
           const p1: Map2D[] = [];
@@ -147,13 +152,14 @@ async function main(): Promise<void> {
           const fd = d0 ? await faith(d0.map) : null;
           const dflt = earlier ?? { evaluations: d0!.evaluations, seedSpearman: spearman(d0!.map, d1!.map), insMinusDel: fd!.value, insMinusDelControl: fd!.control };
           // ascending: a tighter precision's auto run touches the longest prefix first, so the cache still holds the rest
-          for (const precision of precisions) {
-            if (have.has(key(precision))) continue;
-            const auto = { [BUDGET[method]]: 'auto', precision, ...on };
+          for (const config of configs) {
+            if (have.has(key(config))) continue;
+            const precision = typeof config === 'number' ? config : undefined;
+            const auto = precision === undefined ? { [BUDGET[method]]: fixed, ...on } : { [BUDGET[method]]: 'auto', precision, ...on };
             const a0 = await run(auto, 0);
             const a1 = await run(auto, 1);
             const fa = await faith(a0.map);
-            const out: Line = { ...line, precision, default: dflt };
+            const out: Line = { ...line, ...(precision === undefined ? { fixed } : { precision }), default: dflt };
             out.auto = {
               evaluations: (a0.evaluations + a1.evaluations) / 2, seedSpearman: spearman(a0.map, a1.map), insMinusDel: fa.value, insMinusDelControl: fa.control,
               finalCriterion: finalCriterion(a0.extras.auto), ...(d0 ? { agreementWithDefault: spearman(a0.map, d0.map) } : {}),
@@ -184,6 +190,7 @@ function agreement(xs: (number | undefined)[]): string {
 }
 
 function finalCriterion(auto: unknown): number | null {
+  if (!auto) return null; // a fixed budget (--fixed)
   const a = auto as { finalRelativeSE?: number | null; finalUnexplainedMass?: number };
   return a.finalRelativeSE ?? a.finalUnexplainedMass ?? null;
 }
@@ -202,7 +209,7 @@ function printTable(file: string): void {
     for (const id of [...new Set(tune.map(idOf))]) {
       const rows = tune.filter((l) => idOf(l) === id);
       const method = rows[0].method;
-      const grid = method === 'partitionshap' ? [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2] : [0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6];
+      const grid = method === 'partitionshap' ? [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2] : [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6];
       // A variant is chosen against the reference method's default budget when the file has its tuning runs too
       // (the same images): its full-budget seed-to-seed Spearman is what the issue's comparison measures against.
       const reference = rows[0].variant ? tune.filter((l) => !l.variant && l.method === method && rows.some((r) => r.image === l.image)) : [];
@@ -211,7 +218,7 @@ function printTable(file: string): void {
         let stop = 0, full = 0, rs = 0, rf = 0, toFull = 0;
         for (const l of rows) {
           const tr = l.trace!;
-          const { minimum, every, inFlight } = stopRule(method);
+          const { minimum, every, inFlight } = stopRule(method, l.variant);
           const k = tr.findIndex((c) => c.evaluations >= minimum && c.evaluations % every === 0 && c.relativeSE !== null && c.relativeSE <= p);
           const at = k < 0 ? tr.length - 1 : Math.min(k + inFlight, tr.length - 1); // LIME and KernelSHAP also score the chunk in flight
           stop += tr[at].evaluations; full += tr.at(-1)!.evaluations; rs += tr[at].seedSpearman; rf += tr.at(-1)!.seedSpearman; toFull += tr[at].fullSpearman ?? NaN;
@@ -234,8 +241,10 @@ function printTable(file: string): void {
     const together = new Map<string, Map<string, { id: string; ed: number; ea: number }[]>>();
     for (const id of [...new Set(rows.map(idOf))]) {
       const { method, variant } = rows.find((l) => idOf(l) === id)!;
-      for (const precision of [...new Set(rows.filter((l) => idOf(l) === id).map((l) => l.precision))]) {
-        const r = rows.filter((l) => idOf(l) === id && l.precision === precision);
+      for (const config of [...new Set(rows.filter((l) => idOf(l) === id).map((l) => l.fixed !== undefined ? `fixed ${l.fixed}` : l.precision))]) {
+        const r = rows.filter((l) => idOf(l) === id && (l.fixed !== undefined ? `fixed ${l.fixed}` : l.precision) === config);
+        const precision = typeof config === 'number' ? config : undefined;
+        const fixedLabel = typeof config === 'string' ? config : undefined;
         const d = r.map((l) => l.default!);
         const a = r.map((l) => l.auto!);
         const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
@@ -243,14 +252,14 @@ function printTable(file: string): void {
         const sd = bootstrapMeanCI(d.map((x) => x.seedSpearman), { seed: 0 });
         const sa = bootstrapMeanCI(a.map((x) => x.seedSpearman), { seed: 0 });
         const sdiff = pairedBootstrapCI(a.map((x) => x.seedSpearman), d.map((x) => x.seedSpearman), { seed: 0 });
-        const isDefault = precision === undefined || precision === defaultPrecision(method, variant);
-        for (const key of [...(isDefault ? ['default'] : []), ...(precision === undefined ? [] : [String(precision)])]) {
+        const isDefault = fixedLabel === undefined && (precision === undefined || precision === defaultPrecision(method, variant));
+        for (const key of fixedLabel !== undefined ? [fixedLabel] : [...(isDefault ? ['default'] : []), ...(precision === undefined ? [] : [String(precision)])]) {
           const t = together.get(key) ?? new Map();
           // what the configuration costs: its model evaluations when recorded (sharedPool), else the rows it used
           t.set(method, [...(t.get(method) ?? []), { id, ed: mean(d.map((x) => x.evaluations)), ea: mean(a.map((x) => x.fresh ?? x.evaluations)) }]);
           together.set(key, t);
         }
-        console.log(`| ${id}${precision === undefined ? '' : ` (precision ${precision}${isDefault ? ', default' : ''})`} | ${r.length} | ${mean(d.map((x) => x.evaluations)).toFixed(0)} | ${mean(a.map((x) => x.evaluations)).toFixed(0)}${a.every((x) => x.fresh !== undefined) ? ` (new ${mean(a.map((x) => x.fresh!)).toFixed(0)})` : ''} | ${mean(d.map((x) => x.insMinusDel)).toFixed(3)} (${mean(d.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${mean(a.map((x) => x.insMinusDel)).toFixed(3)} (${mean(a.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${diff.mean.toFixed(3)} [${diff.lo.toFixed(3)}, ${diff.hi.toFixed(3)}] | ${sd.mean.toFixed(3)} [${sd.lo.toFixed(2)}, ${sd.hi.toFixed(2)}] | ${sa.mean.toFixed(3)} [${sa.lo.toFixed(2)}, ${sa.hi.toFixed(2)}] | ${(sa.mean / sd.mean).toFixed(3)} | ${sdiff.mean.toFixed(3)} [${sdiff.lo.toFixed(3)}, ${sdiff.hi.toFixed(3)}] | ${agreement(a.map((x) => x.agreementWithDefault))} |`);
+        console.log(`| ${id}${fixedLabel !== undefined ? ` (${fixedLabel})` : precision === undefined ? '' : ` (precision ${precision}${isDefault ? ', default' : ''})`} | ${r.length} | ${mean(d.map((x) => x.evaluations)).toFixed(0)} | ${mean(a.map((x) => x.evaluations)).toFixed(0)}${a.every((x) => x.fresh !== undefined) ? ` (new ${mean(a.map((x) => x.fresh!)).toFixed(0)})` : ''} | ${mean(d.map((x) => x.insMinusDel)).toFixed(3)} (${mean(d.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${mean(a.map((x) => x.insMinusDel)).toFixed(3)} (${mean(a.map((x) => x.insMinusDelControl)).toFixed(3)}) | ${diff.mean.toFixed(3)} [${diff.lo.toFixed(3)}, ${diff.hi.toFixed(3)}] | ${sd.mean.toFixed(3)} [${sd.lo.toFixed(2)}, ${sd.hi.toFixed(2)}] | ${sa.mean.toFixed(3)} [${sa.lo.toFixed(2)}, ${sa.hi.toFixed(2)}] | ${(sa.mean / sd.mean).toFixed(3)} | ${sdiff.mean.toFixed(3)} [${sdiff.lo.toFixed(3)}, ${sdiff.hi.toFixed(3)}] | ${agreement(a.map((x) => x.agreementWithDefault))} |`);
       }
     }
     const methods = new Set(rows.map((l) => l.method)).size;
@@ -262,7 +271,7 @@ function printTable(file: string): void {
       for (const c of combos) {
         const ed = c.reduce((a, x) => a + x.ed, 0);
         const ea = c.reduce((a, x) => a + x.ea, 0);
-        console.log(`auto / default evaluations, ${c.map((x) => x.id).join(' + ')} together${key === 'default' ? ' at their default precisions' : ` at precision ${key}`}: ${(ea / ed).toFixed(3)} (${ea.toFixed(0)} / ${ed.toFixed(0)} per image)`);
+        console.log(`auto / default evaluations, ${c.map((x) => x.id).join(' + ')} together${key === 'default' ? ' at their default precisions' : key.startsWith('fixed') ? ` at a ${key} budget` : ` at precision ${key}`}: ${(ea / ed).toFixed(3)} (${ea.toFixed(0)} / ${ed.toFixed(0)} per image)`);
       }
     }
   }

@@ -21,7 +21,7 @@ export interface ProgressiveFitOptions {
   seg: Segmentation;
   coalitions: Uint8Array[];
   target: Target;
-  settings: SegmentSamplingSettings & AnytimeSettings;
+  settings: SegmentSamplingSettings & AnytimeSettings & { sharedPool?: true };
   /** Fit on the first n rows. */
   fit: (n: number, y: Float64Array) => Float64Array;
   /** Standard errors of that fit (null when too few rows). */
@@ -44,15 +44,17 @@ export interface ProgressiveFit {
   auto: AutoOutcome | null;
 }
 
-/** Minimum rows before an auto budget may stop: twice the segments (the fit has ~M degrees of freedom), at least 100. */
-export function autoMinimum(segments: number): number {
-  return Math.max(100, 2 * segments);
+/** Minimum rows before an auto budget may stop: twice the segments (the fit has ~M degrees of freedom), at least
+ *  100; with the shared pool twice that, since each method's importance weights leave it about half the rows'
+ *  worth and its standard errors at fewer rows stopped runs early by chance (tuning images, README). */
+export function autoMinimum(segments: number, sharedPool = false): number {
+  return (sharedPool ? 2 : 1) * Math.max(100, 2 * segments);
 }
 
 export async function progressiveSegmentFit(o: ProgressiveFitOptions): Promise<ProgressiveFit> {
   const { ctx, seg, settings } = o;
   const total = o.coalitions.length;
-  const minimum = autoMinimum(seg.count);
+  const minimum = autoMinimum(seg.count, settings.sharedPool === true);
   const convergence: SegmentCheck[] = [];
   let prev: Float64Array | null = null;
   const check = (n: number, y: Float64Array) => {

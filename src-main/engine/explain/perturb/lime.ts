@@ -28,7 +28,7 @@ export type LimeSettings = SegmentSamplingSettings & AnytimeSettings & {
  *  evaluation images (README, "Anytime methods and the cost planner"). */
 export const LIME_AUTO_PRECISION = 0.3;
 /** The same with sharedPool=true, chosen by the same rule on the same tuning images (README). */
-export const LIME_POOL_AUTO_PRECISION = 0.3;
+export const LIME_POOL_AUTO_PRECISION = 0.45;
 
 /** Cosine distance of a binary row to the all-ones vector: 1 - sqrt(|z|/M); the empty row is at distance 1. */
 export function cosineDistanceToAllOn(z: Uint8Array): number {
