@@ -16,26 +16,11 @@ import { Classifier } from '../../src-main/engine/model/classifier.ts';
 import { prepareImageFile } from '../../src-main/engine/image/prepare.ts';
 import { schedulerFor } from '../../src-main/engine/infer/scheduler.ts';
 import { Random } from '../../src-main/engine/util/random.ts';
+import { harsanyiGame } from '../helpers/harsanyi.ts';
 
 const sizeOf = (z: Uint8Array) => z.reduce((a, b) => a + b, 0);
 const mean = (xs: ArrayLike<number>, from = 0) => { let s = 0; for (let i = from; i < xs.length; i++) s += xs[i]; return s / (xs.length - from); };
 const l2 = (a: ArrayLike<number>, b: ArrayLike<number>) => { let s = 0; for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2; return Math.sqrt(s); };
-
-/** v(z) = sum_T d_T prod_{i in T} z_i, so phi_i = sum over T containing i of d_T / |T| (as kernelshap-leverage.test). */
-function harsanyiGame(M: number, seed: number, terms: number, maxSize: number) {
-  const rng = new Random(seed);
-  const T: { set: number[]; d: number }[] = [];
-  for (let i = 0; i < M; i++) T.push({ set: [i], d: rng.normal() * 0.3 });
-  for (let t = 0; t < terms; t++) {
-    const size = 2 + rng.int(maxSize - 1);
-    const set = new Set<number>();
-    while (set.size < size) set.add(rng.int(M));
-    T.push({ set: [...set], d: rng.normal() });
-  }
-  const exact = new Float64Array(M);
-  for (const { set, d } of T) for (const i of set) exact[i] += d / set.length;
-  return { v: (z: Uint8Array) => T.reduce((s, { set, d }) => (set.every((i) => z[i] === 1) ? s + d : s), 0), exact };
-}
 
 describe('the shared pool', () => {
   const M = 100;
