@@ -5,7 +5,8 @@
 // kernel's size distribution with paired complements), not LIME's uniform rows: with 100 segments uniform rows
 // miss the small and large coalitions that carry most of the kernel's mass, and the estimate stopped improving
 // with more samples. The masked images still go through the scheduler, whose cache shares every image LIME and
-// KernelSHAP both ask for (the all-on and all-off rows always; most rows when there are few segments).
+// KernelSHAP both ask for (the all-on and all-off rows always; most rows when there are few segments; with
+// sharedPool=true on both, every row of the shorter prefix: shared-pool.ts).
 import type { Explainer, Explanation, ExplainContext, PreparedImage } from '../types.ts';
 import type { Map2D, Target } from '../../types.ts';
 import { switchSetting } from '../check-settings.ts';

@@ -3,15 +3,16 @@
 // distance to the all-on vector, and fit a weighted ridge regression (alpha 1, with intercept).
 // The map is the weight of each pixel's segment. Note: lime_image uses sqrt(exp(-d^2/w^2)); we use
 // exp(-d^2/w^2) as specified (same ranking of samples, sharper kernel).
+// sharedPool=true (opt-in): the rows come from the pool shared with KernelSHAP, importance-weighted back to LIME's
+// uniform rows (shared-pool.ts): a deviation from lime's sampler with the same estimand.
 import type { Explainer, Explanation, ExplainContext, PreparedImage } from '../types.ts';
 import type { Map2D, Target } from '../../types.ts';
-import { numberSetting } from '../check-settings.ts';
+import { numberSetting, switchSetting } from '../check-settings.ts';
 import { predictRow, weightedRidge, type RidgeFit } from './regression.ts';
 import { readSegmentSamplingSettings, segmentSetup, type SegmentSamplingSettings } from './segment-sampling.ts';
 import { ANYTIME_KEYS, ANYTIME_SWITCHES, readAnytime, ridgeStandardErrors, type AnytimeSettings } from './convergence.ts';
 import { coalitionPairs, sampleCoalitions } from './coalitions.ts';
 import { limePoolWeights, poolCap, sharedCoalitionPool } from './shared-pool.ts';
-import { switchSetting } from '../check-settings.ts';
 import { progressiveSegmentFit } from './anytime-segments.ts';
 import { segmentValuesToMap } from '../segment/segmentation.ts';
 
