@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   }
   const have = new Set(existsSync(values.out!) ? readFileSync(values.out!, 'utf8').trim().split('\n').filter(Boolean).map((l) => {
     const x = JSON.parse(l) as Line;
-    return `${x.model}|${x.image}|${x.method}|${x.variant ?? ''}|${x.tune ? 'tune' : x.fixed !== undefined ? `fixed${x.fixed}` : x.precision}`;
+    return `${x.model}|${x.image}|${x.method}|${x.variant ?? ''}|${x.tune ? 'tune' : configOf(x)}`;
   }) : []);
   for (const name of values.models!.split(',')) {
     const model = await Classifier.load(path.join(data, 'models', MODEL_FILES[name] ?? name), { batchSize: 8, threads: Number(values.threads) });
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
         // 'default' = the method's current default precision; every line records the precision it ran at.
         const fixed = values.fixed === undefined ? undefined : Number(values.fixed);
         const precisions = (values.precisions ?? 'default').split(',').map((p) => (p === 'default' ? defaultPrecision(method, variant) : Number(p))).sort((a, b) => a - b);
-        const configs: (number | `fixed${number}`)[] = fixed === undefined ? precisions : [`fixed${fixed}`];
+        const configs: (number | string)[] = fixed === undefined ? precisions : [configOf({ fixed }) as string];
         if (values.tune ? have.has(key('tune')) : configs.every((p) => have.has(key(p)))) continue;
         if (values.tune) {
           const p0: Map2D[] = [];
@@ -180,6 +180,11 @@ async function main(): Promise<void> {
 /** A method and its variant, as the tables name them (e.g. rise+controlVariate). */
 function idOf(l: Line): string {
   return l.variant ? `${l.method}+${l.variant}` : l.method;
+}
+
+/** What a line compared with the default: an auto precision, or `fixed N` (--fixed). */
+function configOf(l: Pick<Line, 'fixed' | 'precision'>): number | string | undefined {
+  return l.fixed !== undefined ? `fixed ${l.fixed}` : l.precision;
 }
 
 /** Mean Spearman of the auto map to the default map (seed 0) with its interval; lines written before it was recorded lack it. */
@@ -241,8 +246,8 @@ function printTable(file: string): void {
     const together = new Map<string, Map<string, { id: string; ed: number; ea: number }[]>>();
     for (const id of [...new Set(rows.map(idOf))]) {
       const { method, variant } = rows.find((l) => idOf(l) === id)!;
-      for (const config of [...new Set(rows.filter((l) => idOf(l) === id).map((l) => l.fixed !== undefined ? `fixed ${l.fixed}` : l.precision))]) {
-        const r = rows.filter((l) => idOf(l) === id && (l.fixed !== undefined ? `fixed ${l.fixed}` : l.precision) === config);
+      for (const config of [...new Set(rows.filter((l) => idOf(l) === id).map(configOf))]) {
+        const r = rows.filter((l) => idOf(l) === id && configOf(l) === config);
         const precision = typeof config === 'number' ? config : undefined;
         const fixedLabel = typeof config === 'string' ? config : undefined;
         const d = r.map((l) => l.default!);

@@ -37,7 +37,8 @@ export interface KernelCoalitions {
   cluster: Int32Array;
 }
 
-function logChoose(n: number, k: number): number {
+/** log C(n, k). */
+export function logChoose(n: number, k: number): number {
   k = Math.min(k, n - k);
   let s = 0;
   for (let i = 1; i <= k; i++) s += Math.log(n - k + i) - Math.log(i);
@@ -72,6 +73,18 @@ function forEachSubset(M: number, k: number, fn: (z: Uint8Array) => void): void 
     idx[i]++;
     for (let j = i + 1; j < k; j++) idx[j] = idx[j - 1] + 1;
   }
+}
+
+/** A uniform coalition of size s: the first s of a random permutation, shuffled in place in `perm` (0..M-1). */
+export function randomSubset(rng: Random, perm: number[], s: number): Uint8Array {
+  const M = perm.length;
+  for (let i = 0; i < s; i++) {
+    const j = i + rng.int(M - i);
+    const t = perm[i]; perm[i] = perm[j]; perm[j] = t;
+  }
+  const z = new Uint8Array(M);
+  for (let i = 0; i < s; i++) z[perm[i]] = 1;
+  return z;
 }
 
 const complement = (z: Uint8Array) => z.map((v) => 1 - v);
@@ -145,12 +158,7 @@ export function kernelShapCoalitions(M: number, samples: number, seed: number, l
       let k = 0;
       while (k < cdf.length - 1 && cdf[k] <= u) k++;
       const s = k + full + 1;
-      for (let i = 0; i < s; i++) { // the first s of a uniform random permutation
-        const j = i + rng.int(M - i);
-        const t = perm[i]; perm[i] = perm[j]; perm[j] = t;
-      }
-      const z = new Uint8Array(M);
-      for (let i = 0; i < s; i++) z[perm[i]] = 1;
+      const z = randomSubset(rng, perm, s);
       const key = keyOf(z);
       const old = seen.get(key);
       const rw = rowWeight[k];

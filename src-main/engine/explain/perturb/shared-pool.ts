@@ -11,7 +11,7 @@
 // coalition is a repeated row (its evaluation is cached). shap's enumeration of complete sizes is not done:
 // with few segments (where shap enumerates every coalition) the plain samplers are better.
 import { Random } from '../../util/random.ts';
-import { kernelSizeMass, type KernelCoalitions } from './shapley-sampler.ts';
+import { kernelSizeMass, logChoose, randomSubset, type KernelCoalitions } from './shapley-sampler.ts';
 
 /** The share of pairs drawn uniformly (LIME's) rather than by the Shapley kernel; chosen on the tuning images
  *  (README, "One pool of coalitions for LIME and KernelSHAP"). */
@@ -49,13 +49,6 @@ export function sharedCoalitionPool(M: number, samples: number, seed: number): S
   return { rows: pool.rows.slice(0, samples), uniformRatio: pool.uniformRatio.slice(0, samples), kernelRatio: pool.kernelRatio.slice(0, samples) };
 }
 
-function logChoose(n: number, k: number): number {
-  k = Math.min(k, n - k);
-  let s = 0;
-  for (let i = 1; i <= k; i++) s += Math.log(n - k + i) - Math.log(i);
-  return s;
-}
-
 function generate(M: number, n: number, seed: number): SharedPool {
   const lambda = M >= 2 ? SHARED_POOL_UNIFORM_SHARE : 1; // one segment: no proper coalition for the kernel
   const sizes = Math.ceil((M - 1) / 2);
@@ -84,13 +77,7 @@ function generate(M: number, n: number, seed: number): SharedPool {
       const u = rng.next() * acc;
       let i = 0;
       while (i < sizes - 1 && cdf[i] <= u) i++;
-      const s = i + 1;
-      for (let j = 0; j < s; j++) { // the first s of a uniform random permutation
-        const t = j + rng.int(M - j);
-        const v = perm[j]; perm[j] = perm[t]; perm[t] = v;
-      }
-      z = new Uint8Array(M);
-      for (let j = 0; j < s; j++) z[perm[j]] = 1;
+      z = randomSubset(rng, perm, i + 1);
     }
     for (const row of [z, z.map((v) => 1 - v)]) {
       let k = 0;
