@@ -5,6 +5,7 @@
 // method costs only the rows the first did not score.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAS_DATA, MODELS, model, sample } from '../helpers/data.ts';
+import { NO_CLOCK } from '../helpers/demo-image.ts';
 import { SHARED_POOL_UNIFORM_SHARE, limePoolWeights, poolKernelCoalitions, sharedCoalitionPool } from '../../src-main/engine/explain/perturb/shared-pool.ts';
 import { kernelSizeMass, solveKernelShap } from '../../src-main/engine/explain/perturb/shapley-sampler.ts';
 import { weightedRidge } from '../../src-main/engine/explain/perturb/regression.ts';
@@ -159,5 +160,5 @@ describe.skipIf(!HAS_DATA)('LIME and KernelSHAP sharing the pool on SqueezeNet',
     const again = await run('lime', 300);
     expect(again.extras.freshEvaluations).toBe(0);
     expect(Buffer.from(again.map.data.buffer).equals(Buffer.from(lime.map.data.buffer))).toBe(true);
-  }, 600_000);
+  }, NO_CLOCK);
 });
