@@ -27,7 +27,7 @@ import { prepareImageFile } from '../src-main/engine/image/prepare.ts';
 import { getExplainer } from '../src-main/engine/explain/registry.ts';
 import { getMetric } from '../src-main/engine/metrics/registry.ts';
 import { argmax } from '../src-main/engine/util/math.ts';
-import { spearman } from '../src-main/engine/metrics/rank.ts';
+import { pearson, spearman } from '../src-main/engine/metrics/rank.ts';
 import { bootstrapMeanCI, pairedBootstrapCI } from '../src-main/engine/stats/index.ts';
 import type { Map2D } from '../src-main/engine/types.ts';
 import { SMOOTHGRAD_AUTO_MINIMUM } from '../src-main/engine/explain/gradient/smoothgrad.ts';
@@ -69,8 +69,9 @@ interface Line {
     /** Model evaluations the auto runs caused (mean of the seeds; the rest came from the scheduler's cache): with
      *  sharedPool, LIME's line pays for its rows and KernelSHAP's only for rows past LIME's (methods run in order). */
     fresh?: number };
-  /** relativeSE: the criterion at that check (Partition SHAP: unexplained mass); fullSpearman: seed 0's partial map vs its full-budget map. */
-  trace?: { evaluations: number; relativeSE: number | null; seedSpearman: number; fullSpearman?: number }[];
+  /** relativeSE: the auto rule's criterion at that check (Partition SHAP: unexplained mass; sharedPool: 1 - the split-half
+   *  predicted seed-to-seed Spearman, which is also `splitHalf`); fullSpearman: seed 0's partial map vs its full-budget map. */
+  trace?: { evaluations: number; relativeSE: number | null; seedSpearman: number; fullSpearman?: number; splitHalf?: number | null }[];
 }
 
 async function main(): Promise<void> {
@@ -98,8 +99,10 @@ async function main(): Promise<void> {
   // seeds and code path, so the same maps) instead of re-running them; the auto vs default map Spearman is then absent.
   const reused = new Map<string, Line['default']>();
   if (values['reuse-default']) {
+    // every line's default is the method without the variant (run({})), so any line with one will do
     for (const l of readFileSync(values['reuse-default'], 'utf8').trim().split('\n').map((x) => JSON.parse(x) as Line)) {
-      if (l.default && !l.variant) reused.set(`${l.model}|${l.image}|${l.method}`, l.default);
+      const k = `${l.model}|${l.image}|${l.method}`;
+      if (l.default && !reused.has(k)) reused.set(k, l.default);
     }
   }
   const have = new Set(existsSync(values.out!) ? readFileSync(values.out!, 'utf8').trim().split('\n').filter(Boolean).map((l) => {
@@ -137,12 +140,14 @@ async function main(): Promise<void> {
           const cap = (ex.settings({ [BUDGET[method]]: 'auto', ...on }) as Record<string, unknown>)[BUDGET[method]];
           const a = await run({ ...on, [BUDGET[method]]: cap }, 0, p0);
           const b = await run({ ...on, [BUDGET[method]]: cap }, 1, p1);
-          const conv = a.extras.convergence as { samples?: number; masks?: number; evaluations?: number; relativeSE?: number | null; unexplainedMass?: number }[];
+          const conv = a.extras.convergence as { samples?: number; masks?: number; evaluations?: number; relativeSE?: number | null; unexplainedMass?: number; splitHalf?: number | null }[];
           if (p0.length < conv.length) { p0.push(a.map); p1.push(b.map); } // RISE and Partition SHAP report no partial for their final map
           line.tune = true;
+          const pooled = variant === 'sharedPool';
           line.trace = conv.map((c, k) => ({
-            evaluations: (c.samples ?? c.masks ?? c.evaluations)!, relativeSE: c.relativeSE ?? c.unexplainedMass ?? null,
-            seedSpearman: spearman(p0[k], p1[k]), fullSpearman: spearman(p0[k], a.map),
+            evaluations: (c.samples ?? c.masks ?? c.evaluations)!,
+            relativeSE: pooled ? (c.splitHalf == null ? null : 1 - c.splitHalf) : c.relativeSE ?? c.unexplainedMass ?? null,
+            seedSpearman: spearman(p0[k], p1[k]), fullSpearman: spearman(p0[k], a.map), ...(c.splitHalf !== undefined ? { splitHalf: c.splitHalf } : {}),
           }));
         } else {
           const earlier = reused.get(`${name}|${img}|${method}`);
@@ -177,6 +182,55 @@ async function main(): Promise<void> {
   printTable(values.out!);
 }
 
+/** The trace index where a tuning line's run would stop at precision p (LIME and KernelSHAP also score the chunk in flight). */
+function stopIndex(l: Line, p: number): number {
+  const tr = l.trace!;
+  const { minimum, every, inFlight } = stopRule(l.method, l.variant);
+  const k = tr.findIndex((c) => c.evaluations >= minimum && c.evaluations % every === 0 && c.relativeSE !== null && c.relativeSE <= p);
+  return k < 0 ? tr.length - 1 : Math.min(k + inFlight, tr.length - 1);
+}
+
+/** On the shared pool the pair costs the longer of the two prefixes, so LIME's and KernelSHAP's precisions are
+ *  chosen together: for each pair of precisions whose stops keep both methods' mean seed-to-seed Spearman >= `floor`
+ *  of their reference's at its default budget (same images), the mean of max(LIME's stop, KernelSHAP's stop) in rows;
+ *  the cheapest few are printed. */
+function printPoolPairs(tune: Line[], floor = 0.95): void {
+  const pool = (m: string) => tune.filter((l) => l.variant === 'sharedPool' && l.method === m);
+  const [lime, shap] = [pool('lime'), pool('kernelshap')];
+  const images = lime.map((l) => l.image).filter((i) => shap.some((l) => l.image === i));
+  const ref = (m: string) => tune.filter((l) => !l.variant && l.method === m && images.includes(l.image));
+  if (!images.length || ref('lime').length !== images.length || ref('kernelshap').length !== images.length) return;
+  const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
+  const refFull = (m: string) => mean(ref(m).map((l) => l.trace!.at(-1)!.seedSpearman));
+  const grid = [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6];
+  const of = (ls: Line[], i: string) => ls.find((l) => l.image === i)!;
+  const rows: { pl: number; pk: number; cost: number; rl: number; rk: number }[] = [];
+  for (const pl of grid) {
+    for (const pk of grid) {
+      const cost = mean(images.map((i) => Math.max(...[[of(lime, i), pl], [of(shap, i), pk]].map(([l, p]) => (l as Line).trace![stopIndex(l as Line, p as number)].evaluations))));
+      const ratio = (ls: Line[], p: number, m: string) => mean(images.map((i) => of(ls, i).trace![stopIndex(of(ls, i), p)].seedSpearman)) / refFull(m);
+      rows.push({ pl, pk, cost, rl: ratio(lime, pl, 'lime'), rk: ratio(shap, pk, 'kernelshap') });
+    }
+  }
+  const ok = rows.filter((r) => r.rl >= floor && r.rk >= floor).sort((a, b) => a.cost - b.cost);
+  console.log(`  pool pairs (${images.length} images; ratios vs the references' default budgets >= ${floor}), cheapest first: LIME precision, KernelSHAP precision -> mean rows of the longer prefix, ratios`);
+  for (const r of ok.slice(0, 8)) console.log(`    ${r.pl} + ${r.pk}: ${r.cost.toFixed(0)} rows, LIME ${r.rl.toFixed(3)}, KernelSHAP ${r.rk.toFixed(3)}`);
+}
+
+/** How well the split-half prediction matches the two seeds' measured Spearman at the same rows: means over the
+ *  images and the correlation across them, at a few checkpoints. */
+function printSplitHalfCalibration(id: string, rows: Line[]): void {
+  if (!rows.every((l) => l.trace!.some((c) => c.splitHalf != null))) return;
+  const parts: string[] = [];
+  for (const at of [400, 800, 1200, 1600, 2000]) {
+    const pairs = rows.map((l) => l.trace!.find((c) => c.evaluations === at)).filter((c) => c?.splitHalf != null).map((c) => [c!.splitHalf!, c!.seedSpearman]);
+    if (pairs.length < 3) continue;
+    const mean = (k: number) => pairs.reduce((a, p) => a + p[k], 0) / pairs.length;
+    parts.push(`${at}: predicted ${mean(0).toFixed(3)}, measured ${mean(1).toFixed(3)} (r across images ${pearson(pairs.map((p) => p[0]), pairs.map((p) => p[1])).toFixed(2)})`);
+  }
+  console.log(`  ${id} split-half predicted vs measured seed-to-seed Spearman, ${rows.length} images: ${parts.join('; ')}`);
+}
+
 /** A method and its variant, as the tables name them (e.g. rise+controlVariate). */
 function idOf(l: Line): string {
   return l.variant ? `${l.method}+${l.variant}` : l.method;
@@ -196,8 +250,8 @@ function agreement(xs: (number | undefined)[]): string {
 
 function finalCriterion(auto: unknown): number | null {
   if (!auto) return null; // a fixed budget (--fixed)
-  const a = auto as { finalRelativeSE?: number | null; finalUnexplainedMass?: number };
-  return a.finalRelativeSE ?? a.finalUnexplainedMass ?? null;
+  const a = auto as { finalRelativeSE?: number | null; finalUnexplainedMass?: number; finalPredictedDisagreement?: number | null };
+  return a.finalRelativeSE ?? a.finalUnexplainedMass ?? a.finalPredictedDisagreement ?? null;
 }
 
 /** The method's default precision for its auto budget (with the variant's switch on). */
@@ -223,15 +277,15 @@ function printTable(file: string): void {
         let stop = 0, full = 0, rs = 0, rf = 0, toFull = 0;
         for (const l of rows) {
           const tr = l.trace!;
-          const { minimum, every, inFlight } = stopRule(method, l.variant);
-          const k = tr.findIndex((c) => c.evaluations >= minimum && c.evaluations % every === 0 && c.relativeSE !== null && c.relativeSE <= p);
-          const at = k < 0 ? tr.length - 1 : Math.min(k + inFlight, tr.length - 1); // LIME and KernelSHAP also score the chunk in flight
+          const at = stopIndex(l, p);
           stop += tr[at].evaluations; full += tr.at(-1)!.evaluations; rs += tr[at].seedSpearman; rf += tr.at(-1)!.seedSpearman; toFull += tr[at].fullSpearman ?? NaN;
         }
         const vsReference = refFull === null ? '' : `; vs the reference's full budget ${refFull.toFixed(3)}: ratio ${(rs / rows.length / refFull).toFixed(3)}`;
         console.log(`  ${id.padEnd(10)} precision ${String(p).padEnd(5)}: ${(stop / full).toFixed(2)} of the budget, seed-to-seed Spearman ${(rs / rows.length).toFixed(3)} vs ${(rf / rows.length).toFixed(3)} (ratio ${(rs / rf).toFixed(3)})${Number.isNaN(toFull) ? '' : `, Spearman to the full budget's map ${(toFull / rows.length).toFixed(3)}`}${vsReference}`);
       }
+      printSplitHalfCalibration(id, rows);
     }
+    printPoolPairs(tune);
   }
   const ev = lines.filter((l) => !l.tune);
   for (const model of [...new Set(ev.map((l) => l.model))]) {

@@ -6,7 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAS_DATA, MODELS, model, sample } from '../helpers/data.ts';
 import { NO_CLOCK } from '../helpers/demo-image.ts';
-import { SHARED_POOL_UNIFORM_SHARE, limePoolWeights, poolKernelCoalitions, sharedCoalitionPool } from '../../src-main/engine/explain/perturb/shared-pool.ts';
+import { SHARED_POOL_UNIFORM_SHARE, kernelCoalitionsOf, limePoolWeights, poolKernelCoalitions, sharedCoalitionPool, subPool } from '../../src-main/engine/explain/perturb/shared-pool.ts';
+import { spearmanBrown, spearmanOf, splitHalves } from '../../src-main/engine/explain/perturb/convergence.ts';
+import { autoMinimum } from '../../src-main/engine/explain/perturb/anytime-segments.ts';
 import { kernelSizeMass, solveKernelShap } from '../../src-main/engine/explain/perturb/shapley-sampler.ts';
 import { weightedRidge } from '../../src-main/engine/explain/perturb/regression.ts';
 import { cosineDistanceToAllOn, LIME_POOL_AUTO_PRECISION } from '../../src-main/engine/explain/perturb/lime.ts';
@@ -119,6 +121,38 @@ describe('LIME on the shared pool', () => {
   });
 });
 
+describe('the split-half criterion (the pool\'s auto stop)', () => {
+  it('splits anchors + pairs into two disjoint halves of whole pairs, each with both anchors', () => {
+    const [a, b] = splitHalves(11); // 2 anchors, 4 pairs, an unpaired last row
+    expect(a).toEqual([0, 1, 2, 3, 6, 7]);
+    expect(b).toEqual([0, 1, 4, 5, 8, 9]);
+    expect(spearmanBrown(0.5)).toBeCloseTo(2 / 3, 12);
+    expect(spearmanBrown(-0.2)).toBe(-0.2);
+  });
+
+  it('predicts the seed-to-seed Spearman of KernelSHAP on the pool from one seed\'s rows (Harsanyi game, M = 100)', () => {
+    // measured: Spearman between seeds s and s + 100 at n rows; predicted: Spearman-Brown of seed s's two halves.
+    // Below ~5 rows per player a half's fit is far noisier than the 1/n scaling assumes: the prediction is then
+    // too low (the rule stops later, never earlier), so the check is at 1,000 and 2,000 rows.
+    const g = harsanyiGame(100, 3, 200, 4);
+    const fit = (p: ReturnType<typeof sharedCoalitionPool>) => solveKernelShap(kernelCoalitionsOf(p), p.rows.map(g.v));
+    for (const n of [1000, 2000]) {
+      let predicted = 0, measured = 0, raw = 0;
+      for (let s = 1; s <= 8; s++) {
+        const p = sharedCoalitionPool(100, n, s);
+        const [a, b] = splitHalves(n);
+        const r = spearmanOf(fit(subPool(p, a)), fit(subPool(p, b)));
+        raw += r / 8;
+        predicted += spearmanBrown(r) / 8;
+        measured += spearmanOf(fit(p), fit(sharedCoalitionPool(100, n, s + 100))) / 8;
+      }
+      console.log(`split half, KernelSHAP on the pool, Harsanyi game, ${n} rows, 8 seeds: predicted ${predicted.toFixed(3)}, measured ${measured.toFixed(3)} (the halves' own Spearman ${raw.toFixed(3)})`);
+      expect(Math.abs(predicted - measured)).toBeLessThan(0.03);
+      expect(measured - raw).toBeGreaterThan(0.04); // the halves alone understate it: the extrapolation matters
+    }
+  }, 300_000);
+});
+
 describe('sharedPool setting', () => {
   it('is an opt-in switch of both methods with its own auto precision, exclusive with leverage', () => {
     for (const [name, precision] of [['lime', LIME_POOL_AUTO_PRECISION], ['kernelshap', KERNELSHAP_POOL_AUTO_PRECISION]] as const) {
@@ -160,5 +194,33 @@ describe.skipIf(!HAS_DATA)('LIME and KernelSHAP sharing the pool on SqueezeNet',
     const again = await run('lime', 300);
     expect(again.extras.freshEvaluations).toBe(0);
     expect(Buffer.from(again.map.data.buffer).equals(Buffer.from(lime.map.data.buffer))).toBe(true);
+  }, NO_CLOCK);
+
+  it('samples=auto stops at the first check where the split-half predicted disagreement reaches the precision', async () => {
+    const img = (await prepareImageFile(sample('n01443537_goldfish.JPEG'), m)).prepared;
+    const target = { classIndex: 1, score: 'probability' as const };
+    for (const name of ['lime', 'kernelshap']) {
+      const ex = getExplainer(name);
+      const settings = ex.settings({ samples: 'auto', precision: 0.12, segments: 40, sharedPool: true } as never) as { progressEvery: number; samples: number };
+      const e = await ex.explain(img, target, settings as never, 3, { model: m });
+      const auto = e.extras.auto as { rule: string; evaluations: number; cap: number; stoppedEarly: boolean; finalPredictedDisagreement: number };
+      const conv = e.extras.convergence as { samples: number; splitHalf: number | null }[];
+      const minimum = autoMinimum(e.extras.segments as number, true);
+      expect(auto.rule).toMatch(/^stop when 1 - the seed-to-seed Spearman predicted from two half-samples/);
+      expect(auto.cap).toBe(2000);
+      expect(conv.every((c) => (c.samples < 100) === (c.splitHalf === null))).toBe(true);
+      // the stop: the first check on the rule's grid whose criterion is within the precision, plus the chunk in
+      // flight (progressEvery rows, as with the standard-error rule), or the cap
+      const first = conv.find((c) => c.samples >= minimum && c.samples % settings.progressEvery === 0 && 1 - c.splitHalf! <= 0.12);
+      console.log(`${name} on the pool, samples=auto precision 0.12 (SqueezeNet, 40 segments): criterion met at ${first?.samples} rows, stopped at ${auto.evaluations}, final predicted seed-to-seed Spearman ${(1 - auto.finalPredictedDisagreement).toFixed(3)}`);
+      expect(first).toBeDefined(); // this image and precision stop early (the checks below need it)
+      expect(auto.evaluations).toBe(Math.min(first!.samples + settings.progressEvery, 2000));
+      expect(auto.stoppedEarly).toBe(auto.evaluations < 2000);
+      expect(conv.filter((c) => c.samples >= minimum && c.samples < first!.samples && c.samples % settings.progressEvery === 0).every((c) => 1 - c.splitHalf! > 0.12)).toBe(true);
+      expect(auto.finalPredictedDisagreement).toBeCloseTo(1 - conv.at(-1)!.splitHalf!, 12);
+      // the map is the fixed-budget map at those rows (the pool is prefix-stable)
+      const fixed = await ex.explain(img, target, ex.settings({ samples: auto.evaluations, segments: 40, sharedPool: true } as never), 3, { model: m });
+      expect(Array.from(fixed.map.data)).toEqual(Array.from(e.map.data));
+    }
   }, NO_CLOCK);
 });

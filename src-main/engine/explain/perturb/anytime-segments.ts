@@ -4,7 +4,9 @@
 // top-k IoU against the previous fit), and with an auto budget stop once the relative SE reaches the
 // precision, checked at multiples of progressEvery only (the coalitions drawn for the cap are used as a
 // prefix: LIME's rows and KernelSHAP's sampled rows are prefix-stable, see coalitions.ts and
-// shapley-sampler.ts prefixWeights).
+// shapley-sampler.ts prefixWeights). When the method can refit on any subset of rows (fitRows: LIME's rows and
+// the shared pool are anchors + independent pairs) each check also reports the split-half predicted seed-to-seed
+// Spearman (convergence.ts), and with the shared pool the auto budget stops on it instead of the relative SE.
 import type { ExplainContext } from '../types.ts';
 import type { PlanarImage, Target } from '../../types.ts';
 import type { Segmentation } from '../segment/segmentation.ts';
@@ -12,7 +14,7 @@ import { segmentValuesToMap } from '../segment/segmentation.ts';
 import { SEGMENT_FIRST_PARTIAL, nextCheckpoint } from './checkpoints.ts';
 import { scoreCoalitions, type SegmentSamplingSettings } from './segment-sampling.ts';
 import { progressNote, relativeChange } from './lime.ts';
-import { relativeSE, stability, stopRuleText, type AnytimeSettings, type AutoOutcome, type ConvergenceCheck } from './convergence.ts';
+import { relativeSE, spearmanBrown, spearmanOf, splitHalfRuleText, splitHalves, stability, stopRuleText, type AnytimeSettings, type AutoOutcome, type ConvergenceCheck } from './convergence.ts';
 
 export interface ProgressiveFitOptions {
   ctx: ExplainContext;
@@ -28,10 +30,16 @@ export interface ProgressiveFitOptions {
   standardErrors: (n: number, y: Float64Array, coef: Float64Array) => Float64Array | null;
   /** No partial fit below this many rows (e.g. the two anchors). */
   minFitRows?: number;
+  /** The same fit on the given rows only (their values y[rows[i]]): enables the split-half measure. */
+  fitRows?: (rows: number[], y: Float64Array) => Float64Array;
 }
 
-/** `change`: relative L2 change of the weights since the previous fit. */
-export type SegmentCheck = ConvergenceCheck & { samples: number; change: number | null };
+/** `change`: relative L2 change of the weights since the previous fit; `splitHalf`: the seed-to-seed Spearman
+ *  predicted at these rows from two half-samples (null without fitRows or below SPLIT_HALF_MINIMUM rows). */
+export type SegmentCheck = ConvergenceCheck & { samples: number; change: number | null; splitHalf?: number | null };
+
+/** No split-half measure below this many rows (25 pairs a half). */
+export const SPLIT_HALF_MINIMUM = 100;
 
 export interface ProgressiveFit {
   scores: Float64Array;
@@ -54,35 +62,42 @@ export function autoMinimum(segments: number, sharedPool = false): number {
 export async function progressiveSegmentFit(o: ProgressiveFitOptions): Promise<ProgressiveFit> {
   const { ctx, seg, settings } = o;
   const total = o.coalitions.length;
-  const minimum = autoMinimum(seg.count, settings.sharedPool === true);
+  const pooled = settings.sharedPool === true;
+  const minimum = autoMinimum(seg.count, pooled);
   const convergence: SegmentCheck[] = [];
   let prev: Float64Array | null = null;
+  const splitHalf = (n: number, y: Float64Array): number | null => {
+    if (!o.fitRows || n < SPLIT_HALF_MINIMUM) return null;
+    const [a, b] = splitHalves(n);
+    return spearmanBrown(spearmanOf(o.fitRows(a, y), o.fitRows(b, y)));
+  };
   const check = (n: number, y: Float64Array) => {
     const coef = o.fit(n, y);
     const se = o.standardErrors(n, y, coef);
     const rel = se ? relativeSE(se, coef) : null;
-    convergence.push({ samples: n, change: relativeChange(prev, coef), relativeSE: rel, ...stability(prev, coef) });
+    const half = splitHalf(n, y);
+    convergence.push({ samples: n, change: relativeChange(prev, coef), relativeSE: rel, ...stability(prev, coef), ...(o.fitRows ? { splitHalf: half } : {}) });
     prev = coef;
-    return { coef, se, rel };
+    // the auto rule's criterion: the relative SE, or with the shared pool the predicted disagreement
+    return { coef, se, rel, criterion: pooled ? (half === null ? null : 1 - half) : rel };
   };
   const { scores, fresh, scored } = await scoreCoalitions({
     model: ctx.model, image: o.image, baseline: o.baseline, seg, coalitions: o.coalitions, target: o.target, chunk: settings.progressEvery, signal: ctx.signal,
     nextEnd: (start) => nextCheckpoint(start, SEGMENT_FIRST_PARTIAL, settings.progressEvery),
     onChunk: (n, y) => {
       if (n === total || n < (o.minFitRows ?? 3)) return;
-      const { coef, rel } = check(n, y);
+      const { coef, criterion } = check(n, y);
       ctx.onProgress?.({ fraction: n / total, partial: segmentValuesToMap(seg, coef), note: convergenceNote(n, total, convergence.at(-1)!) });
-      return settings.auto === true && n >= minimum && n % settings.progressEvery === 0 && rel !== null && rel <= settings.precision!;
+      return settings.auto === true && n >= minimum && n % settings.progressEvery === 0 && criterion !== null && criterion <= settings.precision!;
     },
   });
-  const { coef, se, rel } = check(scored, scores);
+  const { coef, se, rel, criterion } = check(scored, scores);
   ctx.onProgress?.({ fraction: 1, partial: segmentValuesToMap(seg, coef), note: convergenceNote(scored, total, convergence.at(-1)!) });
-  const auto: AutoOutcome | null = settings.auto === true
-    ? {
-      rule: stopRuleText('segment weights', settings.precision!, total, settings.progressEvery, minimum),
-      precision: settings.precision!, cap: total, evaluations: scored, finalRelativeSE: rel, stoppedEarly: scored < total,
-    }
-    : null;
+  const outcome = { precision: settings.precision!, cap: total, evaluations: scored, stoppedEarly: scored < total };
+  const auto: AutoOutcome | null = settings.auto !== true ? null
+    : pooled
+      ? { rule: splitHalfRuleText(settings.precision!, total, settings.progressEvery, minimum), ...outcome, finalPredictedDisagreement: criterion }
+      : { rule: stopRuleText('segment weights', settings.precision!, total, settings.progressEvery, minimum), ...outcome, finalRelativeSE: rel };
   return { scores: scored < total ? scores.slice(0, scored) : scores, fresh, used: scored, coef, standardErrors: se, convergence, auto };
 }
 
@@ -90,5 +105,6 @@ export function convergenceNote(n: number, total: number, c: SegmentCheck): stri
   let s = progressNote(n, total, c.change);
   if (c.relativeSE !== null) s += `; relative SE ${c.relativeSE.toFixed(3)}`;
   if (c.spearman !== null) s += `; Spearman ${c.spearman.toFixed(3)}, top-10% IoU ${c.topKIoU!.toFixed(2)} vs the previous fit`;
+  if (c.splitHalf != null) s += `; predicted seed-to-seed Spearman ${c.splitHalf.toFixed(3)} (split half)`;
   return s;
 }

@@ -14,6 +14,12 @@
 //   pixels), i.e. the noise relative to the spatial contrast the ranking depends on. A method stops when it is
 //   <= `precision` (checked every progressEvery evaluations, after a minimum), or at the hard cap.
 // - Rank stability between successive partial estimates (Spearman, top-k IoU) is reported alongside.
+// - With the shared pool (shared-pool.ts) LIME and KernelSHAP stop on a split-half criterion instead: the rows so
+//   far are split into two independent halves, each method is refitted on each, and the Spearman between the
+//   halves' estimates, carried to the whole sample by Spearman-Brown, predicts the seed-to-seed Spearman the
+//   issue's comparison measures; stop when 1 - that <= precision. Why: the importance-weighted sandwich SEs at a
+//   few hundred rows were small by chance often enough that their stops did not carry over from the tuning images
+//   (README, "One pool of coalitions"); the split-half agreement measures the target quantity itself.
 import { SaliencyError } from '../../types.ts';
 import { numberSetting, switchSetting } from '../check-settings.ts';
 import { pearson, averageRanks } from '../../metrics/rank.ts';
@@ -171,6 +177,29 @@ export function spearmanOf(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return pearson(averageRanks(a), averageRanks(b));
 }
 
+// ---- split-half agreement (the shared pool's stopping criterion) ----
+
+/**
+ * The two halves of the first n rows of a design of two anchors (rows 0 and 1, in both halves) followed by
+ * independent antithetic pairs (rows 2j+2, 2j+3): pairs alternate between the halves, so each half is the same
+ * design at half the rows, independent of the other. An unpaired last row is left out.
+ */
+export function splitHalves(n: number): [number[], number[]] {
+  const a = [0, 1].filter((i) => i < n);
+  const b = [...a];
+  for (let j = 0; 2 * j + 3 < n; j++) (j % 2 === 0 ? a : b).push(2 * j + 2, 2 * j + 3);
+  return [a, b];
+}
+
+/**
+ * Seed-to-seed Spearman predicted at n rows from the Spearman r of two independent fits on n/2 rows each:
+ * the Spearman-Brown formula 2r / (1 + r) (noise variance halves when the rows double; exact for Pearson's r of
+ * signal plus independent noise, applied to ranks here). r <= 0 is returned as is.
+ */
+export function spearmanBrown(r: number): number {
+  return r > 0 ? (2 * r) / (1 + r) : r;
+}
+
 /** One progressive check: how precise the estimate is and how much its ranking still moves. */
 export interface ConvergenceCheck {
   /** RMS standard error / SD of the estimate; null when not yet estimable. */
@@ -189,7 +218,7 @@ export function stability(prev: ArrayLike<number> | null, cur: ArrayLike<number>
 // ---- auto budgets ----
 
 export type AnytimeSettings = {
-  /** Stop when relativeSE <= precision (the budget setting is then the hard cap). */
+  /** Stop when relativeSE (the shared pool: 1 - split-half predicted agreement) <= precision (the budget setting is then the hard cap). */
   auto?: boolean;
   precision?: number;
 };
@@ -220,6 +249,11 @@ export function stopRuleText(what: string, precision: number, cap: number, every
   return `stop when RMS standard error / SD of the ${what} <= ${precision} (checked every ${every} evaluations from ${minimum}), at most ${cap}`;
 }
 
+/** The shared pool's stopping rule as recorded in results extras. */
+export function splitHalfRuleText(precision: number, cap: number, every: number, minimum: number): string {
+  return `stop when 1 - the seed-to-seed Spearman predicted from two half-samples (Spearman-Brown) <= ${precision} (checked every ${every} evaluations from ${minimum}), at most ${cap}`;
+}
+
 /** What an auto budget did (results extras `auto`): the rule, the evaluations used and the final criterion. */
 export type AutoOutcome = {
   rule: string;
@@ -227,4 +261,4 @@ export type AutoOutcome = {
   cap: number;
   evaluations: number;
   stoppedEarly: boolean;
-} & ({ finalRelativeSE: number | null } | { finalUnexplainedMass: number });
+} & ({ finalRelativeSE: number | null } | { finalUnexplainedMass: number } | { finalPredictedDisagreement: number | null });

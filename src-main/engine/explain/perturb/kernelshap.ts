@@ -15,7 +15,7 @@ import { kernelShapCoalitions, prefixWeights, solveKernelShap } from './shapley-
 import { segmentValuesToMap } from '../segment/segmentation.ts';
 import { ANYTIME_KEYS, ANYTIME_SWITCHES, kernelShapStandardErrors, readAnytime, type AnytimeSettings } from './convergence.ts';
 import { progressiveSegmentFit } from './anytime-segments.ts';
-import { poolCap, poolKernelCoalitions } from './shared-pool.ts';
+import { kernelCoalitionsOf, poolCap, sharedCoalitionPool, subPool } from './shared-pool.ts';
 import { SaliencyError } from '../../types.ts';
 
 export type KernelShapSettings = SegmentSamplingSettings & AnytimeSettings & {
@@ -30,8 +30,8 @@ export const KERNELSHAP_AUTO_PRECISION = 0.4;
 /** The same with leverage=true: the largest precision whose stop kept, on the tuning set, seed-to-seed Spearman
  *  >= 0.95 of the reference KernelSHAP's at its default budget (README). */
 export const KERNELSHAP_LEVERAGE_AUTO_PRECISION = 0.4;
-/** The same with sharedPool=true (README). */
-export const KERNELSHAP_POOL_AUTO_PRECISION = 0.4;
+/** The same with sharedPool=true: 1 - the split-half predicted agreement; see LIME_POOL_AUTO_PRECISION. */
+export const KERNELSHAP_POOL_AUTO_PRECISION = 0.35;
 
 export class KernelShap implements Explainer<KernelShapSettings> {
   readonly name = 'kernelshap';
@@ -54,12 +54,13 @@ export class KernelShap implements Explainer<KernelShapSettings> {
     const input = image.input;
     const { seg, baseline } = segmentSetup(input, target, settings, ctx.model);
     const M = seg.count;
-    const coalitions = settings.sharedPool === true
-      ? poolKernelCoalitions(M, settings.samples, seed)
-      : kernelShapCoalitions(M, settings.samples, seed, settings.leverage === true);
+    const pool = settings.sharedPool === true ? sharedCoalitionPool(M, settings.samples, seed) : null;
+    const coalitions = pool ? kernelCoalitionsOf(pool) : kernelShapCoalitions(M, settings.samples, seed, settings.leverage === true);
     const Z = coalitions.rows;
+    // the split-half criterion needs independent halves: the pool's pairs are, shap's enumerated sizes are not
+    const fitRows = pool ? (rows: number[], y: Float64Array) => solveKernelShap(kernelCoalitionsOf(subPool(pool, rows)), rows.map((i) => y[i])) : undefined;
     const run = await progressiveSegmentFit({
-      ctx, image: input, baseline, seg, coalitions: Z, target, settings, minFitRows: 3,
+      ctx, image: input, baseline, seg, coalitions: Z, target, settings, minFitRows: 3, fitRows,
       fit: (n, y) => solveKernelShap(coalitions, y, n),
       standardErrors: (n, y, phi) => kernelShapStandardErrors(Z, y, prefixWeights(coalitions, n), phi, n, coalitions.cluster),
     });

@@ -106,10 +106,22 @@ export function limePoolWeights(pool: SharedPool, kernel: ArrayLike<number>, n: 
   return Float64Array.from({ length: n }, (_, i) => kernel[i] * (i < 2 ? 1 : pool.uniformRatio[i] * scale));
 }
 
+/** The given rows of a pool (anchors first): a half-sample for the split-half criterion (convergence.ts). */
+export function subPool(pool: SharedPool, rows: number[]): SharedPool {
+  return {
+    rows: rows.map((i) => pool.rows[i]),
+    uniformRatio: Float64Array.from(rows, (i) => pool.uniformRatio[i]),
+    kernelRatio: Float64Array.from(rows, (i) => pool.kernelRatio[i]),
+  };
+}
+
 /** The pool as KernelSHAP's coalitions: nothing enumerated, every row past the anchors sampled with the kernel's
  *  importance weight (prefixWeights normalises a prefix's to the sampled mass), clusters = the pairs. */
 export function poolKernelCoalitions(M: number, samples: number, seed: number): KernelCoalitions {
-  const pool = sharedCoalitionPool(M, samples, seed);
+  return kernelCoalitionsOf(sharedCoalitionPool(M, samples, seed));
+}
+
+export function kernelCoalitionsOf(pool: SharedPool): KernelCoalitions {
   const n = pool.rows.length;
   return {
     rows: pool.rows, weights: pool.kernelRatio, fullSizes: 0, fixedRows: Math.min(2, n), sampledMass: n > 2 ? 1 : 0,
