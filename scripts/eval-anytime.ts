@@ -4,7 +4,8 @@
 //   --tune: on the tuning images (--offset, disjoint from the evaluation images) only the default runs of
 //   both seeds, recording each checkpoint's relative SE and the Spearman between the two seeds' partial maps
 //   at that checkpoint: the default precision is the largest one whose stopping point keeps seed-to-seed
-//   agreement >= 0.95 of the full budget's (printed).
+//   agreement >= 0.95 of the full budget's (printed), with the agreement a fixed budget of the same mean evaluations
+//   gets on the same runs (does stopping per image pay?); with sharedPool, LIME's and KernelSHAP's precisions as a pair.
 // Writes one JSON line per image and method to --out (appending), and prints the table from that file
 // (--table FILE) with paired 95% bootstrap intervals (engine/stats).
 // Usage: node --import tsx scripts/eval-anytime.ts --images 6 [--offset 0] [--models squeezenet,mobilenet]
@@ -182,6 +183,19 @@ async function main(): Promise<void> {
   printTable(values.out!);
 }
 
+/** Mean seed-to-seed Spearman of the tuning runs at a fixed budget of n evaluations, interpolated linearly between
+ *  the traces' checkpoints (null when the traces do not share them, or n is outside them). */
+function fixedBudgetSpearman(rows: Line[], n: number): number | null {
+  const at = rows[0].trace!.map((c) => c.evaluations);
+  if (!rows.every((l) => l.trace!.length === at.length && l.trace!.every((c, k) => c.evaluations === at[k]))) return null;
+  const k = at.findIndex((e) => e >= n);
+  if (k < 0) return null;
+  const mean = (j: number) => rows.reduce((a, l) => a + l.trace![j].seedSpearman, 0) / rows.length;
+  if (k === 0 || at[k] === n) return mean(k);
+  const t = (n - at[k - 1]) / (at[k] - at[k - 1]);
+  return (1 - t) * mean(k - 1) + t * mean(k);
+}
+
 /** The trace index where a tuning line's run would stop at precision p (LIME and KernelSHAP also score the chunk in flight). */
 function stopIndex(l: Line, p: number): number {
   const tr = l.trace!;
@@ -281,7 +295,9 @@ function printTable(file: string): void {
           stop += tr[at].evaluations; full += tr.at(-1)!.evaluations; rs += tr[at].seedSpearman; rf += tr.at(-1)!.seedSpearman; toFull += tr[at].fullSpearman ?? NaN;
         }
         const vsReference = refFull === null ? '' : `; vs the reference's full budget ${refFull.toFixed(3)}: ratio ${(rs / rows.length / refFull).toFixed(3)}`;
-        console.log(`  ${id.padEnd(10)} precision ${String(p).padEnd(5)}: ${(stop / full).toFixed(2)} of the budget, seed-to-seed Spearman ${(rs / rows.length).toFixed(3)} vs ${(rf / rows.length).toFixed(3)} (ratio ${(rs / rf).toFixed(3)})${Number.isNaN(toFull) ? '' : `, Spearman to the full budget's map ${(toFull / rows.length).toFixed(3)}`}${vsReference}`);
+        // does stopping per image beat spending the same mean rows on every image?
+        const sameFixed = fixedBudgetSpearman(rows, stop / rows.length);
+        console.log(`  ${id.padEnd(10)} precision ${String(p).padEnd(5)}: ${(stop / full).toFixed(2)} of the budget, seed-to-seed Spearman ${(rs / rows.length).toFixed(3)} vs ${(rf / rows.length).toFixed(3)} (ratio ${(rs / rf).toFixed(3)})${Number.isNaN(toFull) ? '' : `, Spearman to the full budget's map ${(toFull / rows.length).toFixed(3)}`}${vsReference}${sameFixed === null ? '' : `; a fixed budget of the same mean rows: ${sameFixed.toFixed(3)}`}`);
       }
       printSplitHalfCalibration(id, rows);
     }
