@@ -19,7 +19,8 @@
 //   halves' estimates, carried to the whole sample by Spearman-Brown, predicts the seed-to-seed Spearman the
 //   issue's comparison measures; stop when 1 - that <= precision. Why: the importance-weighted sandwich SEs at a
 //   few hundred rows were small by chance often enough that their stops did not carry over from the tuning images
-//   (README, "One pool of coalitions"); the split-half agreement measures the target quantity itself.
+//   (README, "One pool of coalitions"); the split-half agreement measures the target quantity itself. Its stops
+//   did not carry over either (README, "Why the stops fail"): kept as the pool's rule and as a reported measure.
 import { SaliencyError } from '../../types.ts';
 import { numberSetting, switchSetting } from '../check-settings.ts';
 import { pearson, averageRanks } from '../../metrics/rank.ts';
