@@ -196,6 +196,45 @@ function fixedBudgetSpearman(rows: Line[], n: number): number | null {
   return (1 - t) * mean(k - 1) + t * mean(k);
 }
 
+/**
+ * How much any per-image stopping rule could gain over a fixed budget: each image's seed-to-seed Spearman curve is
+ * fitted by rho(n) = s n / (1 + s n) (signal plus noise whose variance falls as 1/n; least squares over a grid of s,
+ * checkpoints from 200), and the allocation that maximises the mean rho at a given mean budget (the Lagrangian
+ * optimum, each image between 100 and the cap) is compared with spending that mean on every image. An oracle: it
+ * knows each image's curve, which no rule does.
+ */
+function printAllocationBound(id: string, rows: Line[]): void {
+  const cap = rows[0].trace!.at(-1)!.evaluations;
+  const curve = (s: number, n: number) => (s * n) / (1 + s * n);
+  const slopes = rows.map((l) => {
+    const pts = l.trace!.filter((c) => c.evaluations >= 200);
+    let best = { err: Infinity, s: 0 };
+    for (let k = -800; k < 200; k++) {
+      const s = 10 ** (k / 100);
+      const err = pts.reduce((a, c) => a + (c.seedSpearman - curve(s, c.evaluations)) ** 2, 0);
+      if (err < best.err) best = { err, s };
+    }
+    return best.s;
+  });
+  const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
+  // rows per image at multiplier lam: argmax rho(n) - lam n = (sqrt(s / lam) - 1) / s, clamped
+  const at = (lam: number) => slopes.map((s) => Math.min(cap, Math.max(100, s > lam ? (Math.sqrt(s / lam) - 1) / s : 0)));
+  const optimal = (budget: number) => {
+    let [lo, hi] = [1e-12, 1];
+    for (let i = 0; i < 200; i++) { const m = Math.sqrt(lo * hi); if (mean(at(m)) > budget) lo = m; else hi = m; }
+    return mean(at(hi).map((n, i) => curve(slopes[i], n)));
+  };
+  const parts = [0.3, 0.5, 0.7].map((f) => {
+    const budget = f * cap;
+    const fixed = mean(slopes.map((s) => curve(s, budget)));
+    // the mean budget the oracle needs for the fixed budget's mean agreement
+    let [lo, hi] = [100, budget];
+    for (let i = 0; i < 50; i++) { const m = (lo + hi) / 2; if (optimal(m) >= fixed) hi = m; else lo = m; }
+    return `${budget.toFixed(0)}: fixed ${fixed.toFixed(3)}, best allocation ${optimal(budget).toFixed(3)} (the fixed budget's agreement with ${(hi / budget).toFixed(2)} of its rows)`;
+  });
+  console.log(`  ${id} per-image allocation bound (fitted curves, ${rows.length} images), mean seed-to-seed Spearman at a mean budget of ${parts.join('; ')}`);
+}
+
 /** The trace index where a tuning line's run would stop at precision p (LIME and KernelSHAP also score the chunk in flight). */
 function stopIndex(l: Line, p: number): number {
   const tr = l.trace!;
@@ -300,6 +339,7 @@ function printTable(file: string): void {
         console.log(`  ${id.padEnd(10)} precision ${String(p).padEnd(5)}: ${(stop / full).toFixed(2)} of the budget, seed-to-seed Spearman ${(rs / rows.length).toFixed(3)} vs ${(rf / rows.length).toFixed(3)} (ratio ${(rs / rf).toFixed(3)})${Number.isNaN(toFull) ? '' : `, Spearman to the full budget's map ${(toFull / rows.length).toFixed(3)}`}${vsReference}${sameFixed === null ? '' : `; a fixed budget of the same mean rows: ${sameFixed.toFixed(3)}`}`);
       }
       printSplitHalfCalibration(id, rows);
+      printAllocationBound(id, rows);
     }
     printPoolPairs(tune);
   }
