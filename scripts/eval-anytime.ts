@@ -183,6 +183,10 @@ async function main(): Promise<void> {
   printTable(values.out!);
 }
 
+function mean(xs: number[]): number {
+  return xs.reduce((a, x) => a + x, 0) / xs.length;
+}
+
 /** Mean seed-to-seed Spearman of the tuning runs at a fixed budget of n evaluations, interpolated linearly between
  *  the traces' checkpoints (null when the traces do not share them, or n is outside them). */
 function fixedBudgetSpearman(rows: Line[], n: number): number | null {
@@ -190,10 +194,10 @@ function fixedBudgetSpearman(rows: Line[], n: number): number | null {
   if (!rows.every((l) => l.trace!.length === at.length && l.trace!.every((c, k) => c.evaluations === at[k]))) return null;
   const k = at.findIndex((e) => e >= n);
   if (k < 0) return null;
-  const mean = (j: number) => rows.reduce((a, l) => a + l.trace![j].seedSpearman, 0) / rows.length;
-  if (k === 0 || at[k] === n) return mean(k);
+  const meanAt = (j: number) => mean(rows.map((l) => l.trace![j].seedSpearman));
+  if (k === 0 || at[k] === n) return meanAt(k);
   const t = (n - at[k - 1]) / (at[k] - at[k - 1]);
-  return (1 - t) * mean(k - 1) + t * mean(k);
+  return (1 - t) * meanAt(k - 1) + t * meanAt(k);
 }
 
 /**
@@ -216,7 +220,6 @@ function printAllocationBound(id: string, rows: Line[]): void {
     }
     return best.s;
   });
-  const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
   // rows per image at multiplier lam: argmax rho(n) - lam n = (sqrt(s / lam) - 1) / s, clamped
   const at = (lam: number) => slopes.map((s) => Math.min(cap, Math.max(100, s > lam ? (Math.sqrt(s / lam) - 1) / s : 0)));
   const optimal = (budget: number) => {
@@ -253,7 +256,6 @@ function printPoolPairs(tune: Line[], floor = 0.95): void {
   const images = lime.map((l) => l.image).filter((i) => shap.some((l) => l.image === i));
   const ref = (m: string) => tune.filter((l) => !l.variant && l.method === m && images.includes(l.image));
   if (!images.length || ref('lime').length !== images.length || ref('kernelshap').length !== images.length) return;
-  const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
   const refFull = (m: string) => mean(ref(m).map((l) => l.trace!.at(-1)!.seedSpearman));
   const grid = [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6];
   const of = (ls: Line[], i: string) => ls.find((l) => l.image === i)!;
@@ -278,8 +280,7 @@ function printSplitHalfCalibration(id: string, rows: Line[]): void {
   for (const at of [400, 800, 1200, 1600, 2000]) {
     const pairs = rows.map((l) => l.trace!.find((c) => c.evaluations === at)).filter((c) => c?.splitHalf != null).map((c) => [c!.splitHalf!, c!.seedSpearman]);
     if (pairs.length < 3) continue;
-    const mean = (k: number) => pairs.reduce((a, p) => a + p[k], 0) / pairs.length;
-    parts.push(`${at}: predicted ${mean(0).toFixed(3)}, measured ${mean(1).toFixed(3)} (r across images ${pearson(pairs.map((p) => p[0]), pairs.map((p) => p[1])).toFixed(2)})`);
+    parts.push(`${at}: predicted ${mean(pairs.map((p) => p[0])).toFixed(3)}, measured ${mean(pairs.map((p) => p[1])).toFixed(3)} (r across images ${pearson(pairs.map((p) => p[0]), pairs.map((p) => p[1])).toFixed(2)})`);
   }
   console.log(`  ${id} split-half predicted vs measured seed-to-seed Spearman, ${rows.length} images: ${parts.join('; ')}`);
 }
@@ -362,7 +363,6 @@ function printTable(file: string): void {
         const fixedLabel = typeof config === 'string' ? config : undefined;
         const d = r.map((l) => l.default!);
         const a = r.map((l) => l.auto!);
-        const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
         const diff = pairedBootstrapCI(a.map((x) => x.insMinusDel), d.map((x) => x.insMinusDel), { seed: 0 });
         const sd = bootstrapMeanCI(d.map((x) => x.seedSpearman), { seed: 0 });
         const sa = bootstrapMeanCI(a.map((x) => x.seedSpearman), { seed: 0 });
