@@ -258,13 +258,15 @@ function printPoolPairs(tune: Line[], floor = 0.95): void {
   if (!images.length || ref('lime').length !== images.length || ref('kernelshap').length !== images.length) return;
   const refFull = (m: string) => mean(ref(m).map((l) => l.trace!.at(-1)!.seedSpearman));
   const grid = [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6];
-  const of = (ls: Line[], i: string) => ls.find((l) => l.image === i)!;
+  // each image's check where a method stops at precision p (images in the same order for both methods)
+  const stops = (ls: Line[], p: number) => images.map((i) => { const l = ls.find((x) => x.image === i)!; return l.trace![stopIndex(l, p)]; });
+  const ratio = (cs: { seedSpearman: number }[], m: string) => mean(cs.map((c) => c.seedSpearman)) / refFull(m);
   const rows: { pl: number; pk: number; cost: number; rl: number; rk: number }[] = [];
   for (const pl of grid) {
+    const sl = stops(lime, pl);
     for (const pk of grid) {
-      const cost = mean(images.map((i) => Math.max(...[[of(lime, i), pl], [of(shap, i), pk]].map(([l, p]) => (l as Line).trace![stopIndex(l as Line, p as number)].evaluations))));
-      const ratio = (ls: Line[], p: number, m: string) => mean(images.map((i) => of(ls, i).trace![stopIndex(of(ls, i), p)].seedSpearman)) / refFull(m);
-      rows.push({ pl, pk, cost, rl: ratio(lime, pl, 'lime'), rk: ratio(shap, pk, 'kernelshap') });
+      const sk = stops(shap, pk);
+      rows.push({ pl, pk, cost: mean(sl.map((c, j) => Math.max(c.evaluations, sk[j].evaluations))), rl: ratio(sl, 'lime'), rk: ratio(sk, 'kernelshap') });
     }
   }
   const ok = rows.filter((r) => r.rl >= floor && r.rk >= floor).sort((a, b) => a.cost - b.cost);
