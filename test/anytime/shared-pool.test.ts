@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAS_DATA, MODELS, model, sample } from '../helpers/data.ts';
 import { NO_CLOCK } from '../helpers/demo-image.ts';
-import { SHARED_POOL_UNIFORM_SHARE, kernelCoalitionsOf, limePoolWeights, poolKernelCoalitions, sharedCoalitionPool, subPool } from '../../src-main/engine/explain/perturb/shared-pool.ts';
+import { SHARED_POOL_UNIFORM_SHARE, kernelCoalitionsOf, limePoolWeights, sharedCoalitionPool, subPool } from '../../src-main/engine/explain/perturb/shared-pool.ts';
 import { spearmanBrown, spearmanOf, splitHalves } from '../../src-main/engine/explain/perturb/convergence.ts';
 import { autoMinimum } from '../../src-main/engine/explain/perturb/anytime-segments.ts';
 import { kernelSizeMass, solveKernelShap } from '../../src-main/engine/explain/perturb/shapley-sampler.ts';
@@ -85,11 +85,11 @@ describe('KernelSHAP on the shared pool', () => {
     const rng = new Random(2);
     const a = Float64Array.from({ length: 100 }, () => rng.normal());
     const add = (z: Uint8Array) => z.reduce((s, zi, i) => s + zi * a[i], 0);
-    const c = poolKernelCoalitions(100, 1000, 4);
+    const c = kernelCoalitionsOf(sharedCoalitionPool(100, 1000, 4));
     expect(l2(solveKernelShap(c, Float64Array.from(c.rows, add)), a)).toBeLessThan(1e-6);
     const g = harsanyiGame(100, 3, 200, 4);
     const err = (n: number) => [1, 2, 3, 4, 5].reduce((s, seed) => {
-      const k = poolKernelCoalitions(100, n, seed);
+      const k = kernelCoalitionsOf(sharedCoalitionPool(100, n, seed));
       return s + l2(solveKernelShap(k, Float64Array.from(k.rows, g.v)), g.exact);
     }, 0) / 5;
     const [e1, e8] = [err(1000), err(8000)];

@@ -117,10 +117,6 @@ export function subPool(pool: SharedPool, rows: number[]): SharedPool {
 
 /** The pool as KernelSHAP's coalitions: nothing enumerated, every row past the anchors sampled with the kernel's
  *  importance weight (prefixWeights normalises a prefix's to the sampled mass), clusters = the pairs. */
-export function poolKernelCoalitions(M: number, samples: number, seed: number): KernelCoalitions {
-  return kernelCoalitionsOf(sharedCoalitionPool(M, samples, seed));
-}
-
 export function kernelCoalitionsOf(pool: SharedPool): KernelCoalitions {
   const n = pool.rows.length;
   return {
