@@ -4,20 +4,12 @@
 // do not depend on how many are drawn in total. KernelSHAP has its own sampler (shapley-sampler.ts): uniform
 // rows almost never have fewer than ~30 or more than ~70 of 100 segments on, where the Shapley kernel's mass is.
 import { Random } from '../../util/random.ts';
+import { PrefixCache } from '../../util/prefix-cache.ts';
 
-const cache = new Map<string, Uint8Array[]>();
-const CACHE_LIMIT = 16;
+const cache = new PrefixCache<Uint8Array[]>(16, (rows) => rows.length);
 
 export function sampleCoalitions(segments: number, samples: number, seed: number): Uint8Array[] {
-  const key = `${segments}:${seed}`;
-  let rows = cache.get(key);
-  if (!rows || rows.length < samples) {
-    rows = generate(segments, Math.max(samples, rows?.length ?? 0), seed);
-    cache.delete(key);
-    cache.set(key, rows);
-    while (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
-  }
-  return rows.slice(0, samples);
+  return cache.get(`${segments}:${seed}`, samples, (n) => generate(segments, n, seed)).slice(0, samples);
 }
 
 /** The pair each of the first n rows belongs to (rows 2i and 2i+1 are complements): the clusters of the

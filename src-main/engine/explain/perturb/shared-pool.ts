@@ -11,6 +11,7 @@
 // coalition is a repeated row (its evaluation is cached). shap's enumeration of complete sizes is not done:
 // with few segments (where shap enumerates every coalition) the plain samplers are better.
 import { Random } from '../../util/random.ts';
+import { PrefixCache } from '../../util/prefix-cache.ts';
 import { kernelSizeMass, logChoose, randomSubset, type KernelCoalitions } from './shapley-sampler.ts';
 
 /** The share of pairs drawn uniformly (LIME's) rather than by the Shapley kernel; chosen on the tuning images
@@ -34,18 +35,10 @@ export interface SharedPool {
   kernelRatio: Float64Array;
 }
 
-const cache = new Map<string, SharedPool>();
-const CACHE_LIMIT = 8;
+const cache = new PrefixCache<SharedPool>(8, (pool) => pool.rows.length);
 
 export function sharedCoalitionPool(M: number, samples: number, seed: number): SharedPool {
-  const key = `${M}:${seed}`;
-  let pool = cache.get(key);
-  if (!pool || pool.rows.length < samples) {
-    pool = generate(M, Math.max(samples, pool?.rows.length ?? 0), seed);
-    cache.delete(key);
-    cache.set(key, pool);
-    while (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
-  }
+  const pool = cache.get(`${M}:${seed}`, samples, (n) => generate(M, n, seed));
   return { rows: pool.rows.slice(0, samples), uniformRatio: pool.uniformRatio.slice(0, samples), kernelRatio: pool.kernelRatio.slice(0, samples) };
 }
 
