@@ -19,7 +19,9 @@
 //          [--precisions 0.4,0.6,...: auto runs at each (default: the method's default precision); they reuse the
 //           default runs' evaluations through the scheduler's cache (a seed's auto run samples a prefix of its
 //           fixed-budget run), so extra precisions cost little more than their metrics]
-//        node --import tsx scripts/eval-anytime.ts --table file.jsonl
+//        node --import tsx scripts/eval-anytime.ts --table file.jsonl [--against other.jsonl: also, paired over the
+//          images both files have, each compared configuration's seed Spearman and insertion - deletion minus the other
+//          file's (e.g. a new sampler design against the old one at the same fixed budget)]
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -83,9 +85,14 @@ async function main(): Promise<void> {
       out: { type: 'string', default: 'anytime.jsonl' }, tune: { type: 'boolean' }, table: { type: 'string' },
       from: { type: 'string', default: '0' }, to: { type: 'string' }, threads: { type: 'string', default: '0' },
       precisions: { type: 'string' }, variant: { type: 'string' }, 'reuse-default': { type: 'string' }, fixed: { type: 'string' },
+      against: { type: 'string' },
     },
   });
-  if (values.table) return printTable(values.table);
+  if (values.table) {
+    printTable(values.table);
+    if (values.against) printAgainst(values.table, values.against);
+    return;
+  }
   const data = process.env.SALIENCY_DATA ?? path.resolve(import.meta.dirname, '../../shared/data');
   const count = Number(values.images);
   // --from/--to take a slice of the same image list, so one evaluation can be split over processes.
@@ -315,8 +322,28 @@ function defaultPrecision(method: string, variant?: string): number {
   return (getExplainer(method).settings({ [BUDGET[method]]: 'auto', ...(variant ? { [variant]: true } : {}) }) as { precision: number }).precision;
 }
 
+function readLines(file: string): Line[] {
+  return readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line);
+}
+
+/** Paired over images: each evaluated configuration of `file` minus the same method's configuration in `other`. */
+function printAgainst(file: string, other: string): void {
+  const key = (l: Line) => `${l.model}|${l.image}|${l.method}`;
+  const theirs = new Map(readLines(other).filter((l) => !l.tune && l.auto).map((l) => [key(l), l]));
+  const ours = readLines(file).filter((l) => !l.tune && l.auto && theirs.has(key(l)));
+  console.log(`\npaired against ${path.basename(other)} (this file's runs minus that file's, same images and method; 95% paired bootstrap):`);
+  for (const group of [...new Set(ours.map((l) => `${l.model}|${idOf(l)}|${configOf(l)}`))]) {
+    const r = ours.filter((l) => `${l.model}|${idOf(l)}|${configOf(l)}` === group);
+    const o = r.map((l) => theirs.get(key(l))!);
+    const s = pairedBootstrapCI(r.map((l) => l.auto!.seedSpearman), o.map((l) => l.auto!.seedSpearman), { seed: 0 });
+    const f = pairedBootstrapCI(r.map((l) => l.auto!.insMinusDel), o.map((l) => l.auto!.insMinusDel), { seed: 0 });
+    const ev = (ls: Line[]) => mean(ls.map((l) => l.auto!.fresh ?? l.auto!.evaluations)).toFixed(0);
+    console.log(`  ${r[0].model} ${idOf(r[0])} (${configOf(r[0])}) vs ${idOf(o[0])} (${configOf(o[0])}), n = ${r.length}: seed Spearman ${s.mean >= 0 ? '+' : ''}${s.mean.toFixed(3)} [${s.lo.toFixed(3)}, ${s.hi.toFixed(3)}], insertion - deletion ${f.mean >= 0 ? '+' : ''}${f.mean.toFixed(3)} [${f.lo.toFixed(3)}, ${f.hi.toFixed(3)}], evaluations ${ev(r)} vs ${ev(o)}`);
+  }
+}
+
 function printTable(file: string): void {
-  const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line);
+  const lines = readLines(file);
   const tune = lines.filter((l) => l.tune);
   if (tune.length) {
     // For each precision: where each tuning run would stop, and the seed-to-seed Spearman there vs at the full budget.
