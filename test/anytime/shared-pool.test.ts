@@ -1,5 +1,5 @@
-// One pool of coalitions for LIME and KernelSHAP (sharedPool=true): a mixture of LIME's uniform pairs and the
-// Shapley kernel's pairs, importance-weighted for each method. Checked: the pool's densities (the importance
+// One pool of coalitions for LIME and KernelSHAP (sharedPool=true): a mixture of LIME's uniform pairs and pairs of
+// leverage-score sizes, importance-weighted for each method. Checked: the pool's densities (the importance
 // ratios average 1 under the pool, as they must), KernelSHAP's values on games with known Shapley values, LIME's
 // weights against its population solution (every coalition enumerated), and that on a real model the second
 // method costs only the rows the first did not score.
@@ -9,7 +9,7 @@ import { NO_CLOCK } from '../helpers/demo-image.ts';
 import { SHARED_POOL_UNIFORM_SHARE, kernelCoalitionsOf, limePoolWeights, sharedCoalitionPool, subPool } from '../../src-main/engine/explain/perturb/shared-pool.ts';
 import { spearmanBrown, spearmanOf, splitHalves } from '../../src-main/engine/explain/perturb/convergence.ts';
 import { autoMinimum } from '../../src-main/engine/explain/perturb/anytime-segments.ts';
-import { kernelSizeMass, solveKernelShap } from '../../src-main/engine/explain/perturb/shapley-sampler.ts';
+import { solveKernelShap } from '../../src-main/engine/explain/perturb/shapley-sampler.ts';
 import { weightedRidge } from '../../src-main/engine/explain/perturb/regression.ts';
 import { cosineDistanceToAllOn, LIME_POOL_AUTO_PRECISION } from '../../src-main/engine/explain/perturb/lime.ts';
 import { KERNELSHAP_POOL_AUTO_PRECISION } from '../../src-main/engine/explain/perturb/kernelshap.ts';
@@ -36,23 +36,24 @@ describe('the shared pool', () => {
     expect(sizeOf(pool.rows[0])).toBe(M);
     expect(sizeOf(pool.rows[1])).toBe(0);
     for (let i = 2; i + 1 < pool.rows.length; i += 2) expect(sizeOf(pool.rows[i]) + sizeOf(pool.rows[i + 1])).toBe(M);
-    // sizes 1 and 99: uniform rows never, the kernel's pairs with its mass on them (19.5%)
+    // sizes 1 and 99: uniform rows never, the leverage pairs 2 of their 99 equally likely sizes
     let extreme = 0;
     for (let i = 2; i < pool.rows.length; i++) { const k = sizeOf(pool.rows[i]); if (k === 1 || k === M - 1) extreme++; }
-    const expected = (1 - SHARED_POOL_UNIFORM_SHARE) * kernelSizeMass(M)[0];
+    const expected = (1 - SHARED_POOL_UNIFORM_SHARE) * 2 / (M - 1);
     const se = Math.sqrt(expected * (1 - expected) / (pool.rows.length / 2)); // pairs are the independent draws
     expect(Math.abs(extreme / (pool.rows.length - 2) - expected)).toBeLessThan(4 * se);
   });
 
   it('importance ratios are the densities\' ratios by size, and the sizes fall as the mixture says', () => {
-    // the mixture's share of rows of size k, computed here from the Shapley kernel directly (unfolded)
+    // the mixture's share of rows of size k: uniform coalitions, or sizes 1..M-1 equally likely (leverage); the
+    // Shapley kernel's share computed here directly (unfolded)
     const lam = SHARED_POOL_UNIFORM_SHARE;
     const logC = (k: number) => { let s = 0; for (let i = 1; i <= k; i++) s += Math.log(M - k + i) - Math.log(i); return s; };
     let norm = 0;
     for (let k = 1; k < M; k++) norm += 1 / (k * (M - k));
     const uniformShare = (k: number) => Math.exp(logC(k) - M * Math.LN2);
     const kernelShare = (k: number) => 1 / (k * (M - k)) / norm;
-    const share = (k: number) => lam * uniformShare(k) + (1 - lam) * kernelShare(k);
+    const share = (k: number) => lam * uniformShare(k) + (1 - lam) / (M - 1);
     const counts = new Float64Array(M + 1);
     for (let i = 2; i < pool.rows.length; i++) {
       const k = sizeOf(pool.rows[i]);
@@ -63,7 +64,7 @@ describe('the shared pool', () => {
     }
     // size bands (pairs are the independent draws, so the SE uses half the rows)
     const rows = pool.rows.length - 2;
-    for (const [lo, hi] of [[1, 1], [2, 10], [11, 39], [40, 49], [50, 50]]) {
+    for (const [lo, hi] of [[1, 1], [2, 10], [11, 30], [31, 39], [40, 49], [50, 50]]) {
       let expected = 0, seen = 0;
       for (let k = lo; k <= hi; k++) for (const kk of new Set([k, M - k])) { expected += share(kk); seen += counts[kk]; }
       const se = Math.sqrt(expected * (1 - expected) / (rows / 2));

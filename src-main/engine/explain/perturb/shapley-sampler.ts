@@ -92,7 +92,7 @@ const keyOf = (z: Uint8Array) => Buffer.from(z.buffer, z.byteOffset, z.byteLengt
 
 /** The share of sampled rows each folded size gets: the kernel's mass (shap) or uniform over sizes 1..M-1
  *  (leverage: a paired size stands for two sizes). */
-function proposalMass(M: number, leverage: boolean): Float64Array {
+export function proposalMass(M: number, leverage: boolean): Float64Array {
   const mass = kernelSizeMass(M);
   if (!leverage) return mass;
   const paired = Math.floor((M - 1) / 2);

@@ -1,22 +1,25 @@
 // One seeded pool of coalitions that LIME and KernelSHAP both use (opt-in `sharedPool=true` on each; a deviation
 // from lime's and shap's samplers, the same estimands): each antithetic pair (z, 1-z) is, with probability
-// SHARED_POOL_UNIFORM_SHARE, LIME's uniform pair, and otherwise a pair of the Shapley kernel's size distribution
-// (shap's folded size mass, a uniform coalition of that size and its complement). A row of size k then has the
-// mixture density q(z) = lambda 2^-M + (1 - lambda) r(k) / C(M, k), r(k) the kernel's mass on size k, and
-// each method weighs the rows by importance: LIME by its kernel times 2^-M / q (its rows are uniform), self-
-// normalised to a mean of 1 so that its ridge penalty keeps its weight; KernelSHAP by the Shapley kernel / q,
-// self-normalised to the sampled mass as shap's counts are (prefixWeights). With the same segments, baseline and
-// seed both methods ask the scheduler for the same masked images, so the second is served from its cache:
-// together they cost the longer of the two prefixes instead of the sum. Rows are prefix-stable, and a repeated
-// coalition is a repeated row (its evaluation is cached). shap's enumeration of complete sizes is not done:
-// with few segments (where shap enumerates every coalition) the plain samplers are better.
+// SHARED_POOL_UNIFORM_SHARE, LIME's uniform pair, and otherwise a pair of the leverage-score size distribution
+// (every size 1..M-1 equally likely, Musco & Witter 2025, as KernelSHAP's `leverage` sampler: a uniform coalition of
+// that size and its complement). A row of size k then has the mixture density q(z) = lambda 2^-M + (1 - lambda)
+// l(k) / C(M, k), l(k) = 1 / (M - 1), and each method weighs the rows by importance: LIME by its kernel times
+// 2^-M / q (its rows are uniform), self-normalised to a mean of 1 so that its ridge penalty keeps its weight;
+// KernelSHAP by the Shapley kernel's row density r(k) / C(M, k) over q, self-normalised to the sampled mass as
+// shap's counts are (prefixWeights). With the same segments, baseline and seed both methods ask the scheduler for
+// the same masked images, so the second is served from its cache: together they cost the longer of the two
+// prefixes instead of the sum. Rows are prefix-stable, and a repeated coalition is a repeated row (its evaluation
+// is cached). shap's enumeration of complete sizes is not done: with few segments (where shap enumerates every
+// coalition) the plain samplers are better, and enumerating sizes 1 and M-1 first did not pay on the tuning
+// images (README). Until the twelfth session the second proposal was the Shapley kernel's own size distribution
+// (shap's folded mass) with a uniform share of 0.6: pools of that version differ from today's.
 import { Random } from '../../util/random.ts';
 import { PrefixCache } from '../../util/prefix-cache.ts';
-import { kernelSizeMass, logChoose, randomSubset, type KernelCoalitions } from './shapley-sampler.ts';
+import { kernelSizeMass, logChoose, proposalMass, randomSubset, type KernelCoalitions } from './shapley-sampler.ts';
 
-/** The share of pairs drawn uniformly (LIME's) rather than by the Shapley kernel; chosen on the tuning images
- *  (README, "One pool of coalitions for LIME and KernelSHAP"). */
-export const SHARED_POOL_UNIFORM_SHARE = 0.6;
+/** The share of pairs drawn uniformly (LIME's) rather than by leverage-score sizes; chosen with that proposal on
+ *  the tuning images (README, "One pool of coalitions for LIME and KernelSHAP"). */
+export const SHARED_POOL_UNIFORM_SHARE = 0.5;
 /** samples=auto's cap with the pool: the two methods' default budgets together (1,000 each), since the pool's
  *  evaluations serve both; an explicit samples value is the cap as usual. */
 export const SHARED_POOL_AUTO_CAP = 2000;
@@ -31,7 +34,7 @@ export interface SharedPool {
   rows: Uint8Array[];
   /** 2^-M / q(z) for each row (1 for the anchors). */
   uniformRatio: Float64Array;
-  /** r(k) / C(M, k) / q(z): the Shapley kernel over the proposal, up to one constant (0 for the anchors). */
+  /** r(k) / C(M, k) / q(z): the Shapley kernel over the pool's density, up to one constant (0 for the anchors). */
   kernelRatio: Float64Array;
 }
 
@@ -43,17 +46,18 @@ export function sharedCoalitionPool(M: number, samples: number, seed: number): S
 }
 
 function generate(M: number, n: number, seed: number): SharedPool {
-  const lambda = M >= 2 ? SHARED_POOL_UNIFORM_SHARE : 1; // one segment: no proper coalition for the kernel
+  const lambda = M >= 2 ? SHARED_POOL_UNIFORM_SHARE : 1; // one segment: no proper coalition to propose
   const sizes = Math.ceil((M - 1) / 2);
   const paired = Math.floor((M - 1) / 2);
   const mass = M >= 2 ? kernelSizeMass(M) : new Float64Array(0);
+  const proposal = M >= 2 ? proposalMass(M, true) : mass; // leverage: folded sizes, a paired size twice
   const cdf = new Float64Array(sizes);
   let acc = 0;
-  for (let i = 0; i < sizes; i++) { acc += mass[i]; cdf[i] = acc; }
-  // log of the kernel's row density r(k) / C(M, k): a paired size's mass is split over its two sizes
-  const logKernel = (k: number) => {
+  for (let i = 0; i < sizes; i++) { acc += proposal[i]; cdf[i] = acc; }
+  // log of a size distribution's row density m(k) / C(M, k): a paired size's mass is split over its two sizes
+  const logDensity = (m: Float64Array, k: number) => {
     const s = Math.min(k, M - k);
-    return Math.log(mass[s - 1] / (s <= paired ? 2 : 1)) - logChoose(M, k);
+    return Math.log(m[s - 1] / (s <= paired ? 2 : 1)) - logChoose(M, k);
   };
   const logUniform = -M * Math.LN2;
   const rng = Random.derive(seed, 'shared-pool');
@@ -76,15 +80,16 @@ function generate(M: number, n: number, seed: number): SharedPool {
       let k = 0;
       for (const v of row) k += v;
       rows.push(row);
-      if (k === 0 || k === M) { // a uniform draw of an anchor: the kernel never proposes it
+      if (k === 0 || k === M) { // a uniform draw of an anchor: the size proposal never makes one
         uniformRatio.push(1 / lambda);
         kernelRatio.push(0);
         continue;
       }
-      // ratios as 1 / (a + b e^d), so that the tiny densities never meet in one exp
-      const d = logKernel(k) - logUniform;
-      uniformRatio.push(1 / (lambda + (1 - lambda) * Math.exp(d)));
-      kernelRatio.push(1 / ((1 - lambda) + lambda * Math.exp(-d)));
+      // ratios as 1 / (a e^x + b e^y), so that the tiny densities never meet in one exp
+      const logK = logDensity(mass, k);
+      const logP = logDensity(proposal, k);
+      uniformRatio.push(1 / (lambda + (1 - lambda) * Math.exp(logP - logUniform)));
+      kernelRatio.push(1 / (lambda * Math.exp(logUniform - logK) + (1 - lambda) * Math.exp(logP - logK)));
     }
   }
   return { rows: rows.slice(0, n), uniformRatio: Float64Array.from(uniformRatio.slice(0, n)), kernelRatio: Float64Array.from(kernelRatio.slice(0, n)) };
