@@ -59,7 +59,18 @@ function generate(M: number, n: number, seed: number): SharedPool {
     const s = Math.min(k, M - k);
     return Math.log(m[s - 1] / (s <= paired ? 2 : 1)) - logChoose(M, k);
   };
+  // both importance ratios depend on a row's size only: one table each, by size. The anchors' sizes (0, M) come
+  // only from uniform draws: LIME's ratio 1 / lambda, the kernel's 0.
   const logUniform = -M * Math.LN2;
+  const uniformBySize = new Float64Array(M + 1).fill(1 / lambda);
+  const kernelBySize = new Float64Array(M + 1);
+  for (let k = 1; k < M; k++) {
+    // ratios as 1 / (a e^x + b e^y), so that the tiny densities never meet in one exp
+    const logK = logDensity(mass, k);
+    const logP = logDensity(proposal, k);
+    uniformBySize[k] = 1 / (lambda + (1 - lambda) * Math.exp(logP - logUniform));
+    kernelBySize[k] = 1 / (lambda * Math.exp(logUniform - logK) + (1 - lambda) * Math.exp(logP - logK));
+  }
   const rng = Random.derive(seed, 'shared-pool');
   const perm = Array.from({ length: M }, (_, i) => i);
   const rows: Uint8Array[] = [new Uint8Array(M).fill(1), new Uint8Array(M)];
@@ -80,16 +91,8 @@ function generate(M: number, n: number, seed: number): SharedPool {
       let k = 0;
       for (const v of row) k += v;
       rows.push(row);
-      if (k === 0 || k === M) { // a uniform draw of an anchor: the size proposal never makes one
-        uniformRatio.push(1 / lambda);
-        kernelRatio.push(0);
-        continue;
-      }
-      // ratios as 1 / (a e^x + b e^y), so that the tiny densities never meet in one exp
-      const logK = logDensity(mass, k);
-      const logP = logDensity(proposal, k);
-      uniformRatio.push(1 / (lambda + (1 - lambda) * Math.exp(logP - logUniform)));
-      kernelRatio.push(1 / (lambda * Math.exp(logUniform - logK) + (1 - lambda) * Math.exp(logP - logK)));
+      uniformRatio.push(uniformBySize[k]);
+      kernelRatio.push(kernelBySize[k]);
     }
   }
   return { rows: rows.slice(0, n), uniformRatio: Float64Array.from(uniformRatio.slice(0, n)), kernelRatio: Float64Array.from(kernelRatio.slice(0, n)) };
