@@ -108,8 +108,8 @@ async function main(): Promise<void> {
   const reused = new Map<string, Line['default']>();
   if (values['reuse-default']) {
     // every line's default is the method without the variant (run({})), so any line with one will do
-    for (const l of readFileSync(values['reuse-default'], 'utf8').trim().split('\n').map((x) => JSON.parse(x) as Line)) {
-      const k = `${l.model}|${l.image}|${l.method}`;
+    for (const l of readLines(values['reuse-default'])) {
+      const k = runKey(l);
       if (l.default && !reused.has(k)) reused.set(k, l.default);
     }
   }
@@ -322,19 +322,23 @@ function defaultPrecision(method: string, variant?: string): number {
   return (getExplainer(method).settings({ [BUDGET[method]]: 'auto', ...(variant ? { [variant]: true } : {}) }) as { precision: number }).precision;
 }
 
+/** One image's run of one method on one model: what --reuse-default and --against match lines by. */
+function runKey(l: Line): string {
+  return `${l.model}|${l.image}|${l.method}`;
+}
+
 function readLines(file: string): Line[] {
   return readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line);
 }
 
 /** Paired over images: each evaluated configuration of `file` minus the same method's configuration in `other`. */
 function printAgainst(file: string, other: string): void {
-  const key = (l: Line) => `${l.model}|${l.image}|${l.method}`;
-  const theirs = new Map(readLines(other).filter((l) => !l.tune && l.auto).map((l) => [key(l), l]));
-  const ours = readLines(file).filter((l) => !l.tune && l.auto && theirs.has(key(l)));
+  const theirs = new Map(readLines(other).filter((l) => !l.tune && l.auto).map((l) => [runKey(l), l]));
+  const ours = readLines(file).filter((l) => !l.tune && l.auto && theirs.has(runKey(l)));
   console.log(`\npaired against ${path.basename(other)} (this file's runs minus that file's, same images and method; 95% paired bootstrap):`);
   for (const group of [...new Set(ours.map((l) => `${l.model}|${idOf(l)}|${configOf(l)}`))]) {
     const r = ours.filter((l) => `${l.model}|${idOf(l)}|${configOf(l)}` === group);
-    const o = r.map((l) => theirs.get(key(l))!);
+    const o = r.map((l) => theirs.get(runKey(l))!);
     const s = pairedBootstrapCI(r.map((l) => l.auto!.seedSpearman), o.map((l) => l.auto!.seedSpearman), { seed: 0 });
     const f = pairedBootstrapCI(r.map((l) => l.auto!.insMinusDel), o.map((l) => l.auto!.insMinusDel), { seed: 0 });
     const ev = (ls: Line[]) => mean(ls.map((l) => l.auto!.fresh ?? l.auto!.evaluations)).toFixed(0);
