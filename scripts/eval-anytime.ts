@@ -35,6 +35,7 @@ import { bootstrapMeanCI, pairedBootstrapCI } from '../src-main/engine/stats/ind
 import type { Map2D } from '../src-main/engine/types.ts';
 import { SMOOTHGRAD_AUTO_MINIMUM } from '../src-main/engine/explain/gradient/smoothgrad.ts';
 import { autoMinimum } from '../src-main/engine/explain/perturb/anytime-segments.ts';
+import { remainingAgreementShare as poolCriterion } from '../src-main/engine/explain/perturb/convergence.ts';
 import { riseAutoMinimum, type RiseSettings } from '../src-main/engine/explain/perturb/rise.ts';
 import type { SegmentSamplingSettings } from '../src-main/engine/explain/perturb/segment-sampling.ts';
 import { PARTITION_SHAP_AUTO_MINIMUM } from '../src-main/engine/explain/perturb/partition-shap.ts';
@@ -72,8 +73,10 @@ interface Line {
     /** Model evaluations the auto runs caused (mean of the seeds; the rest came from the scheduler's cache): with
      *  sharedPool, LIME's line pays for its rows and KernelSHAP's only for rows past LIME's (methods run in order). */
     fresh?: number };
-  /** relativeSE: the auto rule's criterion at that check (Partition SHAP: unexplained mass; sharedPool: 1 - the split-half
-   *  predicted seed-to-seed Spearman, which is also `splitHalf`); fullSpearman: seed 0's partial map vs its full-budget map. */
+  /** relativeSE: the auto rule's criterion at that check (Partition SHAP: unexplained mass; sharedPool: the remaining
+   *  agreement share computed from `splitHalf`, the split-half predicted seed-to-seed Spearman; files written before
+   *  the twelfth session's end hold 1 - splitHalf there, so stopIndex recomputes it); fullSpearman: seed 0's partial
+   *  map vs its full-budget map. */
   trace?: { evaluations: number; relativeSE: number | null; seedSpearman: number; fullSpearman?: number; splitHalf?: number | null }[];
 }
 
@@ -154,7 +157,7 @@ async function main(): Promise<void> {
           const pooled = variant === 'sharedPool';
           line.trace = conv.map((c, k) => ({
             evaluations: (c.samples ?? c.masks ?? c.evaluations)!,
-            relativeSE: pooled ? (c.splitHalf == null ? null : 1 - c.splitHalf) : c.relativeSE ?? c.unexplainedMass ?? null,
+            relativeSE: pooled ? poolCriterion(c.splitHalf ?? null, (c.samples ?? 0), Number(cap)) : c.relativeSE ?? c.unexplainedMass ?? null,
             seedSpearman: spearman(p0[k], p1[k]), fullSpearman: spearman(p0[k], a.map), ...(c.splitHalf !== undefined ? { splitHalf: c.splitHalf } : {}),
           }));
         } else {
@@ -249,7 +252,9 @@ function printAllocationBound(id: string, rows: Line[]): void {
 function stopIndex(l: Line, p: number): number {
   const tr = l.trace!;
   const { minimum, every, inFlight } = stopRule(l.method, l.variant);
-  const k = tr.findIndex((c) => c.evaluations >= minimum && c.evaluations % every === 0 && c.relativeSE !== null && c.relativeSE <= p);
+  const cap = tr.at(-1)!.evaluations;
+  const criterion = (c: NonNullable<Line['trace']>[number]) => (l.variant === 'sharedPool' && c.splitHalf !== undefined ? poolCriterion(c.splitHalf, c.evaluations, cap) : c.relativeSE);
+  const k = tr.findIndex((c) => { const v = criterion(c); return c.evaluations >= minimum && c.evaluations % every === 0 && v !== null && v <= p; });
   return k < 0 ? tr.length - 1 : Math.min(k + inFlight, tr.length - 1);
 }
 
@@ -264,7 +269,7 @@ function printPoolPairs(tune: Line[], floor = 0.95): void {
   const ref = (m: string) => tune.filter((l) => !l.variant && l.method === m && images.includes(l.image));
   if (!images.length || ref('lime').length !== images.length || ref('kernelshap').length !== images.length) return;
   const refFull = (m: string) => mean(ref(m).map((l) => l.trace!.at(-1)!.seedSpearman));
-  const grid = [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6];
+  const grid = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6];
   // each image's check where a method stops at precision p (images in the same order for both methods)
   const stops = (ls: Line[], p: number) => images.map((i) => { const l = ls.find((x) => x.image === i)!; return l.trace![stopIndex(l, p)]; });
   const ratio = (cs: { seedSpearman: number }[], m: string) => mean(cs.map((c) => c.seedSpearman)) / refFull(m);
@@ -313,8 +318,8 @@ function agreement(xs: (number | undefined)[]): string {
 
 function finalCriterion(auto: unknown): number | null {
   if (!auto) return null; // a fixed budget (--fixed)
-  const a = auto as { finalRelativeSE?: number | null; finalUnexplainedMass?: number; finalPredictedDisagreement?: number | null };
-  return a.finalRelativeSE ?? a.finalUnexplainedMass ?? a.finalPredictedDisagreement ?? null;
+  const a = auto as { finalRelativeSE?: number | null; finalUnexplainedMass?: number; finalRemainingShare?: number | null; finalPredictedDisagreement?: number | null };
+  return a.finalRelativeSE ?? a.finalUnexplainedMass ?? a.finalRemainingShare ?? a.finalPredictedDisagreement ?? null;
 }
 
 /** The method's default precision for its auto budget (with the variant's switch on). */

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAS_DATA, MODELS, model, sample } from '../helpers/data.ts';
 import { NO_CLOCK } from '../helpers/demo-image.ts';
 import { SHARED_POOL_UNIFORM_SHARE, kernelCoalitionsOf, limePoolWeights, sharedCoalitionPool, subPool } from '../../src-main/engine/explain/perturb/shared-pool.ts';
-import { spearmanBrown, spearmanOf, splitHalves } from '../../src-main/engine/explain/perturb/convergence.ts';
+import { remainingAgreementShare, spearmanBrown, spearmanOf, splitHalves } from '../../src-main/engine/explain/perturb/convergence.ts';
 import { autoMinimum } from '../../src-main/engine/explain/perturb/anytime-segments.ts';
 import { solveKernelShap } from '../../src-main/engine/explain/perturb/shapley-sampler.ts';
 import { weightedRidge } from '../../src-main/engine/explain/perturb/regression.ts';
@@ -137,6 +137,7 @@ describe('the split-half criterion (the pool\'s auto stop)', () => {
     // too low (the rule stops later, never earlier), so the check is at 1,000 and 2,000 rows.
     const g = harsanyiGame(100, 3, 200, 4);
     const fit = (p: ReturnType<typeof sharedCoalitionPool>) => solveKernelShap(kernelCoalitionsOf(p), p.rows.map(g.v));
+    const seen: Record<number, { predicted: number; measured: number }> = {};
     for (const n of [1000, 2000]) {
       let predicted = 0, measured = 0, raw = 0;
       for (let s = 1; s <= 8; s++) {
@@ -147,11 +148,36 @@ describe('the split-half criterion (the pool\'s auto stop)', () => {
         predicted += spearmanBrown(r) / 8;
         measured += spearmanOf(fit(p), fit(sharedCoalitionPool(100, n, s + 100))) / 8;
       }
+      seen[n] = { predicted, measured };
       console.log(`split half, KernelSHAP on the pool, Harsanyi game, ${n} rows, 8 seeds: predicted ${predicted.toFixed(3)}, measured ${measured.toFixed(3)} (the halves' own Spearman ${raw.toFixed(3)})`);
       expect(Math.abs(predicted - measured)).toBeLessThan(0.03);
       expect(measured - raw).toBeGreaterThan(0.04); // the halves alone understate it: the extrapolation matters
     }
-  }, 300_000);
+    // the relative stop's premise: the same formula carries the prediction at 1,000 rows on to 2,000 (the cap), so
+    // the share the rows from 1,000 to 2,000 add is predicted at 1,000 (remainingAgreementShare)
+    const rho = seen[1000].predicted;
+    const atCap = (2 * rho) / (1 + rho);
+    const share = remainingAgreementShare(rho, 1000, 2000)!;
+    const measuredShare = (seen[2000].measured - seen[1000].measured) / seen[2000].measured;
+    console.log(`relative stop, Harsanyi game: at 1,000 rows predicted Spearman at 2,000 ${atCap.toFixed(3)} (measured ${seen[2000].measured.toFixed(3)}), share still to gain predicted ${share.toFixed(3)}, measured ${measuredShare.toFixed(3)}`);
+    expect(Math.abs(atCap - seen[2000].measured)).toBeLessThan(0.03);
+    expect(Math.abs(share - measuredShare)).toBeLessThan(0.03);
+  }, NO_CLOCK);
+
+  it('the relative stop: the share of the cap\'s predicted agreement the remaining rows would add', () => {
+    // written out from the generalised Spearman-Brown formula rho_N = k rho / (1 + (k - 1) rho), k = N / n
+    for (const [rho, n, cap] of [[0.5, 500, 2000], [0.8, 1200, 2000], [0.3, 100, 1000], [0.95, 1900, 2000]]) {
+      const k = cap / n;
+      const rhoCap = (k * rho) / (1 + (k - 1) * rho);
+      expect(remainingAgreementShare(rho, n, cap)).toBeCloseTo((rhoCap - rho) / rhoCap, 12);
+    }
+    expect(remainingAgreementShare(0.7, 2000, 2000)).toBe(0); // at the cap nothing is left to gain
+    expect(remainingAgreementShare(1, 400, 2000)).toBe(0);
+    // no prediction, or none the model can carry (rho <= 0): no stop
+    expect(remainingAgreementShare(null, 400, 2000)).toBeNull();
+    expect(remainingAgreementShare(0, 400, 2000)).toBeNull();
+    expect(remainingAgreementShare(-0.1, 400, 2000)).toBeNull();
+  });
 });
 
 describe('sharedPool setting', () => {
@@ -197,28 +223,31 @@ describe.skipIf(!HAS_DATA)('LIME and KernelSHAP sharing the pool on SqueezeNet',
     expect(Buffer.from(again.map.data.buffer).equals(Buffer.from(lime.map.data.buffer))).toBe(true);
   }, NO_CLOCK);
 
-  it('samples=auto stops at the first check where the split-half predicted disagreement reaches the precision', async () => {
+  it('samples=auto stops at the first check where the remaining agreement share reaches the precision', async () => {
     const img = (await prepareImageFile(sample('n01443537_goldfish.JPEG'), m)).prepared;
     const target = { classIndex: 1, score: 'probability' as const };
     for (const name of ['lime', 'kernelshap']) {
       const ex = getExplainer(name);
       const settings = ex.settings({ samples: 'auto', precision: 0.12, segments: 40, sharedPool: true } as never) as { progressEvery: number; samples: number };
       const e = await ex.explain(img, target, settings as never, 3, { model: m });
-      const auto = e.extras.auto as { rule: string; evaluations: number; cap: number; stoppedEarly: boolean; finalPredictedDisagreement: number };
+      const auto = e.extras.auto as { rule: string; evaluations: number; cap: number; stoppedEarly: boolean; finalRemainingShare: number; finalPredictedSpearman: number };
       const conv = e.extras.convergence as { samples: number; splitHalf: number | null }[];
       const minimum = autoMinimum(e.extras.segments as number, true);
-      expect(auto.rule).toMatch(/^stop when 1 - the seed-to-seed Spearman predicted from two half-samples/);
+      expect(auto.rule).toMatch(/^stop when the share of the cap's predicted seed-to-seed Spearman that the remaining rows would add/);
       expect(auto.cap).toBe(2000);
       expect(conv.every((c) => (c.samples < 100) === (c.splitHalf === null))).toBe(true);
       // the stop: the first check on the rule's grid whose criterion is within the precision, plus the chunk in
       // flight (progressEvery rows, as with the standard-error rule), or the cap
-      const first = conv.find((c) => c.samples >= minimum && c.samples % settings.progressEvery === 0 && 1 - c.splitHalf! <= 0.12);
-      console.log(`${name} on the pool, samples=auto precision 0.12 (SqueezeNet, 40 segments): criterion met at ${first?.samples} rows, stopped at ${auto.evaluations}, final predicted seed-to-seed Spearman ${(1 - auto.finalPredictedDisagreement).toFixed(3)}`);
+      // the criterion written out: (1 - rho)(1 - n / cap), rho the split-half prediction (no stop while rho <= 0)
+      const criterion = (c: { samples: number; splitHalf: number | null }) => (c.splitHalf! > 0 ? (1 - c.splitHalf!) * (1 - c.samples / 2000) : Infinity);
+      const first = conv.find((c) => c.samples >= minimum && c.samples % settings.progressEvery === 0 && criterion(c) <= 0.12);
+      console.log(`${name} on the pool, samples=auto precision 0.12 (SqueezeNet, 40 segments): criterion met at ${first?.samples} rows, stopped at ${auto.evaluations}, final predicted seed-to-seed Spearman ${auto.finalPredictedSpearman.toFixed(3)}`);
       expect(first).toBeDefined(); // this image and precision stop early (the checks below need it)
       expect(auto.evaluations).toBe(Math.min(first!.samples + settings.progressEvery, 2000));
       expect(auto.stoppedEarly).toBe(auto.evaluations < 2000);
-      expect(conv.filter((c) => c.samples >= minimum && c.samples < first!.samples && c.samples % settings.progressEvery === 0).every((c) => 1 - c.splitHalf! > 0.12)).toBe(true);
-      expect(auto.finalPredictedDisagreement).toBeCloseTo(1 - conv.at(-1)!.splitHalf!, 12);
+      expect(conv.filter((c) => c.samples >= minimum && c.samples < first!.samples && c.samples % settings.progressEvery === 0).every((c) => criterion(c) > 0.12)).toBe(true);
+      expect(auto.finalPredictedSpearman).toBe(conv.at(-1)!.splitHalf);
+      expect(auto.finalRemainingShare).toBeCloseTo(criterion(conv.at(-1)!), 12);
       // the map is the fixed-budget map at those rows (the pool is prefix-stable)
       const fixed = await ex.explain(img, target, ex.settings({ samples: auto.evaluations, segments: 40, sharedPool: true } as never), 3, { model: m });
       expect(Array.from(fixed.map.data)).toEqual(Array.from(e.map.data));

@@ -42,7 +42,7 @@ const DESCRIPTIONS: Record<string, string> = {
   auto: 'stop when the estimate is precise enough (the budget is then the cap); same as budget "auto"',
   controlVariate: 'RISE: subtract the mean score (a control variate): the same expected map with less noise; not the authors\' estimator',
   cellRegression: 'RISE: subtract the score\'s linear regression on the grid cells (a control variate whose share of the map is known exactly): less noise than controlVariate; not the authors\' estimator',
-  sharedPool: 'LIME and KernelSHAP: both use one pool of coalitions (uniform and Shapley-kernel pairs), each importance-weighted, so the second costs almost no new evaluations; not lime\'s or shap\'s sampler; an auto budget then stops when the seed-to-seed Spearman predicted from two half-samples reaches 1 - precision',
+  sharedPool: 'LIME and KernelSHAP: both use one pool of coalitions (uniform pairs and pairs of leverage-score sizes), each importance-weighted, so the second costs almost no new evaluations; not lime\'s or shap\'s sampler; an auto budget then stops when the rows left to the cap would add at most that precision (a share) of the seed-to-seed Spearman predicted at the cap from two half-samples',
   leverage: 'KernelSHAP: draw coalition sizes by leverage scores (Musco & Witter 2025), importance-weighted: the same Shapley values with less noise; not shap\'s sampler',
 };
 

@@ -6,7 +6,8 @@
 // prefix: LIME's rows and KernelSHAP's sampled rows are prefix-stable, see coalitions.ts and
 // shapley-sampler.ts prefixWeights). When the method can refit on any subset of rows (fitRows: LIME's rows and
 // the shared pool are anchors + independent pairs) each check also reports the split-half predicted seed-to-seed
-// Spearman (convergence.ts), and with the shared pool the auto budget stops on it instead of the relative SE.
+// Spearman (convergence.ts), and with the shared pool the auto budget stops on it (the share of the cap's
+// predicted agreement the remaining rows would add) instead of on the relative SE.
 import type { ExplainContext } from '../types.ts';
 import type { PlanarImage, Target } from '../../types.ts';
 import type { Segmentation } from '../segment/segmentation.ts';
@@ -14,7 +15,7 @@ import { segmentValuesToMap } from '../segment/segmentation.ts';
 import { SEGMENT_FIRST_PARTIAL, nextCheckpoint } from './checkpoints.ts';
 import { scoreCoalitions, type SegmentSamplingSettings } from './segment-sampling.ts';
 import { progressNote, relativeChange } from './lime.ts';
-import { relativeSE, spearmanBrown, spearmanOf, splitHalfRuleText, splitHalves, stability, stopRuleText, type AnytimeSettings, type AutoOutcome, type ConvergenceCheck } from './convergence.ts';
+import { relativeSE, remainingAgreementShare, spearmanBrown, spearmanOf, splitHalfRuleText, splitHalves, stability, stopRuleText, type AnytimeSettings, type AutoOutcome, type ConvergenceCheck } from './convergence.ts';
 
 export interface ProgressiveFitOptions {
   ctx: ExplainContext;
@@ -78,8 +79,8 @@ export async function progressiveSegmentFit(o: ProgressiveFitOptions): Promise<P
     const half = splitHalf(n, y);
     convergence.push({ samples: n, change: relativeChange(prev, coef), relativeSE: rel, ...stability(prev, coef), ...(o.fitRows ? { splitHalf: half } : {}) });
     prev = coef;
-    // the auto rule's criterion: the relative SE, or with the shared pool the predicted disagreement
-    return { coef, se, rel, criterion: pooled ? (half === null ? null : 1 - half) : rel };
+    // the auto rule's criterion: the relative SE, or with the shared pool the agreement the rest would add
+    return { coef, se, rel, half, criterion: pooled ? remainingAgreementShare(half, n, total) : rel };
   };
   const { scores, fresh, scored } = await scoreCoalitions({
     model: ctx.model, image: o.image, baseline: o.baseline, seg, coalitions: o.coalitions, target: o.target, chunk: settings.progressEvery, signal: ctx.signal,
@@ -91,12 +92,12 @@ export async function progressiveSegmentFit(o: ProgressiveFitOptions): Promise<P
       return settings.auto === true && n >= minimum && n % settings.progressEvery === 0 && criterion !== null && criterion <= settings.precision!;
     },
   });
-  const { coef, se, rel, criterion } = check(scored, scores);
+  const { coef, se, rel, half, criterion } = check(scored, scores);
   ctx.onProgress?.({ fraction: 1, partial: segmentValuesToMap(seg, coef), note: convergenceNote(scored, total, convergence.at(-1)!) });
   const outcome = { precision: settings.precision!, cap: total, evaluations: scored, stoppedEarly: scored < total };
   const auto: AutoOutcome | null = settings.auto !== true ? null
     : pooled
-      ? { rule: splitHalfRuleText(settings.precision!, total, settings.progressEvery, minimum), ...outcome, finalPredictedDisagreement: criterion }
+      ? { rule: splitHalfRuleText(settings.precision!, total, settings.progressEvery, minimum), ...outcome, finalRemainingShare: criterion, finalPredictedSpearman: half }
       : { rule: stopRuleText('segment weights', settings.precision!, total, settings.progressEvery, minimum), ...outcome, finalRelativeSE: rel };
   return { scores: scored < total ? scores.slice(0, scored) : scores, fresh, used: scored, coef, standardErrors: se, convergence, auto };
 }

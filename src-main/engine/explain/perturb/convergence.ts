@@ -16,11 +16,16 @@
 // - Rank stability between successive partial estimates (Spearman, top-k IoU) is reported alongside.
 // - With the shared pool (shared-pool.ts) LIME and KernelSHAP stop on a split-half criterion instead: the rows so
 //   far are split into two independent halves, each method is refitted on each, and the Spearman between the
-//   halves' estimates, carried to the whole sample by Spearman-Brown, predicts the seed-to-seed Spearman the
-//   issue's comparison measures; stop when 1 - that <= precision. Why: the importance-weighted sandwich SEs at a
-//   few hundred rows were small by chance often enough that their stops did not carry over from the tuning images
-//   (README, "One pool of coalitions"); the split-half agreement measures the target quantity itself. Its stops
-//   did not carry over either (README, "Why the stops fail"): kept as the pool's rule and as a reported measure.
+//   halves' estimates, carried to the whole sample by Spearman-Brown, predicts the seed-to-seed Spearman rho_n the
+//   issue's comparison measures. The same formula carries rho_n on to the cap N (signal plus noise falling as 1/n):
+//   rho_N = k rho_n / (1 + (k - 1) rho_n), k = N / n, so the share of the cap's agreement that finishing the budget
+//   would still add is (rho_N - rho_n) / rho_N = (1 - rho_n)(1 - n / N); stop when that is <= precision. Why
+//   relative: the earlier rule (1 - rho_n <= precision, an absolute agreement) stopped early on images and models
+//   whose attainable agreement was high and late where it was low, so its mean stop moved between image sets and
+//   models and its stops lost agreement against a fixed budget of the same mean (README, "Why the stops fail");
+//   a share of what the cap gives adapts to both. Why split-half at all: the importance-weighted sandwich SEs at a
+//   few hundred rows were small by chance often enough that their stops did not carry over (README, "One pool of
+//   coalitions"); the split-half agreement measures the target quantity itself.
 import { SaliencyError } from '../../types.ts';
 import { numberSetting, switchSetting } from '../check-settings.ts';
 import { pearson, averageRanks } from '../../metrics/rank.ts';
@@ -201,6 +206,16 @@ export function spearmanBrown(r: number): number {
   return r > 0 ? (2 * r) / (1 + r) : r;
 }
 
+/**
+ * The shared pool's stopping criterion: the share of the agreement at the cap that the rows from n to the cap would
+ * still add, (1 - rho)(1 - n / cap), with rho the split-half predicted seed-to-seed Spearman at n rows (see the
+ * header). Null (no stop) while rho is unknown or <= 0, where the Spearman-Brown model says nothing.
+ */
+export function remainingAgreementShare(rho: number | null, n: number, cap: number): number | null {
+  if (rho === null || !(rho > 0)) return null;
+  return (1 - Math.min(1, rho)) * Math.max(0, 1 - n / cap);
+}
+
 /** One progressive check: how precise the estimate is and how much its ranking still moves. */
 export interface ConvergenceCheck {
   /** RMS standard error / SD of the estimate; null when not yet estimable. */
@@ -219,7 +234,7 @@ export function stability(prev: ArrayLike<number> | null, cur: ArrayLike<number>
 // ---- auto budgets ----
 
 export type AnytimeSettings = {
-  /** Stop when relativeSE (the shared pool: 1 - split-half predicted agreement) <= precision (the budget setting is then the hard cap). */
+  /** Stop when relativeSE (the shared pool: the remaining agreement share) <= precision (the budget setting is then the hard cap). */
   auto?: boolean;
   precision?: number;
 };
@@ -252,7 +267,7 @@ export function stopRuleText(what: string, precision: number, cap: number, every
 
 /** The shared pool's stopping rule as recorded in results extras. */
 export function splitHalfRuleText(precision: number, cap: number, every: number, minimum: number): string {
-  return `stop when 1 - the seed-to-seed Spearman predicted from two half-samples (Spearman-Brown) <= ${precision} (checked every ${every} evaluations from ${minimum}), at most ${cap}`;
+  return `stop when the share of the cap's predicted seed-to-seed Spearman that the remaining rows would add, (1 - rho)(1 - n / ${cap}) with rho predicted from two half-samples (Spearman-Brown), <= ${precision} (checked every ${every} evaluations from ${minimum}), at most ${cap}`;
 }
 
 /** What an auto budget did (results extras `auto`): the rule, the evaluations used and the final criterion. */
@@ -262,4 +277,4 @@ export type AutoOutcome = {
   cap: number;
   evaluations: number;
   stoppedEarly: boolean;
-} & ({ finalRelativeSE: number | null } | { finalUnexplainedMass: number } | { finalPredictedDisagreement: number | null });
+} & ({ finalRelativeSE: number | null } | { finalUnexplainedMass: number } | { finalRemainingShare: number | null; finalPredictedSpearman: number | null });

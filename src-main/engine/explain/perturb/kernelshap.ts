@@ -30,8 +30,8 @@ export const KERNELSHAP_AUTO_PRECISION = 0.4;
 /** The same with leverage=true: the largest precision whose stop kept, on the tuning set, seed-to-seed Spearman
  *  >= 0.95 of the reference KernelSHAP's at its default budget (README). */
 export const KERNELSHAP_LEVERAGE_AUTO_PRECISION = 0.4;
-/** The same with sharedPool=true: 1 - the split-half predicted agreement; see LIME_POOL_AUTO_PRECISION. */
-export const KERNELSHAP_POOL_AUTO_PRECISION = 0.45;
+/** The same with sharedPool=true: the remaining agreement share (split-half); see LIME_POOL_AUTO_PRECISION. */
+export const KERNELSHAP_POOL_AUTO_PRECISION = 0.25;
 
 export class KernelShap implements Explainer<KernelShapSettings> {
   readonly name = 'kernelshap';
