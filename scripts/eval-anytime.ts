@@ -75,7 +75,7 @@ interface Line {
     fresh?: number };
   /** relativeSE: the auto rule's criterion at that check (Partition SHAP: unexplained mass; sharedPool: the remaining
    *  agreement share computed from `splitHalf`, the split-half predicted seed-to-seed Spearman; files written before
-   *  the twelfth session's end hold 1 - splitHalf there, so stopIndex recomputes it); fullSpearman: seed 0's partial
+   *  the thirteenth session hold 1 - splitHalf there, so stopIndex recomputes it); fullSpearman: seed 0's partial
    *  map vs its full-budget map. */
   trace?: { evaluations: number; relativeSE: number | null; seedSpearman: number; fullSpearman?: number; splitHalf?: number | null }[];
 }
