@@ -8,7 +8,8 @@ export type HandlerMap = { [M in MethodName]: (req: ParsedReq<M>) => Promise<Res
 /** One domain's part of the handler map. */
 export type Handlers<K extends MethodName> = Pick<HandlerMap, K>;
 
-export const APP_VERSION = '0.1.0';
+/** The one app version (package.json's), as the store records it with every run. */
+export { APP_VERSION } from '../engine/store/app-version.ts';
 
 export type StoredExplanationSummary = ReturnType<Store['explanations']['list']>[number];
 
