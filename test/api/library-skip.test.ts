@@ -1,5 +1,6 @@
-// A library job skips the maps that already exist — but only maps of the same settings and seed: a map made with
-// other settings (typed in the settings panel) is another map, computed, never passed off as the requested one.
+// A library job skips the maps that already exist — but only maps of the same settings, seed and app version: a map
+// made with other settings (typed in the settings panel) or by other code is another map, computed, never passed
+// off as the requested one.
 import { describe, expect, it } from 'vitest';
 import { HAS_DATA } from '../helpers/data.ts';
 import { withRealLibrary } from './real-library.ts';
@@ -28,6 +29,10 @@ describe.skipIf(!HAS_DATA)('library job: existing maps are skipped only for the 
       expect(await start(224)).toMatch(/nothing new to do/);
       // another seed is another run
       expect(await start(224, 5)).not.toMatch(/nothing new/);
+      // maps stored by another app version (code that may make another map under the same settings) are not reused
+      api.store.db.prepare('UPDATE runs SET app_version = ? WHERE seed = 5').run('0.0.1-older');
+      expect(await start(224, 5)).not.toMatch(/nothing new/);
+      expect(await start(224, 5)).toMatch(/nothing new to do/);
     });
   }, 600_000);
 });

@@ -5,7 +5,7 @@ import { getExplainer } from '../../engine/explain/registry.ts';
 import { SaliencyError } from '../../engine/types.ts';
 import type { ImageRecord } from '../../engine/store/images-repo.ts';
 import type { ApiService } from '../service.ts';
-import { asId, type Handlers } from '../context.ts';
+import { APP_VERSION, asId, type Handlers } from '../context.ts';
 import { isEnsemble, referenceScore } from '../../engine/protocol.ts';
 import { checkMethodSettings } from './method-settings.ts';
 import { canonicalJson } from '../../engine/store/json.ts';
@@ -27,15 +27,16 @@ export function jobHandlers(s: ApiService): Handlers<'jobs.start' | 'jobs.list' 
         ? s.store.images.allOf(asId('library', libraryId)).filter((r) => !r.error && !r.missing)
         : imageIds!.map((id) => s.image(id));
       // A library job skips maps that already exist (same method, settings, seed, target class and score kind: by
-      // default the top-1 class on the method's reference score); a job on chosen images re-runs them. Maps made
-      // with other settings (e.g. fewer LIME samples) are not "the same map": the new settings are computed.
+      // default the top-1 class on the method's reference score, and the same app version: code that changes a
+      // map under the same settings is numbered anew); a job on chosen images re-runs them. Maps made with other
+      // settings (e.g. fewer LIME samples) or by another version are not "the same map": they are computed.
       const wanted = new Map(methods.map((m) => [m, canonicalJson(getExplainer(m).settings(settings?.[m] ?? {}))]));
       const matches = new Map<number, boolean>(); // per run id: every image's maps share a few runs
       const sameRun = (method: string, runId: number) => {
         if (isEnsemble(method)) return true;
         if (!matches.has(runId)) {
           const run = s.store.runs.get(runId);
-          matches.set(runId, run !== undefined && run.seed === (seed ?? 0) && canonicalJson(run.settings) === wanted.get(run.method));
+          matches.set(runId, run !== undefined && run.seed === (seed ?? 0) && run.appVersion === APP_VERSION && canonicalJson(run.settings) === wanted.get(run.method));
         }
         return matches.get(runId)!;
       };
