@@ -3,6 +3,7 @@
 // off as the requested one.
 import { describe, expect, it } from 'vitest';
 import { HAS_DATA } from '../helpers/data.ts';
+import { NO_CLOCK } from '../helpers/demo-image.ts';
 import { withRealLibrary } from './real-library.ts';
 
 const FILES = ['n01440764_tench.JPEG', 'n01443537_goldfish.JPEG'];
@@ -34,5 +35,5 @@ describe.skipIf(!HAS_DATA)('library job: existing maps are skipped only for the 
       expect(await start(224, 5)).not.toMatch(/nothing new/);
       expect(await start(224, 5)).toMatch(/nothing new to do/);
     });
-  }, 600_000);
+  }, NO_CLOCK);
 });
