@@ -5,10 +5,9 @@ import { getExplainer } from '../../engine/explain/registry.ts';
 import { SaliencyError } from '../../engine/types.ts';
 import type { ImageRecord } from '../../engine/store/images-repo.ts';
 import type { ApiService } from '../service.ts';
-import { APP_VERSION, asId, type Handlers } from '../context.ts';
+import { asId, type Handlers } from '../context.ts';
 import { isEnsemble, referenceScore } from '../../engine/protocol.ts';
 import { checkMethodSettings } from './method-settings.ts';
-import { canonicalJson } from '../../engine/store/json.ts';
 
 export function jobHandlers(s: ApiService): Handlers<'jobs.start' | 'jobs.list' | 'jobs.pause' | 'jobs.resume' | 'jobs.cancel'> {
   return {
@@ -29,17 +28,12 @@ export function jobHandlers(s: ApiService): Handlers<'jobs.start' | 'jobs.list' 
       // A library job skips maps that already exist (same method, settings, seed, target class and score kind: by
       // default the top-1 class on the method's reference score, and the same app version: code that changes a
       // map under the same settings is numbered anew); a job on chosen images re-runs them. Maps made with other
-      // settings (e.g. fewer LIME samples) or by another version are not "the same map": they are computed.
-      const wanted = new Map(methods.map((m) => [m, canonicalJson(getExplainer(m).settings(settings?.[m] ?? {}))]));
-      const matches = new Map<number, boolean>(); // per run id: every image's maps share a few runs
-      const sameRun = (method: string, runId: number) => {
-        if (isEnsemble(method)) return true;
-        if (!matches.has(runId)) {
-          const run = s.store.runs.get(runId);
-          matches.set(runId, run !== undefined && run.seed === (seed ?? 0) && run.appVersion === APP_VERSION && canonicalJson(run.settings) === wanted.get(run.method));
-        }
-        return matches.get(runId)!;
-      };
+      // settings (e.g. fewer LIME samples) or by another version are not "the same map": they are computed. A map
+      // is the same when its run is the one the job would write to (runs.find: the key the job's runs.ensure uses).
+      const wantedRun = new Map(methods.map((method) => [method, s.store.runs.find({
+        modelId: m.dbId, method, settings: getExplainer(method).settings(settings?.[method] ?? {}), seed: seed ?? 0,
+      })?.id]));
+      const sameRun = (method: string, runId: number) => isEnsemble(method) || runId === wantedRun.get(method);
       const exists = (rec: ImageRecord, method: string) => Boolean(libraryId) && s.explanationsOf(rec.id).some((e) => e.method === method
         && e.targetClass === (target ? target.classIndex : s.prediction(rec.id)?.[0]?.classIndex)
         && (isEnsemble(method) || e.scoreKind === (target?.score ?? referenceScore(method))) && sameRun(method, e.runId));

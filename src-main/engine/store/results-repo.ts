@@ -84,17 +84,27 @@ const toRun = (r: RunRow): RunRecord => ({
   id: r.id, modelId: r.model_id, method: r.method, settings: parseJson(r.settings, {}), seed: r.seed, appVersion: r.app_version, createdAt: r.created_at,
 });
 
+/** What identifies a run (the runs table's unique key); appVersion defaults to this app's. */
+export interface RunKey { modelId: number; method: string; settings: Record<string, unknown>; seed: number; appVersion?: string }
+
+/** The key's column values, settings in canonical JSON. */
+const keyOf = (x: RunKey) => [x.modelId, x.method, canonicalJson(x.settings), x.seed, x.appVersion ?? APP_VERSION] as const;
+
 export class RunsRepo {
   constructor(private db: Database.Database) {}
 
-  /** The run for this model, method, settings and seed (same ones: same run), created if new. */
-  ensure(x: { modelId: number; method: string; settings: Record<string, unknown>; seed: number; appVersion?: string }): RunRecord {
-    const settings = canonicalJson(x.settings);
-    const version = x.appVersion ?? APP_VERSION;
+  /** The run for this model, method, settings and seed (same ones: same run; by default of this app version), created if new. */
+  ensure(x: RunKey): RunRecord {
     this.db.prepare(`INSERT INTO runs (model_id, method, settings, seed, app_version) VALUES (?, ?, ?, ?, ?)
-      ON CONFLICT(model_id, method, settings, seed, app_version) DO NOTHING`).run(x.modelId, x.method, settings, x.seed, version);
-    return toRun(this.db.prepare('SELECT * FROM runs WHERE model_id = ? AND method = ? AND settings = ? AND seed = ? AND app_version = ?')
-      .get(x.modelId, x.method, settings, x.seed, version) as RunRow);
+      ON CONFLICT(model_id, method, settings, seed, app_version) DO NOTHING`).run(...keyOf(x));
+    return this.find(x)!;
+  }
+
+  /** The run ensure would return, if it exists already (e.g. to skip maps a job would make again). */
+  find(x: RunKey): RunRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM runs WHERE model_id = ? AND method = ? AND settings = ? AND seed = ? AND app_version = ?')
+      .get(...keyOf(x)) as RunRow | undefined;
+    return r && toRun(r);
   }
 
   get(id: number): RunRecord | undefined {
