@@ -14,6 +14,7 @@ inception_v3, else 224) is the exported graph's fixed spatial size; the batch di
 --random skips the download (random weights: for testing shapes and speed only; predictions are meaningless).
 """
 import argparse
+import inspect
 import sys
 
 
@@ -44,8 +45,11 @@ def main() -> int:
     side = 299 if args.model == "inception_v3" else 224
     out = args.out or f"{args.model}.onnx"
     dummy = torch.zeros(1, 3, side, side)
+    # The TorchScript exporter: torch >= 2.5 asks for it by dynamo=False (its default moves to dynamo); torch 1.13
+    # (Debian's python3-torch) has no such keyword and only that exporter.
+    legacy = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
     torch.onnx.export(model, dummy, out, input_names=["input"], output_names=["logits"], opset_version=args.opset,
-                      dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, dynamo=False)
+                      dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, **legacy)
 
     props = {
         "saliency.preset": "torchvision",

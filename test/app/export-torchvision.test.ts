@@ -1,6 +1,6 @@
 // scripts/export-torchvision.py: InceptionV3 with random weights (no download) exported to ONNX, loaded by the
 // engine with the preset the script records. Needs Python with torch and torchvision; skipped with the reason
-// otherwise (Debian's python3-torch is not installed on every machine).
+// otherwise. .ci/run installs Debian's python3-torch and sets PYTHON to Debian's python3 (torch 1.13).
 import { describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
