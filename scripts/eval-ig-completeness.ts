@@ -6,12 +6,17 @@
 // Usage: node --import tsx scripts/eval-ig-completeness.ts [--images 10 --offset 0 --steps 32,64,128,256
 //          --method gausslegendre --score logit|probability --baseline zero --model <file>
 //          --spread: the images spread evenly over the manifest (its classes), as the other eval scripts pick them,
-//          instead of the manifest's first ones (the unit test's 10)]
+//          instead of the manifest's first ones (the unit test's 10)
+//          --dump DIR: also write each image's model input, baseline and channel-summed maps (float32) and meta.json,
+//          for scripts/captum-ig-crosscheck.py, which runs Captum's own IntegratedGradients on the same inputs]
 import { parseArgs } from 'node:util';
 import path from 'node:path';
+import fs from 'node:fs';
 import { Classifier } from '../src-main/engine/model/classifier.ts';
 import { prepareImageFile } from '../src-main/engine/image/prepare.ts';
 import { getExplainer } from '../src-main/engine/explain/registry.ts';
+import { igBaseline, type IgSettings } from '../src-main/engine/explain/gradient/integrated-gradients.ts';
+import { modelInput } from '../src-main/engine/explain/gradient/input-gradients.ts';
 import { releaseGradientGraphs } from '../src-main/engine/model/autodiff/gradient-scheduler.ts';
 import { bootstrapMeanCI } from '../src-main/engine/stats/bootstrap.ts';
 import { argmax } from '../src-main/engine/util/math.ts';
@@ -22,6 +27,7 @@ const { values } = parseArgs({
   options: {
     images: { type: 'string' }, offset: { type: 'string' }, steps: { type: 'string' }, method: { type: 'string' },
     score: { type: 'string' }, baseline: { type: 'string' }, model: { type: 'string' }, spread: { type: 'boolean' },
+    dump: { type: 'string' },
   },
 });
 const count = Number(values.images ?? 10);
@@ -38,17 +44,36 @@ console.log(`IG completeness, ${path.basename(modelFile)}, target = top-1 ${scor
 
 const pct = (e: number) => `${(100 * e).toFixed(2)}%`;
 const errors = stepCounts.map(() => [] as number[]);
-for (const file of files) {
+const dump = values.dump;
+const dumped: unknown[] = [];
+const writeF32 = (name: string, data: ArrayLike<number>) => fs.writeFileSync(path.join(dump!, name), Buffer.from(Float32Array.from(data).buffer));
+if (dump) fs.mkdirSync(dump, { recursive: true });
+for (const [k, file] of files.entries()) {
   const { prepared } = await prepareImageFile(path.join(DATA, 'imagenet-samples', file), model);
   const target = { classIndex: argmax((await model.predict([prepared.input])).logits), score } as const;
   const line: string[] = [];
+  const completeness: Record<number, unknown> = {};
   for (const [i, steps] of stepCounts.entries()) {
     const e = await ig.explain(prepared, target, settingsFor(steps), 1, { model });
     const rel = (e.extras.completeness as { relError: number }).relError;
     errors[i].push(rel);
     line.push(`${steps}: ${pct(rel)}`);
+    completeness[steps] = e.extras.completeness;
+    if (dump) writeF32(`${k}.map${steps}.f32`, e.map.data);
   }
   console.log(`${file}  ${line.join('  ')}`);
+  if (dump) {
+    writeF32(`${k}.x.f32`, modelInput(model, prepared.input));
+    writeF32(`${k}.baseline.f32`, modelInput(model, igBaseline({ model } as never, prepared.input, (describe as IgSettings).baseline, 1)));
+    dumped.push({ index: k, file, classIndex: target.classIndex, completeness });
+  }
+}
+if (dump) {
+  const { input, logitsTensor } = model.info;
+  fs.writeFileSync(path.join(dump, 'meta.json'), JSON.stringify({
+    model: path.resolve(modelFile), inputName: input.name, layout: input.layout, logitsTensor, shape: [1, input.channels, input.height, input.width],
+    score, settings: describe, images: dumped,
+  }, null, 1));
 }
 console.log(`\nsteps | mean [95% bootstrap CI] | max | under 1% (n = ${files.length})`);
 for (const [i, steps] of stepCounts.entries()) {
