@@ -8,7 +8,8 @@
 //          --spread: the images spread evenly over the manifest (its classes), as the other eval scripts pick them,
 //          instead of the manifest's first ones (the unit test's 10)
 //          --dump DIR: also write each image's model input, baseline and channel-summed maps (float32) and meta.json,
-//          for scripts/captum-ig-crosscheck.py, which runs Captum's own IntegratedGradients on the same inputs]
+//          for scripts/ig-crosscheck.py, which runs Captum's IntegratedGradients (or its formula on torch.autograd)
+//          on the same arrays]
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import fs from 'node:fs';
@@ -42,6 +43,7 @@ const settingsFor = (steps: number) => ig.settings({ steps, ...(values.method ? 
 const describe = settingsFor(stepCounts[0]) as Record<string, unknown>;
 console.log(`IG completeness, ${path.basename(modelFile)}, target = top-1 ${score}, method ${describe.method}, baseline ${describe.baseline}, ${values.spread ? `${files.length} images spread over the manifest (offset ${offset})` : `images ${offset}..${offset + files.length - 1} of the manifest`}`);
 
+const SEED = 1; // the explanation's seed (the uniform baseline's noise), the same for the dumped baseline
 const pct = (e: number) => `${(100 * e).toFixed(2)}%`;
 const errors = stepCounts.map(() => [] as number[]);
 const dump = values.dump;
@@ -54,7 +56,7 @@ for (const [k, file] of files.entries()) {
   const line: string[] = [];
   const completeness: Record<number, unknown> = {};
   for (const [i, steps] of stepCounts.entries()) {
-    const e = await ig.explain(prepared, target, settingsFor(steps), 1, { model });
+    const e = await ig.explain(prepared, target, settingsFor(steps), SEED, { model });
     const rel = (e.extras.completeness as { relError: number }).relError;
     errors[i].push(rel);
     line.push(`${steps}: ${pct(rel)}`);
@@ -64,7 +66,7 @@ for (const [k, file] of files.entries()) {
   console.log(`${file}  ${line.join('  ')}`);
   if (dump) {
     writeF32(`${k}.x.f32`, modelInput(model, prepared.input));
-    writeF32(`${k}.baseline.f32`, modelInput(model, igBaseline({ model } as never, prepared.input, (describe as IgSettings).baseline, 1)));
+    writeF32(`${k}.baseline.f32`, modelInput(model, igBaseline({ model } as never, prepared.input, (describe as IgSettings).baseline, SEED)));
     dumped.push({ index: k, file, classIndex: target.classIndex, completeness });
   }
 }
