@@ -7,7 +7,7 @@ IntegratedGradients (--reference captum, the default), or Captum's formula writt
 
 Needs torch and onnx (Debian: python3-torch python3-onnx); for Captum also python3-tqdm python3-matplotlib and a
 Captum checkout on CAPTUM_PATH (it is on neither npm nor Debian). The ONNX graph is run by a small torch interpreter
-of the ops in OPS (SqueezeNet 1.1 and plain CNN heads); any other op is named and the script stops. Per image and
+of the ops in OPS (SqueezeNet 1.1, torchvision's InceptionV3 export, plain CNN heads); any other op is named and the script stops. Per image and
 step count it prints the reference's convergence delta and relative error next to ours, and how far our
 channel-summed map is from the reference's attribution summed over channels (max abs difference over the
 reference's max abs value), with the model in float32 (as Captum runs it) and in float64. --check exits 1 when a
@@ -40,8 +40,9 @@ OPS = {
     'Clip': lambda i, a: torch.clamp(i[0], *(float(v) for v in i[1:3])),
     'MaxPool': lambda i, a: F.max_pool2d(F.pad(i[0], pads(a), value=-float('inf')), a['kernel_shape'], a.get('strides', [1, 1]),
                                          ceil_mode=bool(a.get('ceil_mode', 0))),
-    'AveragePool': lambda i, a: F.avg_pool2d(F.pad(i[0], pads(a)), a['kernel_shape'], a.get('strides', [1, 1]),
-                                             ceil_mode=bool(a.get('ceil_mode', 0))),
+    'AveragePool': lambda i, a: F.avg_pool2d(i[0], a['kernel_shape'], a.get('strides', [1, 1]), symmetric(a),
+                                             ceil_mode=bool(a.get('ceil_mode', 0)),
+                                             count_include_pad=bool(a.get('count_include_pad', 0))),
     'GlobalAveragePool': lambda i, a: i[0].mean(dim=(2, 3), keepdim=True),
     'Concat': lambda i, a: torch.cat(i, dim=a['axis']),
     'Add': lambda i, a: i[0] + i[1],
@@ -50,7 +51,27 @@ OPS = {
     'Flatten': lambda i, a: i[0].flatten(a.get('axis', 1)),
     'Gemm': lambda i, a: a.get('alpha', 1.0) * (i[0] @ (i[1].T if a.get('transB', 0) else i[1])) + a.get('beta', 1.0) * i[2],
     'Softmax': lambda i, a: torch.softmax(i[0], dim=a.get('axis', -1)),
+    'Constant': lambda i, a: torch.from_numpy(numpy_helper.to_array(a['value']).copy()),
+    'Pad': lambda i, a: pad(i, a),
 }
+
+
+def symmetric(a):
+    p = a.get('pads', [0, 0, 0, 0])
+    if p[:2] != p[2:]:
+        raise SystemExit(f'AveragePool with asymmetric pads {p} is not in this script\'s interpreter')
+    return tuple(p[:2])
+
+
+def pad(i, a):
+    """ONNX Pad (opset >= 11: pads as an input, [begins..., ends...]; constant mode)."""
+    mode = a.get('mode', b'constant')
+    if mode != b'constant':
+        raise SystemExit(f'Pad mode {mode.decode()} is not in this script\'s interpreter')
+    p = [int(v) for v in i[1].tolist()]
+    half = len(p) // 2
+    torch_pads = [v for d in reversed(range(half)) for v in (p[d], p[d + half])]
+    return F.pad(i[0], torch_pads, value=float(i[2]) if len(i) > 2 and i[2] is not None else 0.0)
 
 
 class OnnxNet(torch.nn.Module):
@@ -70,7 +91,8 @@ class OnnxNet(torch.nn.Module):
         env = {self.input_name: x}
         for n in self.graph.node:
             a = {k.name: onnx.helper.get_attribute_value(k) for k in n.attribute}
-            env[n.output[0]] = OPS[n.op_type]([env[k] if k in env else self.weights[k] for k in n.input], a)
+            inputs = [None if k == '' else env[k] if k in env else self.weights[k] for k in n.input]
+            env[n.output[0]] = OPS[n.op_type](inputs, a)
             if n.output[0] == self.output_name:
                 break
         y = env[self.output_name].flatten(1)
@@ -110,7 +132,10 @@ def main():
     ap.add_argument('--reference', choices=['captum', 'autograd'], default='captum')
     ap.add_argument('--check', action='store_true', help=f'exit 1 beyond {MAX_REL_GAP_PP} pp or a map gap of {MAX_MAP_GAP}')
     args = ap.parse_args()
-    meta = json.load(open(os.path.join(args.folder, 'meta.json')))
+    meta_file = os.path.join(args.folder, 'meta.json')
+    if not os.path.isfile(meta_file):
+        raise SystemExit(f'{args.folder}: no meta.json (write it with: node --import tsx scripts/eval-ig-completeness.ts --dump {args.folder})')
+    meta = json.load(open(meta_file))
     if meta['layout'] != 'NCHW':
         raise SystemExit(f'{meta["model"]}: this check needs an NCHW model (got {meta["layout"]})')
     s = meta['settings']
