@@ -2,17 +2,15 @@
 // engine with the preset the script records. Needs Python with torch and torchvision; skipped with the reason
 // otherwise. .ci/run installs Debian's python3-torch and sets PYTHON to Debian's python3 (torch 1.13).
 import { describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO } from '../helpers/data.ts';
+import { PYTHON, pythonHas } from '../helpers/python.ts';
 import { Classifier } from '../../src-main/engine/model/classifier.ts';
 
-const PYTHON = process.env.PYTHON ?? 'python3';
-const probe = spawnSync(PYTHON, ['-c', 'import torch, torchvision, onnx'], { encoding: 'utf8' });
-const HAS_TORCH = probe.status === 0;
-if (!HAS_TORCH) console.warn(`[skip] export-torchvision: ${PYTHON} cannot import torch, torchvision and onnx (${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()})`);
+const HAS_TORCH = pythonHas('export-torchvision', ['torch', 'torchvision', 'onnx']);
 
 describe.skipIf(!HAS_TORCH)('scripts/export-torchvision.py', () => {
   it('exports inception_v3 (random weights) to an ONNX file the engine loads as 299x299 with the torchvision preset', async () => {

@@ -9,11 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { HAS_DATA, REPO } from '../helpers/data.ts';
 import { NO_CLOCK } from '../helpers/demo-image.ts';
+import { PYTHON, pythonHas } from '../helpers/python.ts';
 
-const PYTHON = process.env.PYTHON ?? 'python3';
-const probe = spawnSync(PYTHON, ['-c', 'import torch, onnx'], { encoding: 'utf8' });
-const HAS_TORCH = probe.status === 0;
-if (!HAS_TORCH) console.warn(`[skip] ig-torch-reference: ${PYTHON} cannot import torch and onnx (${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()})`);
+const HAS_TORCH = pythonHas('ig-torch-reference', ['torch', 'onnx']);
 
 const crosscheck = (folder: string) => spawnSync(PYTHON, [path.join(REPO, 'scripts/ig-crosscheck.py'), folder, '--reference', 'autograd', '--check'], { encoding: 'utf8' });
 
