@@ -66,7 +66,7 @@ for (const [k, file] of files.entries()) {
   console.log(`${file}  ${line.join('  ')}`);
   if (dump) {
     writeF32(`${k}.x.f32`, modelInput(model, prepared.input));
-    writeF32(`${k}.baseline.f32`, modelInput(model, igBaseline({ model } as never, prepared.input, (describe as IgSettings).baseline, SEED)));
+    writeF32(`${k}.baseline.f32`, modelInput(model, igBaseline(model, prepared.input, (describe as IgSettings).baseline, SEED)));
     dumped.push({ index: k, file, classIndex: target.classIndex, completeness });
   }
 }

@@ -71,8 +71,8 @@ function oneOf<T extends string>(method: string, name: string, value: unknown, o
   return v as T;
 }
 
-export function igBaseline(ctx: ExplainContext, image: PlanarImage, kind: IgBaseline, seed: number): PlanarImage {
-  if (kind !== 'uniform') return makeModelBaseline(image, kind, ctx.model);
+export function igBaseline(model: ExplainContext['model'], image: PlanarImage, kind: IgBaseline, seed: number): PlanarImage {
+  if (kind !== 'uniform') return makeModelBaseline(image, kind, model);
   const rng = new Random(seed);
   return { ...image, data: Float32Array.from(image.data, () => 255 * rng.next()) };
 }
@@ -95,7 +95,7 @@ export class IntegratedGradients implements Explainer<IgSettings> {
     const { model } = ctx;
     checkTarget(model, target);
     const x = image.input;
-    const baseline = igBaseline(ctx, x, settings.baseline, seed);
+    const baseline = igBaseline(model, x, settings.baseline, seed);
     const { alphas, weights } = integrationRule(settings.method, settings.steps);
     const points = alphas.map((a) => ({ ...x, data: Float32Array.from(x.data, (v, i) => baseline.data[i] + a * (v - baseline.data[i])) }));
     const base = modelInput(model, baseline);
